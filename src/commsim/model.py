@@ -1,0 +1,193 @@
+"""`CommunityHealthModel`: a Mesa model that owns the state tables, the schedule, the phase order and the
+DataCollector. One step is one month; `backend` chooses compiled kernels or the per-agent Python twin.
+"""
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from commsim import interventions, metrics
+from commsim import rng as counter_rng
+from commsim.agents import CommunityHealthWorker, Facility, Household, WomensGroup
+from commsim.kernels import chws as chw_kernels
+from commsim.kernels import facilities as facility_kernels
+from commsim.kernels import groups as group_kernels
+from commsim.kernels import households as household_kernels
+from commsim.loader import load_scenario
+from commsim.params import build_params
+from commsim.population import build_district
+from commsim.scenario import Scenario
+
+BACKENDS = ("numba", "python")
+N_STREAMS = 32
+
+PHASES: tuple[tuple[str, str], ...] = (
+    ("interventions", "scheduled interventions begin or end"),
+    (
+        "tally",
+        "count users per group and village, referrals per CHW, advocacy and feedback per facility",
+    ),
+    ("chws", "CHWs leave or are replaced; visit chances, referred households first"),
+    ("groups", "groups are trained and mentored, meet or stop, and get ready to refer"),
+    (
+        "households",
+        "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
+    ),
+    ("facilities_open", "facilities count requests, draw stockouts and the share they can serve"),
+    ("serve", "requests are served or fail; every household is counted into the outputs"),
+    (
+        "facilities_update",
+        "quality and stock move with advocacy, feedback, supply support and drift",
+    ),
+)
+
+
+class CommunityHealthModel(mesa.Model):
+    """Households, women's groups, CHWs and facilities of one district under one scenario.
+
+    `scenario` is a path, a shipped scenario's name or a Scenario; `rng` an integer seed (default: the
+    scenario's seed); `overrides` set scenario keys with `__` for each dot, e.g. `groups__training_coverage=0.6`.
+    The commsim scenario is `model.config` (Mesa's own `model.scenario` is a different thing).
+    """
+
+    def __init__(
+        self,
+        scenario: "str | Path | Scenario | Mapping[str, Any]" = "baseline",
+        *,
+        rng: int | None = None,
+        backend: str = "numba",
+        **overrides: Any,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+        config = load_scenario(scenario, overrides)
+        seed = config.seed if rng is None else int(rng)
+        super().__init__(rng=seed)
+        self.config = config
+        self.seed = seed
+        self.backend = backend
+        self.month = 0
+        self.district = build_district(config, seed)
+        self.params = build_params(config)
+        self.schedule = interventions.Schedule(config, seed)
+        self.keys = np.zeros(N_STREAMS, np.uint64)
+        self.acc = np.zeros(metrics.N_SLOTS)
+        self.cost_cumulative = 0.0
+        self.phase_seconds = dict.fromkeys((name for name, _ in PHASES), 0.0)
+        d = self.district
+        self.group_agents = [WomensGroup(self, g) for g in range(d.groups.capacity.size)]
+        self.chw_agents = [CommunityHealthWorker(self, k) for k in range(d.chws.status.size)]
+        self.facility_agents = [Facility(self, f) for f in range(d.facilities.stock.size)]
+        self.household_agents = (
+            [Household(self, i) for i in range(d.households.source.size)]
+            if backend == "python"
+            else []
+        )
+        self.latest = self._initial_outputs()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in metrics.COLUMNS if name != "month"}
+        )
+        self.datacollector.collect(self)
+
+    def _initial_outputs(self) -> dict[str, Any]:
+        """Month 0: the built district's stocks, no flows."""
+        d, acc = self.district, np.zeros(metrics.N_SLOTS)
+        household_kernels.serve_and_record(d.households, d.facilities, self.params, self.keys, acc)
+        acc[metrics.ACTIVE_GROUPS] = d.groups.active.sum()
+        acc[metrics.CAPACITY_SUM] = d.groups.capacity.sum()
+        acc[metrics.ACTIVE_CHWS] = np.count_nonzero(d.chws.status == chw_kernels.ACTIVE)
+        return metrics.outputs(acc, 0, d.households.source.size, d.groups.capacity.size, (0.0, 0.0))
+
+    def step(self) -> None:
+        """Advance one month through PHASES and collect the outputs."""
+        d = self.district
+        month = self.month + 1
+        self.keys[:] = [counter_rng.stream_key(self.seed, month, s) for s in range(N_STREAMS)]
+        self.acc[:] = 0.0
+        clock = time.perf_counter()
+        one_off = interventions.apply_month(self.schedule, d, self.month)
+        clock = self._lap("interventions", clock)
+        if self.backend == "numba":
+            self._step_kernels(clock)
+        else:
+            self._step_agents(clock)
+        cost = interventions.month_cost(self.config, d, self.acc, one_off)
+        self.cost_cumulative += cost
+        self.month = month
+        n, n_groups = d.households.source.size, d.groups.capacity.size
+        self.latest = metrics.outputs(self.acc, month, n, n_groups, (cost, self.cost_cumulative))
+        self.datacollector.collect(self)
+
+    def _lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phase_seconds[phase] += now - since
+        return now
+
+    def _step_kernels(self, clock: float) -> None:
+        d, p, keys, acc = self.district, self.params, self.keys, self.acc
+        hh, grp, chw, fac, vil = d.households, d.groups, d.chws, d.facilities, d.villages
+        household_kernels.tally(hh, grp, chw, fac, vil, p)
+        clock = self._lap("tally", clock)
+        chw_kernels.chws_month(chw, p, keys, acc)
+        clock = self._lap("chws", clock)
+        group_kernels.groups_month(grp, chw, p, acc)
+        clock = self._lap("groups", clock)
+        household_kernels.decide(hh, grp, chw, fac, vil, p, keys, acc)
+        clock = self._lap("households", clock)
+        household_kernels.count_requests(hh, fac)
+        facility_kernels.facilities_open(fac, keys, acc)
+        clock = self._lap("facilities_open", clock)
+        household_kernels.serve_and_record(hh, fac, p, keys, acc)
+        clock = self._lap("serve", clock)
+        facility_kernels.facilities_update(fac, p)
+        self._lap("facilities_update", clock)
+
+    def _step_agents(self, clock: float) -> None:
+        d = self.district
+        for column in (
+            d.villages.n_users,
+            d.groups.n_users,
+            d.chws.n_referred,
+            d.facilities.n_feedback,
+        ):
+            column[:] = 0
+        d.facilities.advocacy[:] = 0.0
+        for household in self.household_agents:
+            household.tally()
+        clock = self._lap("tally", clock)
+        for agents, method, phase in (
+            (self.chw_agents, "step", "chws"),
+            (self.group_agents, "step", "groups"),
+            (self.household_agents, "step", "households"),
+            (self.facility_agents, "open", "facilities_open"),
+        ):
+            for agent in agents:
+                getattr(agent, method)()
+            clock = self._lap(phase, clock)
+        for facility in self.facility_agents:
+            facility.serve()
+        for household in self.household_agents:
+            household.record()
+        clock = self._lap("serve", clock)
+        for facility in self.facility_agents:
+            facility.update()
+        self._lap("facilities_update", clock)
+
+    def run(self, months: int | None = None) -> None:
+        """Step `months` times (default: the scenario's months)."""
+        for _ in range(self.config.months if months is None else months):
+            self.step()
+
+    def timeseries(self):
+        """The collected outputs, one row per month, columns as in the CSV."""
+        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        frame.insert(0, "month", np.arange(len(frame)))
+        return frame[list(metrics.COLUMNS)]
+
+
+def _reporter(name: str):
+    return lambda model: model.latest[name]

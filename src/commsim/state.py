@@ -1,0 +1,152 @@
+"""The state container: one table of preallocated, typed columns per entity.
+
+Each table is a NamedTuple of NumPy arrays, so a column cannot be rebound and Numba kernels take a table
+as one argument. The column specs below are the single declaration of every column: name, dtype, meaning.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+Spec = tuple[tuple[str, type, str], ...]
+
+HOUSEHOLD_COLUMNS: Spec = (
+    ("village", np.int32, "village index"),
+    ("x", np.float32, "position east, km"),
+    ("y", np.float32, "position north, km"),
+    ("fac1", np.int16, "nearest facility"),
+    ("fac2", np.int16, "second-nearest facility (= fac1 when there is only one)"),
+    ("dist1", np.float32, "km to fac1"),
+    ("dist2", np.float32, "km to fac2"),
+    ("band", np.uint8, "distance band of dist1: 0 <2 km, 1 2-5, 2 5-10, 3 >=10"),
+    ("wealth", np.uint8, "wealth quintile, 0 poorest .. 4 richest"),
+    ("need", np.uint8, "1 if she has a need for family planning"),
+    ("source", np.uint8, "current method source: 0 none, 1 fac1, 2 fac2, 3 CHW"),
+    ("ever_user", np.uint8, "1 if she has ever used a modern method"),
+    ("referred", np.uint8, "months an open referral has left (0: none)"),
+    ("months_on", np.int16, "months on the current method"),
+    ("awareness", np.float64, "awareness of modern methods [0, 1]"),
+    ("trust", np.float64, "trust in services [0, 1]"),
+    ("group", np.int32, "women's group she belongs to (-1: none)"),
+    ("chw", np.int32, "CHW post serving her household (-1: none)"),
+    (
+        "request",
+        np.int16,
+        "this month's facility request: f+1 to adopt, -(f+1) to resupply, 0 none",
+    ),
+)
+
+GROUP_COLUMNS: Spec = (
+    ("village", np.int32, "village index"),
+    ("chw", np.int32, "the village's CHW post (-1: none)"),
+    ("facility", np.int32, "the village's nearest facility"),
+    ("remoteness", np.float64, "km from the village to its nearest facility"),
+    ("n_members", np.int32, "members"),
+    ("n_users", np.int32, "members using a modern method (tallied each month)"),
+    ("capacity", np.float64, "organisational capacity [0, 1]"),
+    ("modules", np.float64, "FP modules completed"),
+    (
+        "sustain",
+        np.float64,
+        "its own capacity growth rate while meeting (raised by organisational strengthening)",
+    ),
+    ("active", np.uint8, "1 if the group meets"),
+    ("training", np.float64, "modules per month of capacity building under way (0: none)"),
+    ("via_chw", np.uint8, "1 if its training is delivered by its CHW"),
+    ("linked_chw", np.uint8, "1 if formally linked to its CHW"),
+    ("linked_facility", np.uint8, "1 if formally linked to its facility"),
+    ("link_strength", np.float64, "multiplier on its referral rate"),
+    ("advocacy", np.float64, "added advocacy weight"),
+    ("feedback", np.uint8, "1 if it feeds service experiences back to the facility"),
+    ("supported", np.uint8, "1 while it receives training or mentoring this month"),
+    ("meeting_gain", np.float64, "this month: awareness pull of a meeting (capacity x FP content)"),
+    ("exposure_weight", np.float64, "this month: weight of peer exposure in the group"),
+    ("p_refer", np.float64, "this month: referral probability per eligible member"),
+)
+
+CHW_COLUMNS: Spec = (
+    ("village", np.int32, "village of the post"),
+    ("remoteness", np.float64, "km from the village to its nearest facility"),
+    ("status", np.uint8, "0 not deployed, 1 active, 2 vacant (the CHW left)"),
+    ("fp_trained", np.uint8, "1 if trained in family planning"),
+    ("supervised", np.uint8, "1 if supervised with refresher training"),
+    ("visits_per_month", np.float64, "household visits per month"),
+    ("n_households", np.int32, "households assigned to the post"),
+    ("n_referred", np.int32, "assigned households with an open referral (tallied)"),
+    ("p_visit", np.float64, "this month: visit probability of a household without a referral"),
+    ("p_visit_referred", np.float64, "this month: visit probability of a referred household"),
+)
+
+FACILITY_COLUMNS: Spec = (
+    ("village", np.int32, "village where it stands"),
+    ("x", np.float32, "position east, km"),
+    ("y", np.float32, "position north, km"),
+    ("level", np.uint8, "1 health post, 2 referral facility"),
+    ("remoteness", np.float64, "mean km from its catchment households"),
+    ("base_capacity", np.float64, "FP clients per month without support"),
+    ("capacity", np.float64, "FP clients per month now"),
+    ("quality", np.float64, "service quality [0, 1]"),
+    ("quality_base", np.float64, "quality it drifts back to"),
+    ("stock", np.float64, "monthly chance of no stockout"),
+    ("stock_base", np.float64, "reliability it drifts back to"),
+    ("supply_target", np.float64, "reliability under supply support (0: none)"),
+    ("responsiveness", np.float64, "how strongly it acts on feedback (0: no mechanism)"),
+    ("n_catchment", np.int32, "households for which it is the nearest"),
+    ("n_feedback", np.int32, "catchment members of active feedback groups (tallied)"),
+    ("advocacy", np.float64, "advocacy pressure from strong groups in the catchment (tallied)"),
+    ("n_requests", np.int32, "this month's requests"),
+    ("n_failed", np.int32, "this month's failed visits"),
+    ("stocked_out", np.uint8, "1 if stocked out this month"),
+    ("p_serve", np.float64, "this month: chance a request is served"),
+)
+
+VILLAGE_COLUMNS: Spec = (
+    ("x", np.float32, "centre east, km"),
+    ("y", np.float32, "centre north, km"),
+    ("n_households", np.int32, "households"),
+    ("n_users", np.int32, "users (tallied each month)"),
+    ("remoteness", np.float64, "km to the nearest facility"),
+)
+
+
+def _table(name: str, spec: Spec) -> type:
+    return NamedTuple(name, [(col, np.ndarray) for col, _, _ in spec])
+
+
+Households = _table("Households", HOUSEHOLD_COLUMNS)
+Groups = _table("Groups", GROUP_COLUMNS)
+Chws = _table("Chws", CHW_COLUMNS)
+Facilities = _table("Facilities", FACILITY_COLUMNS)
+Villages = _table("Villages", VILLAGE_COLUMNS)
+
+SPECS = {
+    Households: HOUSEHOLD_COLUMNS,
+    Groups: GROUP_COLUMNS,
+    Chws: CHW_COLUMNS,
+    Facilities: FACILITY_COLUMNS,
+}
+SPECS[Villages] = VILLAGE_COLUMNS
+
+
+def allocate(table: type, n: int, **columns: np.ndarray):
+    """A table of `n` rows: given columns cast to their declared dtype, the rest zero."""
+    spec = SPECS[table]
+    unknown = set(columns) - {col for col, _, _ in spec}
+    if unknown:
+        raise KeyError(f"{table.__name__} has no columns {sorted(unknown)}")
+    arrays = {}
+    for col, dtype, _ in spec:
+        given = columns.get(col)
+        arrays[col] = (
+            np.zeros(n, dtype) if given is None else np.ascontiguousarray(given, dtype=dtype)
+        )
+        if arrays[col].shape != (n,):
+            raise ValueError(
+                f"{table.__name__}.{col} has shape {arrays[col].shape}, expected ({n},)"
+            )
+    return table(**arrays)
+
+
+def bytes_per_row(table: type) -> int:
+    """Bytes of state per row of a table (the memory target counts households)."""
+    return sum(np.dtype(dtype).itemsize for _, dtype, _ in SPECS[table])
