@@ -36,11 +36,7 @@ class Schedule:
     targets: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        exits = [
-            iv.start_month
-            for iv in self.scenario.interventions.values()
-            if isinstance(iv, DonorExit)
-        ]
+        exits = [iv.start_month for iv in self.scenario.interventions.values() if isinstance(iv, DonorExit)]
         exit_month = min(exits) if exits else None
         for name, iv in self.scenario.interventions.items():
             end = iv.end_month
@@ -60,17 +56,13 @@ class Schedule:
         return ends + starts
 
 
-def _pick(
-    n: int, coverage: float, remoteness: np.ndarray, remote_first: bool, seed: int, name: str
-) -> np.ndarray:
+def _pick(n: int, coverage: float, remoteness: np.ndarray, remote_first: bool, seed: int, name: str) -> np.ndarray:
     """Indices of the round(coverage x n) targets: farthest first, or in a random order of the seed."""
     count = round(coverage * n)
     if remote_first:
         order = np.argsort(-remoteness, kind="stable")
     else:
-        order = np.argsort(
-            rng.uniforms(rng.stream_key(seed, 0, rng.name_stream(name)), n), kind="stable"
-        )
+        order = np.argsort(rng.uniforms(rng.stream_key(seed, 0, rng.name_stream(name)), n), kind="stable")
     return np.sort(order[:count])
 
 
@@ -82,20 +74,14 @@ def apply_month(schedule: Schedule, d: District, month: int) -> float:
     return cost
 
 
-def _targets(
-    schedule: Schedule, name: str, iv: Intervention, remoteness: np.ndarray, default: float
-) -> np.ndarray:
+def _targets(schedule: Schedule, name: str, iv: Intervention, remoteness: np.ndarray, default: float) -> np.ndarray:
     if name not in schedule.targets:
         coverage = default if iv.coverage is None else iv.coverage
-        schedule.targets[name] = _pick(
-            remoteness.size, coverage, remoteness, iv.remote_first, schedule.seed, name
-        )
+        schedule.targets[name] = _pick(remoteness.size, coverage, remoteness, iv.remote_first, schedule.seed, name)
     return schedule.targets[name]
 
 
-def _capacity_building(
-    s: Schedule, d: District, name: str, iv: CapacityBuilding, starting: bool
-) -> float:
+def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding, starting: bool) -> float:
     grp, chw = d.groups, d.chws
     t = _targets(s, name, iv, grp.remoteness, s.scenario.groups.training_coverage)
     if not starting:

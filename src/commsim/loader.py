@@ -32,17 +32,13 @@ def resolve_path(name: str | Path) -> Path:
     shipped = SCENARIO_DIR / f"{Path(name).stem}.toml"
     if shipped.exists() and path.suffix in ("", ".toml") and len(path.parts) == 1:
         return shipped
-    raise ScenarioError(
-        f"{name}: no such scenario file (shipped: {', '.join(p.stem for p in shipped_scenarios())})"
-    )
+    raise ScenarioError(f"{name}: no such scenario file (shipped: {', '.join(p.stem for p in shipped_scenarios())})")
 
 
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """Read a file and merge it over its `extends` parent (relative to the file)."""
     if path in chain:
-        raise ScenarioError(
-            f"{path}: extends: cycle through {' -> '.join(str(p) for p in (*chain, path))}"
-        )
+        raise ScenarioError(f"{path}: extends: cycle through {' -> '.join(str(p) for p in (*chain, path))}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
@@ -79,9 +75,7 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(
-    data: dict[str, Any], overrides: Mapping[str, Any], source: str
-) -> dict[str, Any]:
+def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Set dotted keys (`groups.training_coverage`) or `__` keys (`groups__training_coverage`)."""
     out = deep_merge({}, data)
     for raw_key, value in overrides.items():
@@ -110,9 +104,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         if model is Scenario and part == "interventions":
             return None
         field = model.model_fields.get(str(part))
-        if field is None or not (
-            isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
-        ):
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
             return None
         model = field.annotation
     return model
@@ -124,9 +116,7 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> tuple[str, str]:
         itype = INTERVENTION_TYPES[loc[2]]
         del loc[2]
         if err["type"] == "extra_forbidden":
-            return ".".join(
-                map(str, loc)
-            ), f"unknown key; allowed for {itype.__name__}: {_allowed(itype)}"
+            return ".".join(map(str, loc)), f"unknown key; allowed for {itype.__name__}: {_allowed(itype)}"
     key = ".".join(map(str, loc))
     kind, ctx = err["type"], err.get("ctx", {})
     if kind == "extra_forbidden":
@@ -134,14 +124,8 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> tuple[str, str]:
         return key, "unknown key" + (f"; allowed here: {_allowed(model)}" if model else "")
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return key, f"needs type = one of {', '.join(INTERVENTION_TYPES)}"
-    bounds = [
-        f"{word} {ctx[k]}"
-        for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-        if k in ctx
-    ]
-    got = (
-        f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-    )
+    bounds = [f"{word} {ctx[k]}" for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
+    got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
     if bounds:
         return key, f"must be {' and '.join(bounds)}{got}"
     return key, f"{err['msg']}{got}"
@@ -152,9 +136,7 @@ def validate(data: Mapping[str, Any], source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        lines = [
-            f"{source}: {key}: {what}" for key, what in (_describe(e, data) for e in err.errors())
-        ]
+        lines = [f"{source}: {key}: {what}" for key, what in (_describe(e, data) for e in err.errors())]
         raise ScenarioError("\n".join(lines)) from None
 
 

@@ -35,9 +35,7 @@ OUTPUTS: tuple[str, ...] = (
     "mean_trust",
     "cost_cumulative",
 )
-EQUITY: tuple[str, ...] = tuple(f"mcpr_{label}" for label in BAND_LABELS) + tuple(
-    f"mcpr_q{q}" for q in range(1, 6)
-)
+EQUITY: tuple[str, ...] = tuple(f"mcpr_{label}" for label in BAND_LABELS) + tuple(f"mcpr_q{q}" for q in range(1, 6))
 EXTRA: tuple[str, ...] = (
     "unmet_need",
     "mean_awareness",
@@ -53,9 +51,7 @@ def _share(num: float, den: float) -> float:
     return num / den if den > 0 else 0.0
 
 
-def outputs(
-    acc: np.ndarray, month: int, n_households: int, n_groups: int, costs: tuple[float, float]
-) -> dict:
+def outputs(acc: np.ndarray, month: int, n_households: int, n_groups: int, costs: tuple[float, float]) -> dict:
     """The named outputs of one month from its accumulator; `costs` is (this month, cumulative)."""
     row = {
         "month": month,

@@ -83,9 +83,7 @@ class CommunityHealthModel(mesa.Model):
         self.chw_agents = [CommunityHealthWorker(self, k) for k in range(d.chws.status.size)]
         self.facility_agents = [Facility(self, f) for f in range(d.facilities.stock.size)]
         self.household_agents = (
-            [Household(self, i) for i in range(d.households.source.size)]
-            if backend == "python"
-            else []
+            [Household(self, i) for i in range(d.households.source.size)] if backend == "python" else []
         )
         self.latest = self._initial_outputs()
         self.datacollector = mesa.DataCollector(

@@ -53,9 +53,7 @@ def _villages(sc: Scenario, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     vy = _draws(seed, 2, nv) * pop.side_km
     weights = np.exp(VILLAGE_SIZE_SIGMA * _normal(seed, 3, nv))
     cum = np.cumsum(weights) / weights.sum()
-    village = np.minimum(
-        np.searchsorted(cum, (np.arange(pop.households) + 0.5) / pop.households), nv - 1
-    )
+    village = np.minimum(np.searchsorted(cum, (np.arange(pop.households) + 0.5) / pop.households), nv - 1)
     return vx, vy, village.astype(np.int32)
 
 
@@ -96,7 +94,7 @@ def _nearest_two(hx, hy, village, vx, vy, fx, fy) -> tuple[np.ndarray, ...]:
 
 def build_district(sc: Scenario, seed: int) -> District:
     """The district of scenario `sc` under `seed`: villages, homes, facilities, groups and CHW posts."""
-    pop, hhp, gp, cp, fp = sc.population, sc.households, sc.groups, sc.chws, sc.facilities
+    pop, hhp, _gp, cp, fp = sc.population, sc.households, sc.groups, sc.chws, sc.facilities
     n, nv = pop.households, pop.villages
     vx, vy, village = _villages(sc, seed)
     n_hh_v = np.bincount(village, minlength=nv)
@@ -122,23 +120,14 @@ def build_district(sc: Scenario, seed: int) -> District:
     mean_access = access[need].mean() if need.any() else 1.0
     p_user = np.clip(pop.initial_mcpr / max(pop.p_need, 1e-9) * access / mean_access, 0.0, 1.0)
     user = need & (_draws(seed, 10, n) < p_user)
-    ever = user | (
-        _draws(seed, 11, n) < np.where(need, 0.38, 0.2)
-    )  # ~38% of unmet need are former users
+    ever = user | (_draws(seed, 11, n) < np.where(need, 0.38, 0.2))  # ~38% of unmet need are former users
 
-    awareness = (
-        pop.initial_awareness
-        + 0.05 * (wealth - 2)
-        + 0.15 * user
-        + 0.15 * (_draws(seed, 12, n) - 0.5) * 2
-    )
+    awareness = pop.initial_awareness + 0.05 * (wealth - 2) + 0.15 * user + 0.15 * (_draws(seed, 12, n) - 0.5) * 2
     trust = pop.initial_trust + 0.1 * user + 0.15 * (_draws(seed, 13, n) - 0.5) * 2
 
     groups, group = _groups(sc, seed, village, nv, v_remote, fac1)
     chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size)
-    groups.chw[:] = np.where(
-        groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1
-    )
+    groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
 
     households = allocate(
         Households,
@@ -162,12 +151,8 @@ def build_district(sc: Scenario, seed: int) -> District:
         chw=chw,
     )
     n_catch = np.bincount(fac1, minlength=fx.size)
-    quality = np.clip(
-        fp.quality + fp.quality_spread * (2 * _draws(seed, 15, fx.size) - 1), 0.0, 1.0
-    )
-    base_capacity = np.where(
-        level == 2, fp.referral_capacity_per_month, fp.capacity_per_month
-    ).astype(float)
+    quality = np.clip(fp.quality + fp.quality_spread * (2 * _draws(seed, 15, fx.size) - 1), 0.0, 1.0)
+    base_capacity = np.where(level == 2, fp.referral_capacity_per_month, fp.capacity_per_month).astype(float)
     facilities = allocate(
         Facilities,
         fx.size,
@@ -200,9 +185,7 @@ def _groups(sc: Scenario, seed: int, village, nv, v_remote, fac1) -> tuple[Group
     g_village = np.repeat(np.arange(nv), per)
     nearest = np.full(nv, -1, np.int64)
     nearest[village[::-1]] = fac1[::-1]  # any home's nearest facility stands for its village's
-    sustain = gp.self_sustain_per_month * (
-        1.0 + gp.self_sustain_spread * (2.0 * _draws(seed, 22, ng) - 1.0)
-    )
+    sustain = gp.self_sustain_per_month * (1.0 + gp.self_sustain_spread * (2.0 * _draws(seed, 22, ng) - 1.0))
     settled = 1.0 - gp.capacity_decay_per_month / np.maximum(sustain, 1e-12)
     below = 0.5 * gp.meeting_threshold * _draws(seed, 23, ng)
     capacity = np.where(settled >= gp.meeting_threshold, settled, below)
@@ -232,9 +215,7 @@ def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv) -> tuple[Chws,
     posts = np.maximum(-(-n_hh_v // cp.households_per_chw), 1)
     first = _first_post(n_hh_v, cp.households_per_chw)
     n_posts = int(posts.sum())
-    rank_in_village = np.arange(village.size) - np.searchsorted(
-        village, village
-    )  # homes sorted by village
+    rank_in_village = np.arange(village.size) - np.searchsorted(village, village)  # homes sorted by village
     chw = (first[village] + rank_in_village % posts[village]).astype(np.int32)
     post_village = np.repeat(np.arange(nv), posts)
     staffed_villages = np.argsort(-v_remote, kind="stable")[: round(cp.coverage * nv)]

@@ -32,10 +32,7 @@ def mix64(z: int) -> int:
 
 def stream_key(seed: int, month: int, stream: int) -> int:
     """The 64-bit key for one (seed, month, stream); draws within it are indexed by agent."""
-    return mix64(
-        (mix64((seed & MASK) ^ GOLDEN) + mix64(((stream << 32) | (month & 0xFFFFFFFF)) & MASK))
-        & MASK
-    )
+    return mix64((mix64((seed & MASK) ^ GOLDEN) + mix64(((stream << 32) | (month & 0xFFFFFFFF)) & MASK)) & MASK)
 
 
 def name_stream(name: str) -> int:

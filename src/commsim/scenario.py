@@ -23,19 +23,11 @@ class Strict(BaseModel):
 class Population(Strict):
     """The synthetic rural district."""
 
-    households: int = Field(
-        20_000, ge=10, le=50_000_000, description="Index women (one per household)."
-    )
-    villages: int = Field(
-        80, ge=1, le=1_000_000, description="Villages, placed at random in the square."
-    )
+    households: int = Field(20_000, ge=10, le=50_000_000, description="Index women (one per household).")
+    villages: int = Field(80, ge=1, le=1_000_000, description="Villages, placed at random in the square.")
     side_km: float = Field(60.0, gt=0.0, le=2000.0, description="Side of the square district, km.")
-    village_radius_km: float = Field(
-        1.0, gt=0.0, le=20.0, description="Spread of homes around a village centre, km."
-    )
-    facilities: int = Field(
-        8, ge=1, le=30_000, description="Health facilities, at the largest villages."
-    )
+    village_radius_km: float = Field(1.0, gt=0.0, le=20.0, description="Spread of homes around a village centre, km.")
+    facilities: int = Field(8, ge=1, le=30_000, description="Health facilities, at the largest villages.")
     referral_facilities: int = Field(
         1,
         ge=0,
@@ -55,9 +47,7 @@ class Population(Strict):
         0.16,
         description="Modern contraceptive prevalence at month 0 among all index women (Mali DHS 2018).",
     )
-    initial_awareness: Share = Field(
-        0.45, description="Mean awareness of modern methods at month 0."
-    )
+    initial_awareness: Share = Field(0.45, description="Mean awareness of modern methods at month 0.")
     initial_trust: Share = Field(0.5, description="Mean trust in services at month 0.")
 
 
@@ -90,9 +80,7 @@ class Households(Strict):
     village_peer_weight: Share = Field(
         0.5, description="Weight of the village's users for women outside an active group."
     )
-    trust_weight: Share = Field(
-        0.8, description="How much adoption depends on trust (0: not at all)."
-    )
+    trust_weight: Share = Field(0.8, description="How much adoption depends on trust (0: not at all).")
     distance_odds_per_km: float = Field(
         0.90,
         gt=0.0,
@@ -156,15 +144,9 @@ class Households(Strict):
         description="Monthly chance a woman's need ends (e.g. wants a child); need starts at the balancing rate.",
     )
     awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
-    trust_gain_served: Rate = Field(
-        0.05, description="Trust moves this far toward 1 after good service."
-    )
-    trust_loss_failed: Rate = Field(
-        0.2, description="Trust moves this far toward 0 after a stockout or a full clinic."
-    )
-    trust_gain_chw_visit: Rate = Field(
-        0.02, description="Trust moves this far toward 1 after a CHW visit."
-    )
+    trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")
+    trust_loss_failed: Rate = Field(0.2, description="Trust moves this far toward 0 after a stockout or a full clinic.")
+    trust_gain_chw_visit: Rate = Field(0.02, description="Trust moves this far toward 1 after a CHW visit.")
     referral_boost_per_month: float = Field(
         0.15, ge=0.0, le=1.0, description="Added adoption propensity while a referral is open."
     )
@@ -181,9 +163,7 @@ class Groups(Strict):
         "people (Fottrell 2013); 8% in Nepal (Manandhar 2004).",
     )
     meeting_threshold: Share = Field(0.2, description="A group below this capacity stops meeting.")
-    capacity_decay_per_month: Rate = Field(
-        0.04, description="Capacity lost each month without support."
-    )
+    capacity_decay_per_month: Rate = Field(0.04, description="Capacity lost each month without support.")
     self_sustain_per_month: Rate = Field(
         0.06,
         description="Mean rate at which a meeting group builds its own capacity, as growth r c(1-c). A group "
@@ -193,9 +173,7 @@ class Groups(Strict):
         0.5,
         description="Groups' own rates are uniform in mean x (1 +/- spread): some sustain, some do not.",
     )
-    training_gain_per_month: Rate = Field(
-        0.10, description="Capacity gain per month of capacity building."
-    )
+    training_gain_per_month: Rate = Field(0.10, description="Capacity gain per month of capacity building.")
     mentoring_gain_per_month: Rate = Field(
         0.04,
         description="Capacity gain per month from a linked, active CHW's follow-up (HRH2030 monthly follow-ups).",
@@ -215,9 +193,7 @@ class Groups(Strict):
         0.15,
         description="Monthly chance a linked group refers a member with unmet need (x capacity x strength).",
     )
-    advocacy_threshold: Share = Field(
-        0.5, description="Groups at or above this capacity advocate for services."
-    )
+    advocacy_threshold: Share = Field(0.5, description="Groups at or above this capacity advocate for services.")
     training_coverage: Share = Field(
         0.0,
         description="Share of groups reached by capacity building; a capacity_building intervention uses it unless "
@@ -228,32 +204,20 @@ class Groups(Strict):
 class Chws(Strict):
     """Community health workers."""
 
-    households_per_chw: int = Field(
-        150, ge=1, le=100_000, description="Households a CHW serves (LHW ~1/1000 pop)."
-    )
-    coverage: Share = Field(
-        0.5, description="Share of villages with a CHW at month 0 (remote villages first)."
-    )
-    visits_per_month: float = Field(
-        30.0, ge=0.0, le=10_000.0, description="Household visits per CHW per month."
-    )
+    households_per_chw: int = Field(150, ge=1, le=100_000, description="Households a CHW serves (LHW ~1/1000 pop).")
+    coverage: Share = Field(0.5, description="Share of villages with a CHW at month 0 (remote villages first).")
+    visits_per_month: float = Field(30.0, ge=0.0, le=10_000.0, description="Household visits per CHW per month.")
     p_fp_trained: Share = Field(0.3, description="Share of CHWs trained in FP at month 0.")
     provides_methods: bool = Field(
         True, description="CHWs give pills/injectables at home (community-based distribution)."
     )
-    p_method_access: Share = Field(
-        0.9, description="Access to a method from an FP-trained CHW during a visit."
-    )
-    p_refer: Share = Field(
-        0.3, description="An FP-trained CHW refers a visited non-user with need to a facility."
-    )
+    p_method_access: Share = Field(0.9, description="Access to a method from an FP-trained CHW during a visit.")
+    p_refer: Share = Field(0.3, description="An FP-trained CHW refers a visited non-user with need to a facility.")
     awareness_gain_visit: Rate = Field(
         0.08,
         description="Awareness moves this far toward 1 at a visit (twice that from an FP-trained CHW).",
     )
-    p_supervised: Share = Field(
-        0.3, description="Share of CHWs supervised with refresher training at month 0."
-    )
+    p_supervised: Share = Field(0.3, description="Share of CHWs supervised with refresher training at month 0.")
     attrition_per_month: Rate = Field(
         0.006,
         description="Monthly leaving hazard when supervised and refreshed (5-30%/year suggested; Ngugi 2018).",
@@ -270,35 +234,23 @@ class Chws(Strict):
         le=10.0,
         description="Hazard multiplier without supervisor feedback (Ngugi 2018: OR 2.0).",
     )
-    p_replace_per_month: Rate = Field(
-        0.1, description="Monthly chance a vacant CHW post is filled (untrained)."
-    )
+    p_replace_per_month: Rate = Field(0.1, description="Monthly chance a vacant CHW post is filled (untrained).")
     quality: Share = Field(0.7, description="Service quality of a CHW as a method source.")
 
 
 class Facilities(Strict):
     """Health facilities."""
 
-    capacity_per_month: int = Field(
-        250, ge=0, le=1_000_000, description="FP clients a health post serves per month."
-    )
-    referral_capacity_per_month: int = Field(
-        600, ge=0, le=1_000_000, description="FP clients of a level-2 facility."
-    )
+    capacity_per_month: int = Field(250, ge=0, le=1_000_000, description="FP clients a health post serves per month.")
+    referral_capacity_per_month: int = Field(600, ge=0, le=1_000_000, description="FP clients of a level-2 facility.")
     quality: Share = Field(0.6, description="Mean service quality at month 0.")
-    quality_spread: Share = Field(
-        0.1, description="Quality at month 0 is uniform in mean +/- spread."
-    )
+    quality_spread: Share = Field(0.1, description="Quality at month 0 is uniform in mean +/- spread.")
     stock_reliability: Share = Field(
         0.85,
         description="Monthly chance of no FP stockout (no published numbers retrieved; FP2020 indicator 10).",
     )
-    quality_max: Share = Field(
-        0.95, description="Ceiling that advocacy and feedback push quality toward."
-    )
-    stock_max: Share = Field(
-        0.98, description="Ceiling that advocacy, feedback and supply push reliability toward."
-    )
+    quality_max: Share = Field(0.95, description="Ceiling that advocacy and feedback push quality toward.")
+    stock_max: Share = Field(0.98, description="Ceiling that advocacy, feedback and supply push reliability toward.")
     advocacy_gain_per_month: Rate = Field(
         0.05,
         description="Pull toward the ceilings per unit of advocacy pressure (the seeds' enabling environment).",
@@ -307,9 +259,7 @@ class Facilities(Strict):
         0.10,
         description="Pull toward the ceilings per unit of feedback through linked groups (Healthwatch).",
     )
-    reversion_per_month: Rate = Field(
-        0.03, description="Drift back to the funded level without pressure."
-    )
+    reversion_per_month: Rate = Field(0.03, description="Drift back to the funded level without pressure.")
     supply_ramp_per_month: Rate = Field(
         0.25, description="How fast supported facilities' reliability moves to the supply target."
     )
@@ -320,30 +270,18 @@ class Costs(Strict):
 
     chw_month_usd: float = Field(15.0, ge=0.0, description="Stipend of an active CHW per month.")
     chw_training_usd: float = Field(100.0, ge=0.0, description="Training one CHW in FP.")
-    chw_replacement_usd: float = Field(
-        59.0, ge=0.0, description="Recruiting a replacement CHW (Alam 2012)."
-    )
-    supervision_month_usd: float = Field(
-        5.0, ge=0.0, description="Supervision and refresher per CHW-month."
-    )
+    chw_replacement_usd: float = Field(59.0, ge=0.0, description="Recruiting a replacement CHW (Alam 2012).")
+    supervision_month_usd: float = Field(5.0, ge=0.0, description="Supervision and refresher per CHW-month.")
     group_training_month_usd: float = Field(
         20.0,
         ge=0.0,
         description="Capacity building per group-month (PLA ~$203 per live birth, Pulkki-Brannstrom 2016).",
     )
-    mentoring_month_usd: float = Field(
-        3.0, ge=0.0, description="CHW follow-up of a linked group per month."
-    )
-    linkage_month_usd: float = Field(
-        4.0, ge=0.0, description="Keeping a group's formal link per month."
-    )
+    mentoring_month_usd: float = Field(3.0, ge=0.0, description="CHW follow-up of a linked group per month.")
+    linkage_month_usd: float = Field(4.0, ge=0.0, description="Keeping a group's formal link per month.")
     advocacy_month_usd: float = Field(2.0, ge=0.0, description="Advocacy support per group-month.")
-    feedback_month_usd: float = Field(
-        2.0, ge=0.0, description="Feedback mechanism per group-month."
-    )
-    supply_facility_month_usd: float = Field(
-        150.0, ge=0.0, description="Supply-chain support per facility-month."
-    )
+    feedback_month_usd: float = Field(2.0, ge=0.0, description="Feedback mechanism per group-month.")
+    supply_facility_month_usd: float = Field(150.0, ge=0.0, description="Supply-chain support per facility-month.")
     commodity_user_month_usd: float = Field(0.8, ge=0.0, description="Commodities per user-month.")
     facility_visit_usd: float = Field(1.0, ge=0.0, description="Staff time per FP visit.")
 
@@ -356,21 +294,15 @@ class Intervention(Strict):
     funded_by: Literal["donor", "government"] = Field(
         "donor", description="Donor-funded interventions stop when a donor_exit takes effect."
     )
-    coverage: Share | None = Field(
-        None, description="Share of targets reached (None = the section's default)."
-    )
-    remote_first: bool = Field(
-        False, description="Reach the targets farthest from a facility first."
-    )
+    coverage: Share | None = Field(None, description="Share of targets reached (None = the section's default).")
+    remote_first: bool = Field(False, description="Reach the targets farthest from a facility first.")
 
 
 class CapacityBuilding(Intervention):
     """Organisational, leadership and FP-module training of women's groups."""
 
     type: Literal["capacity_building"] = "capacity_building"
-    modules_per_month: float = Field(
-        1.0, gt=0.0, le=50.0, description="FP modules covered per month."
-    )
+    modules_per_month: float = Field(1.0, gt=0.0, le=50.0, description="FP modules covered per month.")
     organisational_strengthening_per_month: Rate = Field(
         0.0,
         description="Added self-sustaining growth of a reached group's capacity (Swasti: organisational and "
@@ -388,18 +320,14 @@ class Linkage(Intervention):
     type: Literal["linkage"] = "linkage"
     to_chw: bool = True
     to_facility: bool = True
-    strength: float = Field(
-        1.0, ge=0.0, le=5.0, description="Multiplies a linked group's referral rate."
-    )
+    strength: float = Field(1.0, ge=0.0, le=5.0, description="Multiplies a linked group's referral rate.")
 
 
 class Advocacy(Intervention):
     """Groups advocate for better services (the enabling environment)."""
 
     type: Literal["advocacy"] = "advocacy"
-    strength: float = Field(
-        1.0, ge=0.0, le=10.0, description="Added advocacy weight of a reached strong group."
-    )
+    strength: float = Field(1.0, ge=0.0, le=10.0, description="Added advocacy weight of a reached strong group.")
 
 
 class ChwScaleUp(Intervention):
@@ -407,33 +335,23 @@ class ChwScaleUp(Intervention):
 
     type: Literal["chw_scale_up"] = "chw_scale_up"
     train_fp: bool = True
-    supervise: bool = Field(
-        True, description="Supervision with refresher training for all active CHWs."
-    )
-    visits_per_month: float | None = Field(
-        None, ge=0.0, le=10_000.0, description="New visit rate (None: unchanged)."
-    )
+    supervise: bool = Field(True, description="Supervision with refresher training for all active CHWs.")
+    visits_per_month: float | None = Field(None, ge=0.0, le=10_000.0, description="New visit rate (None: unchanged).")
 
 
 class SupplyImprovement(Intervention):
     """Supply-chain support to facilities."""
 
     type: Literal["supply_improvement"] = "supply_improvement"
-    stock_reliability: Share = Field(
-        0.97, description="Reliability the supported facilities reach."
-    )
-    rel_capacity: float = Field(
-        1.0, ge=0.0, le=20.0, description="Multiplies supported facilities' capacity."
-    )
+    stock_reliability: Share = Field(0.97, description="Reliability the supported facilities reach.")
+    rel_capacity: float = Field(1.0, ge=0.0, le=20.0, description="Multiplies supported facilities' capacity.")
 
 
 class DonorExit(Intervention):
     """The donor leaves at start_month: donor-funded interventions end, CHW stipends and supervision stop."""
 
     type: Literal["donor_exit"] = "donor_exit"
-    rel_chw_visits: float = Field(
-        0.5, ge=0.0, le=1.0, description="CHW visits after stipends stop, relative."
-    )
+    rel_chw_visits: float = Field(0.5, ge=0.0, le=1.0, description="CHW visits after stipends stop, relative.")
     end_supervision: bool = True
 
 
@@ -441,9 +359,7 @@ class Feedback(Intervention):
     """Groups feed members' service experiences back to facilities, which respond (Healthwatch)."""
 
     type: Literal["feedback"] = "feedback"
-    responsiveness: float = Field(
-        1.0, ge=0.0, le=10.0, description="How strongly facilities act on reports."
-    )
+    responsiveness: float = Field(1.0, ge=0.0, le=10.0, description="How strongly facilities act on reports.")
 
 
 INTERVENTION_TYPES: dict[str, type[Intervention]] = {

@@ -137,13 +137,9 @@ def allocate(table: type, n: int, **columns: np.ndarray):
     arrays = {}
     for col, dtype, _ in spec:
         given = columns.get(col)
-        arrays[col] = (
-            np.zeros(n, dtype) if given is None else np.ascontiguousarray(given, dtype=dtype)
-        )
+        arrays[col] = np.zeros(n, dtype) if given is None else np.ascontiguousarray(given, dtype=dtype)
         if arrays[col].shape != (n,):
-            raise ValueError(
-                f"{table.__name__}.{col} has shape {arrays[col].shape}, expected ({n},)"
-            )
+            raise ValueError(f"{table.__name__}.{col} has shape {arrays[col].shape}, expected ({n},)")
     return table(**arrays)
 
 

@@ -19,9 +19,7 @@ def chw_month(k, chw, p, keys, acc):
     """One month of CHW post k."""
     status = chw.status[k]
     if status == ACTIVE:
-        hazard = (
-            p.attrition if chw.supervised[k] == 1 else p.attrition * p.rel_attrition_unsupervised
-        )
+        hazard = p.attrition if chw.supervised[k] == 1 else p.attrition * p.rel_attrition_unsupervised
         if uniform(keys[rng.ATTRITION], k) < hazard:
             status = VACANT
             chw.fp_trained[k] = 0

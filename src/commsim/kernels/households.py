@@ -16,9 +16,7 @@ from commsim import metrics as m
 from commsim import rng
 from commsim.rng import uniform
 
-BLOCK = (
-    8192  # households per block: partial sums are per block, so they never depend on thread count
-)
+BLOCK = 8192  # households per block: partial sums are per block, so they never depend on thread count
 NONE, FAC1, FAC2, CHW = 0, 1, 2, 3  # method source
 
 
@@ -119,10 +117,7 @@ def household_month(i, hh, grp, chw, fac, vil, p, keys, acc):
     a -= p.awareness_decay * a
 
     if src > NONE:
-        if src == CHW:
-            quality = p.chw_quality
-        else:
-            quality = fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
+        quality = p.chw_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
         hazard = p.p_discontinue * (1.0 + p.rel_discontinue_quality * (1.0 - quality))
         if visited:
             hazard *= p.rel_follow_up
@@ -140,11 +135,7 @@ def household_month(i, hh, grp, chw, fac, vil, p, keys, acc):
         f, d = _choose_facility(i, hh, fac, p, keys[rng.CHOICE])
         access_fac = _facility_access(i, f, d, hh, fac, p)
         access_chw = p.chw_access if fp_visit else 0.0
-        demand = (
-            p.rate_external
-            + p.rate_awareness * a
-            + p.rate_peer * exposure / (exposure + p.peer_half)
-        )
+        demand = p.rate_external + p.rate_awareness * a + p.rate_peer * exposure / (exposure + p.peer_half)
         if ref > 0:
             demand += p.referral_boost
         trust_factor = 1.0 - p.trust_weight + 2.0 * p.trust_weight * t
