@@ -103,11 +103,11 @@ def household_month(i, hh, grp, chw, fac, vil, p, keys, acc):
         if members > 1:
             exposure = grp.exposure_weight[g] * (grp.n_users[g] - own) / (members - 1)
         a += grp.meeting_gain[g] * (1.0 - a)
-        if need == 1 and src == NONE and ref == 0 and grp.p_refer[g] > 0.0:
-            if uniform(keys[rng.REFER], i) < grp.p_refer[g]:
-                ref = int(p.referral_valid_months)
-                fresh = True
-                acc[m.REFERRALS_MADE] += 1
+        eligible = need == 1 and src == NONE and ref == 0 and grp.p_refer[g] > 0.0
+        if eligible and uniform(keys[rng.REFER], i) < grp.p_refer[g]:
+            ref = int(p.referral_valid_months)
+            fresh = True
+            acc[m.REFERRALS_MADE] += 1
     else:
         v = hh.village[i]
         n_v = vil.n_households[v]
