@@ -1,0 +1,47 @@
+"""Running the model: one scenario for N months, returning its monthly outputs. The CLI, the UI and (later)
+comparisons and sweeps all call these functions.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commsim.loader import load_scenario
+from commsim.model import CommunityHealthModel
+from commsim.scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    """One finished run: the resolved scenario, its seed and backend, and one row of outputs per month."""
+
+    scenario: Scenario
+    seed: int
+    backend: str
+    timeseries: pd.DataFrame
+    phase_seconds: dict[str, float]
+
+
+def run_scenario(
+    scenario: "str | Path | Scenario | Mapping[str, Any]",
+    *,
+    months: int | None = None,
+    seed: int | None = None,
+    backend: str = "numba",
+    overrides: Mapping[str, Any] | None = None,
+    on_month: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Build and run a model; `on_month(done, total)` is called after each month (for progress bars)."""
+    settings = dict(overrides or {})
+    if months is not None:
+        settings["months"] = months
+    config = load_scenario(scenario, settings)
+    model = CommunityHealthModel(config, rng=seed, backend=backend)
+    for done in range(1, config.months + 1):
+        model.step()
+        if on_month is not None:
+            on_month(done, config.months)
+    return RunResult(config, model.seed, backend, model.timeseries(), dict(model.phase_seconds))
