@@ -114,20 +114,25 @@ def build_district(sc: Scenario, seed: int) -> District:
     )
     wealth = (_ranks(score) * 5) // n
 
+    groups, group = _groups(sc, seed, village, nv, v_remote, fac1)
+    chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size)
+    groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
+
     need = _draws(seed, 9, n) < pop.p_need
     odds = hhp.distance_odds_per_km ** np.minimum(d1, hhp.distance_levels_off_km)
-    access = odds * (hhp.rel_access_poorest + (1.0 - hhp.rel_access_poorest) * wealth / 4.0)
-    mean_access = access[need].mean() if need.any() else 1.0
-    p_user = np.clip(pop.initial_mcpr / max(pop.p_need, 1e-9) * access / mean_access, 0.0, 1.0)
+    access = odds * fp.quality * (hhp.rel_access_poorest + (1.0 - hhp.rel_access_poorest) * wealth / 4.0)
+    chw_on = (chws.status[chw] == 1) & (chws.fp_trained[chw] == 1)
+    chw_access = (cp.p_method_access if cp.provides_methods else 0.0) * min(
+        1.0, cp.visits_per_month / cp.households_per_chw
+    )
+    via_chw = np.where(chw_on, chw_access, 0.0)
+    p_user = _equilibrium_use(access + via_chw, need, pop.initial_mcpr / max(pop.p_need, 1e-9), hhp)
     user = need & (_draws(seed, 10, n) < p_user)
+    source = np.where(user, np.where(_draws(seed, 16, n) * (access + via_chw) < via_chw, 3, 1), 0)
     ever = user | (_draws(seed, 11, n) < np.where(need, 0.38, 0.2))  # ~38% of unmet need are former users
 
     awareness = pop.initial_awareness + 0.05 * (wealth - 2) + 0.15 * user + 0.15 * (_draws(seed, 12, n) - 0.5) * 2
     trust = pop.initial_trust + 0.1 * user + 0.15 * (_draws(seed, 13, n) - 0.5) * 2
-
-    groups, group = _groups(sc, seed, village, nv, v_remote, fac1)
-    chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size)
-    groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
 
     households = allocate(
         Households,
@@ -142,7 +147,7 @@ def build_district(sc: Scenario, seed: int) -> District:
         band=band,
         wealth=wealth,
         need=need,
-        source=user,
+        source=source,
         ever_user=ever,
         months_on=np.where(user, (_draws(seed, 14, n) * 36).astype(np.int16), 0),
         awareness=np.clip(awareness, 0.0, 1.0),
@@ -171,6 +176,22 @@ def build_district(sc: Scenario, seed: int) -> District:
     )
     villages = allocate(Villages, nv, x=vx, y=vy, n_households=n_hh_v, remoteness=v_remote)
     return District(households, groups, chws, facilities, villages)
+
+
+def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, hhp) -> np.ndarray:
+    """P(user | need) = r / (r + h) with r = k x access, the steady state of adoption at rate r against
+    discontinuation h; k is found by bisection so that the mean over women with need is `target`."""
+    h = hhp.p_discontinue_per_month + hhp.need_turnover_per_month
+    if not need.any() or target <= 0.0:
+        return np.zeros(access.size)
+    lo, hi = 0.0, 1.0
+    while (hi * access[need] / (hi * access[need] + h)).mean() < target and hi < 1e9:
+        hi *= 2.0
+    for _ in range(60):
+        k = 0.5 * (lo + hi)
+        lo, hi = (k, hi) if (k * access[need] / (k * access[need] + h)).mean() < target else (lo, k)
+    k = 0.5 * (lo + hi)
+    return k * access / (k * access + h)
 
 
 def _groups(sc: Scenario, seed: int, village, nv, v_remote, fac1) -> tuple[Groups, np.ndarray]:

@@ -163,9 +163,9 @@ class Groups(Strict):
         "people (Fottrell 2013); 8% in Nepal (Manandhar 2004).",
     )
     meeting_threshold: Share = Field(0.2, description="A group below this capacity stops meeting.")
-    capacity_decay_per_month: Rate = Field(0.04, description="Capacity lost each month without support.")
+    capacity_decay_per_month: Rate = Field(0.08, description="Capacity lost each month without support.")
     self_sustain_per_month: Rate = Field(
-        0.06,
+        0.12,
         description="Mean rate at which a meeting group builds its own capacity, as growth r c(1-c). A group "
         "settles at c* = 1 - decay/r when it meets; groups start at their c* (or inactive below the threshold).",
     )
@@ -211,7 +211,7 @@ class Chws(Strict):
     provides_methods: bool = Field(
         True, description="CHWs give pills/injectables at home (community-based distribution)."
     )
-    p_method_access: Share = Field(0.9, description="Access to a method from an FP-trained CHW during a visit.")
+    p_method_access: Share = Field(0.6, description="Access to a method from an FP-trained CHW during a visit.")
     p_refer: Share = Field(0.3, description="An FP-trained CHW refers a visited non-user with need to a facility.")
     awareness_gain_visit: Rate = Field(
         0.08,
