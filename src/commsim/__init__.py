@@ -1,8 +1,33 @@
 """commsim: an agent-based simulation of community health systems (women's groups, CHWs, facilities)."""
 
-from commsim.loader import ScenarioError, load_scenario
-from commsim.model import CommunityHealthModel
-from commsim.scenario import Scenario
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from commsim.loader import ScenarioError, load_scenario
+    from commsim.model import CommunityHealthModel
+    from commsim.scenario import Scenario
 
 __all__ = ["CommunityHealthModel", "Scenario", "ScenarioError", "load_scenario"]
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562), so `commsim --help` and `import commsim.loader` do not pay for Mesa and Numba.
+_LAZY = {
+    "CommunityHealthModel": "commsim.model",
+    "Scenario": "commsim.scenario",
+    "ScenarioError": "commsim.loader",
+    "load_scenario": "commsim.loader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'commsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
