@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-# A district small enough for quick end-to-end runs (households x months stays far below the progress-bar limit).
+# A district small enough for quick end-to-end runs (tests have no terminal, so no progress bar is drawn).
 SMALL_RUN_ARGS: tuple[str, ...] = (
     "--households",
     "1500",

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 BACKENDS = ("numba", "python")  # = model.BACKENDS (a test checks); importing the model costs ~1 s
 EXIT_BAD_INPUT = 2
-PROGRESS_MIN_WORK = 2_000_000  # household-months; smaller runs finish before a bar is worth drawing
 
 app = typer.Typer(
     name="commsim",
@@ -115,9 +114,9 @@ def prepare_out_dir(path: Path) -> None:
 
 
 @contextmanager
-def month_progress(total_work: int) -> Iterator[Callable[[int, int], None] | None]:
-    """An `on_month` callback that drives a progress bar on stderr, for long runs on a terminal."""
-    if not err.is_terminal or total_work < PROGRESS_MIN_WORK:
+def month_progress() -> Iterator[Callable[[int, int], None] | None]:
+    """An `on_month` callback that drives a transient progress bar on stderr when stderr is a terminal."""
+    if not err.is_terminal:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -257,7 +256,7 @@ def run(
         from commsim.runs import run_scenario
 
         clock = time.perf_counter()
-        with month_progress(config.population.households * config.months) as on_month:
+        with month_progress() as on_month:
             result = run_scenario(config, backend=backend, on_month=on_month)
         wall = time.perf_counter() - clock
         if result.scenario != config:
