@@ -1,0 +1,160 @@
+"""Invariants checked after every month of every shipped scenario: outputs in bounds and consistent with the
+state, state in its domains, stock-flow consistency; and the declared layout of the population tables."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+
+from commsim import loader, metrics, state
+from commsim.model import CommunityHealthModel
+from commsim.population import build_district
+
+MONTHS = 48
+DISTRICT = {"population__households": 4000, "population__villages": 20, "population__facilities": 4}
+SHIPPED = [p.stem for p in loader.shipped_scenarios()]
+SHARES = ("mcpr", *metrics.EQUITY, "mean_trust", "mean_awareness", "unmet_need", "mean_group_capacity")
+FLOWS = (
+    "new_users",
+    "discontinued",
+    "facility_visits",
+    "referrals_made",
+    "referrals_completed",
+    "failed_visits",
+    "chws_left",
+)
+STATIC_HOUSEHOLD_COLUMNS = ("village", "x", "y", "fac1", "fac2", "dist1", "dist2", "band", "wealth", "group", "chw")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_numba_thread():
+    """4000 households are one parallel block: the thread count cannot matter, and one thread is fastest here."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
+def check_outputs(row: dict, model: CommunityHealthModel) -> None:
+    d = model.district
+    hh, grp, chw, fac = d.households, d.groups, d.chws, d.facilities
+    n = hh.source.size
+    assert set(row) == set(metrics.COLUMNS)
+    for name, value in row.items():
+        assert not math.isnan(value), name
+    assert 0 <= row["users"] <= n
+    assert 0 <= row["active_groups"] <= grp.capacity.size
+    assert 0 <= row["active_chws"] <= chw.status.size
+    assert 0 <= row["stockouts"] <= fac.stock.size
+    for name in FLOWS:
+        assert row[name] >= 0, name
+    assert row["failed_visits"] <= row["facility_visits"]
+    assert 0 <= row["users_via_chw"] <= row["users"]
+    assert row["cost_month"] >= 0.0
+    for name in SHARES:
+        assert 0.0 <= row[name] <= 1.0, (name, row[name])
+    assert row["mcpr"] + row["unmet_need"] <= 1.0 + 1e-12
+    # the outputs count the state as it is at the end of the month
+    users = hh.source > 0
+    assert row["users"] == np.count_nonzero(users)
+    assert row["mcpr"] == pytest.approx(np.count_nonzero(users) / n, abs=1e-15)
+    assert row["users_via_chw"] == np.count_nonzero(hh.source == 3)
+    assert row["unmet_need"] * n == pytest.approx(np.count_nonzero((hh.need == 1) & ~users), abs=1e-9)
+    assert row["active_groups"] == np.count_nonzero(grp.active)
+    assert row["active_chws"] == np.count_nonzero(chw.status == 1)
+    if grp.capacity.size:
+        assert row["mean_group_capacity"] == pytest.approx(grp.capacity.mean(), abs=1e-12)
+    assert row["mean_trust"] == pytest.approx(hh.trust.mean(), abs=1e-12)
+    assert row["mean_awareness"] == pytest.approx(hh.awareness.mean(), abs=1e-12)
+
+
+def check_state(model: CommunityHealthModel) -> None:
+    d, sc = model.district, model.config
+    hh, grp, chw, fac = d.households, d.groups, d.chws, d.facilities
+    assert np.all((hh.awareness >= 0.0) & (hh.awareness <= 1.0))
+    assert np.all((hh.trust >= 0.0) & (hh.trust <= 1.0))
+    assert np.isin(hh.source, (0, 1, 2, 3)).all()
+    assert np.isin(hh.need, (0, 1)).all()
+    assert np.isin(hh.ever_user, (0, 1)).all()
+    users = hh.source > 0
+    assert np.all(hh.need[users] == 1), "a user without need"
+    assert np.all(hh.ever_user[users] == 1), "a user who is not an ever-user"
+    assert np.all(hh.referred <= sc.households.referral_valid_months)
+    assert np.all(hh.months_on >= 0)
+    assert np.all(hh.request == 0), "a request left unanswered at the end of the month"
+    assert np.all((grp.capacity >= 0.0) & (grp.capacity <= 1.0))
+    assert np.all(grp.active == (grp.capacity >= sc.groups.meeting_threshold))
+    assert np.all((grp.modules >= 0.0) & (grp.modules <= sc.groups.fp_modules))
+    assert np.all((fac.quality >= 0.0) & (fac.quality <= 1.0))
+    assert np.all((fac.stock >= 0.0) & (fac.stock <= 1.0))
+    assert np.all((fac.p_serve >= 0.0) & (fac.p_serve <= 1.0))
+    assert np.all(fac.capacity >= 0.0)
+    assert np.isin(chw.status, (0, 1, 2)).all()
+    assert np.isin(chw.fp_trained, (0, 1)).all()
+    assert np.isin(chw.supervised, (0, 1)).all()
+    assert np.all(chw.status[chw.fp_trained == 1] == 1), "an FP-trained CHW at a post without an active CHW"
+    assert np.all(chw.visits_per_month >= 0.0)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_invariants_hold_after_every_month(name):
+    model = CommunityHealthModel(name, rng=4, backend="numba", **DISTRICT)
+    hh = model.district.households
+    static = {col: getattr(hh, col).copy() for col in STATIC_HOUSEHOLD_COLUMNS}
+    check_outputs(model.latest, model)
+    check_state(model)
+    previous = dict(model.latest)
+    ever = hh.ever_user.copy()
+    made = completed = 0
+    for month in range(1, MONTHS + 1):
+        model.step()
+        row = model.latest
+        assert row["month"] == month
+        check_outputs(row, model)
+        check_state(model)
+        assert row["users"] - previous["users"] == row["new_users"] - row["discontinued"], month
+        assert row["cost_cumulative"] >= previous["cost_cumulative"]
+        assert row["cost_cumulative"] == pytest.approx(previous["cost_cumulative"] + row["cost_month"])
+        made += row["referrals_made"]
+        completed += row["referrals_completed"]
+        assert completed <= made, month
+        assert np.all(hh.ever_user >= ever), "an ever-user forgot"
+        ever = hh.ever_user.copy()
+        previous = dict(row)
+    for col, before in static.items():
+        np.testing.assert_array_equal(getattr(hh, col), before, err_msg=f"households.{col} changed")
+
+    ts = model.timeseries()
+    assert len(ts) == MONTHS + 1
+    assert ts["month"].tolist() == list(range(MONTHS + 1))
+    assert not ts.isna().any().any()
+    assert ts["cost_cumulative"].is_monotonic_increasing
+    flows = ts["new_users"] - ts["discontinued"]
+    np.testing.assert_array_equal(ts["users"].diff().iloc[1:].to_numpy(), flows.iloc[1:].to_numpy())
+
+
+def test_population_tables_have_the_declared_dtypes():
+    sc = loader.load_scenario("baseline", {k.replace("__", "."): v for k, v in DISTRICT.items()})
+    district = build_district(sc, 3)
+    sizes = {
+        "households": 4000,
+        "groups": 20 * sc.groups.per_village,
+        "chws": district.chws.status.size,
+        "facilities": 4,
+        "villages": 20,
+    }
+    for name, table in zip(district._fields, district, strict=True):
+        spec = state.SPECS[type(table)]
+        assert table._fields == tuple(col for col, _, _ in spec)
+        for col, dtype, _ in spec:
+            array = getattr(table, col)
+            assert array.dtype == np.dtype(dtype), f"{name}.{col}: {array.dtype} != {np.dtype(dtype)}"
+            assert array.shape == (sizes[name],), f"{name}.{col}"
+            assert array.flags.c_contiguous, f"{name}.{col}"
+    assert district.chws.n_households.sum() == 4000
+    assert district.villages.n_households.sum() == 4000
+
+
+def test_household_rows_fit_in_64_bytes():
+    assert state.bytes_per_row(state.Households) <= 64
