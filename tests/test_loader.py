@@ -344,3 +344,37 @@ def test_flat_keys():
     assert keys["interventions.group_training.end_month"] == 8
     # every flat key is a valid override that leaves the scenario as it is
     assert load_scenario(sc, {k: v for k, v in keys.items() if v is not None}) == sc
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('months = "10"', "months"),
+        ("months = true", "months"),
+        ("[population]\nhouseholds = 2000.0", "population.households"),
+        ('[groups]\ntraining_coverage = "0.5"', "groups.training_coverage"),
+        ('[chws]\nprovides_methods = "yes"', "chws.provides_methods"),
+    ],
+)
+def test_values_are_not_coerced_across_types(tmp_path, toml, key):
+    message = load_error(write(tmp_path / "s.toml", toml))
+    assert f"s.toml: {key}:" in message
+
+
+def test_an_intervention_must_end_after_it_starts(tmp_path):
+    path = write(tmp_path / "s.toml", '[interventions.t]\ntype = "advocacy"\nstart_month = 12\nend_month = 12\n')
+    message = load_error(path)
+    assert "interventions.t" in message and "end_month (12) must be after start_month (12)" in message
+
+
+def test_a_child_without_a_name_is_named_after_its_file(tmp_path):
+    write(tmp_path / "parent.toml", 'name = "p"\n')
+    child = write(tmp_path / "variant.toml", 'extends = "parent.toml"\n')
+    assert load_scenario(child).name == "variant"
+
+
+def test_numpy_scalars_are_accepted_as_overrides():
+    import numpy as np
+
+    sc = load_scenario("baseline", {"population.households": np.int64(3000), "groups.p_member": np.float64(0.2)})
+    assert sc.population.households == 3000 and sc.groups.p_member == 0.2

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
@@ -45,6 +46,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read: {err.strerror}") from None
+    data.setdefault("name", path.stem)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -53,7 +55,9 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent_path = (path.parent / parent).resolve()
     if not parent_path.exists():
         raise ScenarioError(f"{path}: extends: no such file {parent_path}")
-    return deep_merge(_read_toml(parent_path, (*chain, path)), data)
+    inherited = _read_toml(parent_path, (*chain, path))
+    validate(inherited, str(parent_path))  # a parent's own mistakes are reported against the parent's file
+    return deep_merge(inherited, data)
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,7 +93,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
                 path = ".".join(parts[: depth + 1])
                 raise ScenarioError(f"{source}: {raw_key}: {path} is a value, not a table")
             node = child
-        node[parts[-1]] = value
+        node[parts[-1]] = value.item() if isinstance(value, np.generic) else value
     return out
 
 
@@ -152,7 +156,6 @@ def load_scenario(
     else:
         path = resolve_path(scenario)
         data, source = _read_toml(path.resolve(), ()), str(scenario)
-        data.setdefault("name", path.stem)
     if overrides:
         data = apply_overrides(data, overrides, source)
     return validate(data, source)

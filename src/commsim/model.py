@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numba
 import numpy as np
 
 from commsim import interventions, metrics
@@ -23,6 +24,7 @@ from commsim.population import build_district
 from commsim.scenario import Scenario
 
 BACKENDS = ("numba", "python")
+SERIAL_BELOW = 4 * household_kernels.BLOCK  # smaller districts step on one thread: a parallel launch costs more
 N_STREAMS = 32
 
 PHASES: tuple[tuple[str, str], ...] = (
@@ -126,6 +128,17 @@ class CommunityHealthModel(mesa.Model):
         return now
 
     def _step_kernels(self, clock: float) -> None:
+        if self.district.households.source.size >= SERIAL_BELOW:
+            self._run_kernels(clock)
+            return
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            self._run_kernels(clock)
+        finally:
+            numba.set_num_threads(threads)
+
+    def _run_kernels(self, clock: float) -> None:
         d, p, keys, acc = self.district, self.params, self.keys, self.acc
         hh, grp, chw, fac, vil = d.households, d.groups, d.chws, d.facilities, d.villages
         household_kernels.tally(hh, grp, chw, fac, vil, p)

@@ -7,7 +7,7 @@ field's description (sources: ../shared/evidence.md).
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -17,7 +17,7 @@ Month = Annotated[int, Field(ge=0, le=1200)]
 class Strict(BaseModel):
     """Base for every table: unknown keys are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
 class Population(Strict):
@@ -296,6 +296,12 @@ class Intervention(Strict):
     )
     coverage: Share | None = Field(None, description="Share of targets reached (None = the section's default).")
     remote_first: bool = Field(False, description="Reach the targets farthest from a facility first.")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> "Intervention":
+        if self.end_month is not None and self.end_month <= self.start_month:
+            raise ValueError(f"end_month ({self.end_month}) must be after start_month ({self.start_month})")
+        return self
 
 
 class CapacityBuilding(Intervention):
