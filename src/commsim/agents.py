@@ -24,7 +24,7 @@ class Household(mesa.Agent):
         """Count herself into her village, group, CHW post and facility."""
         d = self.model.district
         household_rules.household_tally(
-            self.idx, d.households, d.groups, d.chws, d.facilities, d.villages, self.model.params
+            self.idx, self.idx + 1, d.households, d.groups, d.chws, d.facilities, d.villages, self.model.params
         )
 
     def step(self) -> None:
@@ -32,14 +32,14 @@ class Household(mesa.Agent):
         m, d = self.model, self.model.district
         hh = d.households
         household_rules.household_month(
-            self.idx, hh, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc
+            self.idx, self.idx + 1, hh, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc
         )
         if hh.request[self.idx] != 0:
             m.facility_agents[abs(int(hh.request[self.idx])) - 1].requests.append(self.idx)
 
     def record(self) -> None:
         """Add her end-of-month state to the outputs."""
-        household_rules.household_record(self.idx, self.model.district.households, self.model.acc)
+        household_rules.household_record(self.idx, self.idx + 1, self.model.district.households, self.model.acc)
 
     @property
     def is_user(self) -> bool:
@@ -100,7 +100,7 @@ class Facility(mesa.Agent):
         """Answer each request: served, or a failed visit."""
         m, d = self.model, self.model.district
         for i in self.requests:
-            household_rules.household_serve(i, d.households, d.facilities, m.params, m.keys, m.acc)
+            household_rules.household_serve(i, i + 1, d.households, d.facilities, m.params, m.keys, m.acc)
         self.requests = []
 
     def update(self) -> None:

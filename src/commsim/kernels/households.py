@@ -1,9 +1,11 @@
 """Household rules (one index woman each) and the compiled loops that apply them to every household.
 
-The rules are plain Python functions over one index `i` of the state tables; `register_jitable` lets the
-Python twin call them as they are and lets Numba inline them into the loops below. Each rule reads only
-row `i` and month-level aggregates of groups, CHWs, facilities and villages, so households are independent
-within a phase and the loops parallelise over fixed blocks with identical results on any thread count.
+The rules are plain Python functions over a range lo..hi-1 of households: the twin passes one household
+(i, i+1), a kernel a whole block, so the tables cross a call boundary once per block and not once per
+household (per-call reference counting of ~75 arrays costs ~400 ns). `register_jitable` lets the Python twin
+call the rules as they are and lets Numba inline them into the loops below. Each household reads only its own
+row and month-level aggregates of groups, CHWs, facilities and villages, so households are independent within a
+phase and the loops parallelise over fixed blocks with identical results on any thread count.
 """
 
 import math
@@ -21,22 +23,23 @@ NONE, FAC1, FAC2, CHW = 0, 1, 2, 3  # method source
 
 
 @register_jitable
-def household_tally(i, hh, grp, chw, fac, vil, p):
-    """Add household `i` to the start-of-month counts of its village, group, CHW post and facility."""
-    user = 1 if hh.source[i] > NONE else 0
-    vil.n_users[hh.village[i]] += user
-    g = hh.group[i]
-    if g >= 0:
-        grp.n_users[g] += user
-        if grp.active[g] == 1:
-            f = hh.fac1[i]
-            if grp.feedback[g] == 1:
-                fac.n_feedback[f] += 1
-            if grp.capacity[g] >= p.advocacy_threshold:
-                fac.advocacy[f] += grp.capacity[g] * (1.0 + grp.advocacy[g])
-    k = hh.chw[i]
-    if k >= 0 and hh.referred[i] > 0:
-        chw.n_referred[k] += 1
+def household_tally(lo, hi, hh, grp, chw, fac, vil, p):
+    """Add households lo..hi-1 to the start-of-month counts of their village, group, CHW post and facility."""
+    for i in range(lo, hi):
+        user = 1 if hh.source[i] > NONE else 0
+        vil.n_users[hh.village[i]] += user
+        g = hh.group[i]
+        if g >= 0:
+            grp.n_users[g] += user
+            if grp.active[g] == 1:
+                f = hh.fac1[i]
+                if grp.feedback[g] == 1:
+                    fac.n_feedback[f] += 1
+                if grp.capacity[g] >= p.advocacy_threshold:
+                    fac.advocacy[f] += grp.capacity[g] * (1.0 + grp.advocacy[g])
+        k = hh.chw[i]
+        if k >= 0 and hh.referred[i] > 0:
+            chw.n_referred[k] += 1
 
 
 @register_jitable
@@ -62,154 +65,158 @@ def _choose_facility(i, hh, fac, p, key):
 
 
 @register_jitable
-def household_month(i, hh, grp, chw, fac, vil, p, keys, acc):
-    """One month of household i: need, CHW visit, group meeting, referral, discontinuation, adoption."""
-    src = hh.source[i]
-    own = 1 if src > NONE else 0  # as tallied at the start of the month
-    need = hh.need[i]
-    if need == 1:
-        if uniform(keys[rng.NEED], i) < p.need_off:
-            need = 0
-    elif uniform(keys[rng.NEED], i) < p.need_on:
-        need = 1
-    hh.need[i] = need
-    if src > NONE and need == 0:
-        src = NONE
-        hh.months_on[i] = 0
-        acc[m.DISCONTINUED] += 1
-
-    a = hh.awareness[i]
-    t = hh.trust[i]
-    ref = hh.referred[i]
-    fresh = False
-    k = hh.chw[i]
-    chw_on = k >= 0 and chw.status[k] == 1
-    visited = False
-    fp_visit = False
-    if chw_on:
-        pv = chw.p_visit_referred[k] if ref > 0 else chw.p_visit[k]
-        if uniform(keys[rng.VISIT], i) < pv:
-            visited = True
-            fp_visit = chw.fp_trained[k] == 1
-            gain = p.chw_awareness_gain * (2.0 if fp_visit else 1.0)
-            a += gain * (1.0 - a)
-            t += p.trust_gain_chw * (1.0 - t)
-            acc[m.CHW_VISITS] += 1
-
-    g = hh.group[i]
-    if g >= 0 and grp.active[g] == 1:
-        members = grp.n_members[g]
-        exposure = 0.0
-        if members > 1:
-            exposure = grp.exposure_weight[g] * (grp.n_users[g] - own) / (members - 1)
-        a += grp.meeting_gain[g] * (1.0 - a)
-        eligible = need == 1 and src == NONE and ref == 0 and grp.p_refer[g] > 0.0
-        if eligible and uniform(keys[rng.REFER], i) < grp.p_refer[g]:
-            ref = int(p.referral_valid_months)
-            fresh = True
-            acc[m.REFERRALS_MADE] += 1
-    else:
-        v = hh.village[i]
-        n_v = vil.n_households[v]
-        exposure = 0.0
-        if n_v > 1:
-            exposure = p.village_peer_weight * (vil.n_users[v] - own) / (n_v - 1)
-    a -= p.awareness_decay * a
-
-    if src > NONE:
-        quality = p.chw_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
-        hazard = p.p_discontinue * (1.0 + p.rel_discontinue_quality * (1.0 - quality))
-        if visited:
-            hazard *= p.rel_follow_up
-        if uniform(keys[rng.DISCONTINUE], i) < hazard:
+def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
+    """One month of households lo..hi-1: need, CHW visit, group meeting, referral, discontinuation, adoption."""
+    for i in range(lo, hi):
+        src = hh.source[i]
+        own = 1 if src > NONE else 0  # as tallied at the start of the month
+        need = hh.need[i]
+        if need == 1:
+            if uniform(keys[rng.NEED], i) < p.need_off:
+                need = 0
+        elif uniform(keys[rng.NEED], i) < p.need_on:
+            need = 1
+        hh.need[i] = need
+        if src > NONE and need == 0:
             src = NONE
             hh.months_on[i] = 0
             acc[m.DISCONTINUED] += 1
+
+        a = hh.awareness[i]
+        t = hh.trust[i]
+        ref = hh.referred[i]
+        fresh = False
+        k = hh.chw[i]
+        chw_on = k >= 0 and chw.status[k] == 1
+        visited = False
+        fp_visit = False
+        if chw_on:
+            pv = chw.p_visit_referred[k] if ref > 0 else chw.p_visit[k]
+            if uniform(keys[rng.VISIT], i) < pv:
+                visited = True
+                fp_visit = chw.fp_trained[k] == 1
+                gain = p.chw_awareness_gain * (2.0 if fp_visit else 1.0)
+                a += gain * (1.0 - a)
+                t += p.trust_gain_chw * (1.0 - t)
+                acc[m.CHW_VISITS] += 1
+
+        g = hh.group[i]
+        if g >= 0 and grp.active[g] == 1:
+            members = grp.n_members[g]
+            exposure = 0.0
+            if members > 1:
+                exposure = grp.exposure_weight[g] * (grp.n_users[g] - own) / (members - 1)
+            a += grp.meeting_gain[g] * (1.0 - a)
+            eligible = need == 1 and src == NONE and ref == 0 and grp.p_refer[g] > 0.0
+            if eligible and uniform(keys[rng.REFER], i) < grp.p_refer[g]:
+                ref = int(p.referral_valid_months)
+                fresh = True
+                acc[m.REFERRALS_MADE] += 1
         else:
-            hh.months_on[i] += 1
-            if src == CHW and not chw_on:
-                hh.request[i] = -(hh.fac1[i] + 1)  # her CHW left: resupply at the nearest facility
-            elif src != CHW and uniform(keys[rng.RESUPPLY], i) < p.p_resupply:
-                hh.request[i] = -((hh.fac1[i] if src == FAC1 else hh.fac2[i]) + 1)
-    elif need == 1:
-        f, d = _choose_facility(i, hh, fac, p, keys[rng.CHOICE])
-        access_fac = _facility_access(i, f, d, hh, fac, p)
-        access_chw = p.chw_access if fp_visit else 0.0
-        demand = p.rate_external + p.rate_awareness * a + p.rate_peer * exposure / (exposure + p.peer_half)
-        if ref > 0:
-            demand += p.referral_boost
-        trust_factor = 1.0 - p.trust_weight + 2.0 * p.trust_weight * t
-        if uniform(keys[rng.ADOPT], i) < demand * trust_factor * max(access_fac, access_chw):
-            if access_chw >= access_fac:
-                src = CHW
+            v = hh.village[i]
+            n_v = vil.n_households[v]
+            exposure = 0.0
+            if n_v > 1:
+                exposure = p.village_peer_weight * (vil.n_users[v] - own) / (n_v - 1)
+        a -= p.awareness_decay * a
+
+        if src > NONE:
+            quality = p.chw_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
+            hazard = p.p_discontinue * (1.0 + p.rel_discontinue_quality * (1.0 - quality))
+            if visited:
+                hazard *= p.rel_follow_up
+            if uniform(keys[rng.DISCONTINUE], i) < hazard:
+                src = NONE
                 hh.months_on[i] = 0
-                hh.ever_user[i] = 1
-                t += p.trust_gain_served * (1.0 - t)
-                acc[m.NEW_USERS] += 1
-                acc[m.CHW_NEW_USERS] += 1
-                if ref > 0:
-                    acc[m.REFERRALS_COMPLETED] += 1
-                    ref = 0
+                acc[m.DISCONTINUED] += 1
             else:
-                hh.request[i] = f + 1
-        elif fp_visit and ref == 0 and uniform(keys[rng.CHW_REFER], i) < p.chw_p_refer:
-            ref = int(p.referral_valid_months)
-            fresh = True
-            acc[m.REFERRALS_MADE] += 1
-    if ref > 0 and not fresh:
-        ref -= 1
-    hh.awareness[i] = a
-    hh.trust[i] = t
-    hh.source[i] = src
-    hh.referred[i] = ref
+                hh.months_on[i] += 1
+                if src == CHW and not chw_on:
+                    hh.request[i] = -(hh.fac1[i] + 1)  # her CHW left: resupply at the nearest facility
+                elif src != CHW and uniform(keys[rng.RESUPPLY], i) < p.p_resupply:
+                    hh.request[i] = -((hh.fac1[i] if src == FAC1 else hh.fac2[i]) + 1)
+        elif need == 1:
+            f, d = _choose_facility(i, hh, fac, p, keys[rng.CHOICE])
+            access_fac = _facility_access(i, f, d, hh, fac, p)
+            access_chw = p.chw_access if fp_visit else 0.0
+            demand = p.rate_external + p.rate_awareness * a + p.rate_peer * exposure / (exposure + p.peer_half)
+            if ref > 0:
+                demand += p.referral_boost
+            trust_factor = 1.0 - p.trust_weight + 2.0 * p.trust_weight * t
+            if uniform(keys[rng.ADOPT], i) < demand * trust_factor * max(access_fac, access_chw):
+                if access_chw >= access_fac:
+                    src = CHW
+                    hh.months_on[i] = 0
+                    hh.ever_user[i] = 1
+                    t += p.trust_gain_served * (1.0 - t)
+                    acc[m.NEW_USERS] += 1
+                    acc[m.CHW_NEW_USERS] += 1
+                    if ref > 0:
+                        acc[m.REFERRALS_COMPLETED] += 1
+                        ref = 0
+                else:
+                    hh.request[i] = f + 1
+            elif fp_visit and ref == 0 and uniform(keys[rng.CHW_REFER], i) < p.chw_p_refer:
+                ref = int(p.referral_valid_months)
+                fresh = True
+                acc[m.REFERRALS_MADE] += 1
+        if ref > 0 and not fresh:
+            ref -= 1
+        hh.awareness[i] = a
+        hh.trust[i] = t
+        hh.source[i] = src
+        hh.referred[i] = ref
 
 
 @register_jitable
-def household_serve(i, hh, fac, p, keys, acc):
-    """The facility's answer to household i's request this month: served, or a failed visit."""
-    r = hh.request[i]
-    f = abs(r) - 1
-    t = hh.trust[i]
-    acc[m.FACILITY_VISITS] += 1
-    if uniform(keys[rng.SERVE], i) < fac.p_serve[f]:
-        t += p.trust_gain_served * (1.0 - t)
-        if r > 0:
-            hh.months_on[i] = 0
-            hh.ever_user[i] = 1
-            acc[m.NEW_USERS] += 1
-            if hh.referred[i] > 0:
-                acc[m.REFERRALS_COMPLETED] += 1
-                hh.referred[i] = 0
-        hh.source[i] = FAC1 if f == hh.fac1[i] else FAC2
-    else:
-        t -= p.trust_loss_failed * t
-        acc[m.FAILED_VISITS] += 1
-        if r < 0 and uniform(keys[rng.FAILED], i) < p.p_discontinue_failed:
-            hh.source[i] = NONE
-            hh.months_on[i] = 0
-            acc[m.DISCONTINUED] += 1
-    hh.trust[i] = t
-    hh.request[i] = 0
+def household_serve(lo, hi, hh, fac, p, keys, acc):
+    """The facility's answer to each request among households lo..hi-1 this month: served, or a failed visit."""
+    for i in range(lo, hi):
+        r = hh.request[i]
+        if r != 0:
+            f = abs(r) - 1
+            t = hh.trust[i]
+            acc[m.FACILITY_VISITS] += 1
+            if uniform(keys[rng.SERVE], i) < fac.p_serve[f]:
+                t += p.trust_gain_served * (1.0 - t)
+                if r > 0:
+                    hh.months_on[i] = 0
+                    hh.ever_user[i] = 1
+                    acc[m.NEW_USERS] += 1
+                    if hh.referred[i] > 0:
+                        acc[m.REFERRALS_COMPLETED] += 1
+                        hh.referred[i] = 0
+                hh.source[i] = FAC1 if f == hh.fac1[i] else FAC2
+            else:
+                t -= p.trust_loss_failed * t
+                acc[m.FAILED_VISITS] += 1
+                if r < 0 and uniform(keys[rng.FAILED], i) < p.p_discontinue_failed:
+                    hh.source[i] = NONE
+                    hh.months_on[i] = 0
+                    acc[m.DISCONTINUED] += 1
+            hh.trust[i] = t
+            hh.request[i] = 0
 
 
 @register_jitable
-def household_record(i, hh, acc):
-    """Add household i's end-of-month state to the stock outputs."""
-    b = hh.band[i]
-    q = hh.wealth[i]
-    acc[m.HH_BAND + b] += 1
-    acc[m.HH_Q + q] += 1
-    if hh.source[i] > NONE:
-        acc[m.USERS] += 1
-        acc[m.USERS_BAND + b] += 1
-        acc[m.USERS_Q + q] += 1
-        if hh.source[i] == CHW:
-            acc[m.USERS_CHW] += 1
-    elif hh.need[i] == 1:
-        acc[m.UNMET] += 1
-    acc[m.EVER_USERS] += hh.ever_user[i]
-    acc[m.TRUST_SUM] += hh.trust[i]
-    acc[m.AWARENESS_SUM] += hh.awareness[i]
+def household_record(lo, hi, hh, acc):
+    """Add the end-of-month state of households lo..hi-1 to the stock outputs."""
+    for i in range(lo, hi):
+        band = hh.band[i]
+        q = hh.wealth[i]
+        acc[m.HH_BAND + band] += 1
+        acc[m.HH_Q + q] += 1
+        if hh.source[i] > NONE:
+            acc[m.USERS] += 1
+            acc[m.USERS_BAND + band] += 1
+            acc[m.USERS_Q + q] += 1
+            if hh.source[i] == CHW:
+                acc[m.USERS_CHW] += 1
+        elif hh.need[i] == 1:
+            acc[m.UNMET] += 1
+        acc[m.EVER_USERS] += hh.ever_user[i]
+        acc[m.TRUST_SUM] += hh.trust[i]
+        acc[m.AWARENESS_SUM] += hh.awareness[i]
 
 
 @njit(cache=True)
@@ -220,8 +227,7 @@ def tally(hh, grp, chw, fac, vil, p):
     chw.n_referred[:] = 0
     fac.n_feedback[:] = 0
     fac.advocacy[:] = 0.0
-    for i in range(hh.source.shape[0]):
-        household_tally(i, hh, grp, chw, fac, vil, p)
+    household_tally(0, hh.source.shape[0], hh, grp, chw, fac, vil, p)
 
 
 @njit(cache=True, parallel=True)
@@ -230,9 +236,8 @@ def decide(hh, grp, chw, fac, vil, p, keys, acc):
     n = hh.source.shape[0]
     n_blocks = (n + BLOCK - 1) // BLOCK
     part = np.zeros((n_blocks, acc.shape[0]))
-    for b in prange(n_blocks):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            household_month(i, hh, grp, chw, fac, vil, p, keys, part[b])
+    for blk in prange(n_blocks):
+        household_month(blk * BLOCK, min(n, (blk + 1) * BLOCK), hh, grp, chw, fac, vil, p, keys, part[blk])
     for b in range(n_blocks):
         acc += part[b]
 
@@ -253,10 +258,8 @@ def serve_and_record(hh, fac, p, keys, acc):
     n = hh.source.shape[0]
     n_blocks = (n + BLOCK - 1) // BLOCK
     part = np.zeros((n_blocks, acc.shape[0]))
-    for b in prange(n_blocks):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            if hh.request[i] != 0:
-                household_serve(i, hh, fac, p, keys, part[b])
-            household_record(i, hh, part[b])
+    for blk in prange(n_blocks):
+        household_serve(blk * BLOCK, min(n, (blk + 1) * BLOCK), hh, fac, p, keys, part[blk])
+        household_record(blk * BLOCK, min(n, (blk + 1) * BLOCK), hh, part[blk])
     for b in range(n_blocks):
         acc += part[b]
