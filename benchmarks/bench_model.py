@@ -1,0 +1,611 @@
+"""Benchmark the commsim model: throughput of a full month, scaling, compile time, memory, end-to-end run.
+
+    .venv/bin/python benchmarks/bench_model.py [--quick] [--max-households N]
+
+Prints one Rich table (progress goes to stderr). Serial and 2-thread figures are measured in the same process,
+interleaved, because the machine is shared and noisy: compare figures of one run, not across runs.
+See benchmarks/README.md for what each row means.
+"""
+
+import argparse
+import gc
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE_TOML = ROOT / "scenarios" / "baseline.toml"
+SIZES = (100_000, 1_000_000, 10_000_000)
+TWIN_SIZE = 10_000
+LONG_RUN_MONTHS = 120
+LONG_RUN_BUDGET_S = 240.0  # full mode runs 10M x 120 months for real only if the estimate is below this
+
+TARGET_RATIO = 100.0
+TARGET_RATE_1M = 50e6
+TARGET_LONG_RUN_S = 30.0
+TARGET_BYTES = 64
+TARGET_BASELINE_S = 4.0
+
+progress = Console(stderr=True, highlight=False, log_path=False)
+
+
+def population(n: int) -> dict[str, Any]:
+    """A district of n households with the baseline's density (20k households, 80 villages, 8 facilities, 60 km)."""
+    return {
+        "population": {
+            "households": n,
+            "villages": max(1, n // 250),
+            "facilities": max(8, n // 2500),
+            "side_km": min(2000.0, 60.0 * math.sqrt(n / 20_000)),
+        }
+    }
+
+
+# --- subprocess children -------------------------------------------------------------------------------------
+
+CHILD_COMPILE = """
+import json, sys, time
+t0 = time.perf_counter()
+from commsim.model import CommunityHealthModel
+t_import = time.perf_counter()
+from numba.core import event
+
+
+class TopLevel(event.Listener):
+    # seconds per top-level compilation (a kernel's time includes the rules compiled into it)
+    def __init__(self):
+        self.depth, self.since, self.spans = 0, 0.0, {}
+
+    def on_start(self, ev):
+        self.depth += 1
+        if self.depth == 1:
+            self.since = time.perf_counter()
+
+    def on_end(self, ev):
+        self.depth -= 1
+        if self.depth == 0:
+            name = ev.data["dispatcher"].py_func.__name__
+            self.spans[name] = self.spans.get(name, 0.0) + time.perf_counter() - self.since
+
+
+listener = TopLevel()
+event.register("numba:compile", listener)
+pop = json.loads(sys.argv[1])
+model = CommunityHealthModel(pop, rng=1)
+model.step()
+t_first = time.perf_counter()
+model = CommunityHealthModel(pop, rng=1)
+model.step()
+t_second = time.perf_counter()
+result = {"import": t_import - t0, "first": t_first - t_import, "second": t_second - t_first}
+print(json.dumps({**result, "kernels": listener.spans}))
+"""
+
+CHILD_RSS = """
+import gc, json, resource, sys
+def rss():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+from commsim.model import CommunityHealthModel
+pop = json.loads(sys.argv[1])
+warm = CommunityHealthModel(json.loads(sys.argv[2]), rng=1)
+warm.step()  # load the kernels (and anything else imported lazily) before the baseline reading
+del warm
+gc.collect()
+before = rss()
+model = CommunityHealthModel(pop, rng=1)
+built = rss()
+model.step()
+stepped = rss()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+gc.collect()
+try:  # glibc keeps the freed build temporaries; malloc_trim hands them back
+    import ctypes
+    ctypes.CDLL(None).malloc_trim(0)
+    trimmed = rss()
+except (OSError, AttributeError):
+    trimmed = None
+out = {"before": before, "built": built, "stepped": stepped, "trimmed": trimmed, "peak": peak}
+print(json.dumps(out))
+"""
+
+
+def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a child Python snippet; it prints one JSON line last."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"child failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --- rows ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    number: str
+    measure: str
+    figure: str
+    target: str = ""
+    ok: bool | None = None
+    note: str = ""
+
+
+def rate_text(rate: float) -> str:
+    if rate >= 1e6:
+        return f"{rate / 1e6:,.2f} M hh-months/s"
+    return f"{rate / 1e3:,.1f} k hh-months/s"
+
+
+def size_text(n: int) -> str:
+    return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n / 1e3:g}k"
+
+
+def thread_label(k: int) -> str:
+    return "serial" if k == 1 else f"{k} threads"
+
+
+def render(rows: list[Row], title: str, caption: str) -> None:
+    width = None if sys.stdout.isatty() else 170
+    console = Console(width=width, highlight=False)
+    table = Table(title=title, caption=caption, show_lines=False, expand=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("measure")
+    table.add_column("figure", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("ok", justify="center")
+    table.add_column("notes", style="dim")
+    last = None
+    for row in rows:
+        if last is not None and row.number != last:
+            table.add_section()
+        last = row.number
+        ok = Text("") if row.ok is None else Text("yes", "green") if row.ok else Text("NO", "bold red")
+        table.add_row(row.number.rstrip("p"), row.measure, row.figure, row.target, ok, row.note)
+    console.print(table)
+
+
+# --- timing --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    threads: int
+    months: int
+    seconds: float
+    households: int
+    phases: dict[str, float]
+
+    @property
+    def rate(self) -> float:
+        return self.households * self.months / self.seconds
+
+    @property
+    def per_month(self) -> float:
+        return self.seconds / self.months
+
+
+def time_steps(model: Any, threads: int, min_months: int, min_seconds: float, max_months: int) -> Timing:
+    """Step until both at least min_months and min_seconds are done (at most max_months)."""
+    for phase in model.phase_seconds:
+        model.phase_seconds[phase] = 0.0
+    months = 0
+    start = time.perf_counter()
+    while True:
+        model.step()
+        months += 1
+        elapsed = time.perf_counter() - start
+        if months >= max_months or (months >= min_months and elapsed >= min_seconds):
+            break
+    n = int(model.district.households.source.size)
+    return Timing(threads, months, elapsed, n, dict(model.phase_seconds))
+
+
+def measure_numba(
+    model: Any,
+    thread_counts: list[int],
+    rounds: int,
+    min_months: int,
+    min_seconds: float,
+    max_months: int,
+    settle: bool = True,
+) -> dict[int, list[Timing]]:
+    """Interleaved rounds: serial, 2 threads, serial, 2 threads... so that noise hits both alike."""
+    import numba
+
+    out: dict[int, list[Timing]] = {k: [] for k in thread_counts}
+    for _ in range(rounds):
+        for k in thread_counts:
+            numba.set_num_threads(k)
+            if settle:
+                model.step()  # one untimed month after switching
+            out[k].append(time_steps(model, k, min_months, min_seconds, max_months))
+    numba.set_num_threads(max(thread_counts))
+    return out
+
+
+def best(timings: list[Timing]) -> Timing:
+    return max(timings, key=lambda t: t.rate)
+
+
+def spread_note(timings: list[Timing]) -> str:
+    b = best(timings)
+    note = f"{b.months} months, {b.per_month * 1e3:,.1f} ms/month"
+    if len(timings) > 1:
+        note += (
+            f"; best of {len(timings)} rounds (others {', '.join(rate_text(t.rate) for t in timings if t is not b)})"
+        )
+    return note
+
+
+def serial_note(n: int) -> str:
+    """The model may step small districts on one thread whatever numba.set_num_threads says."""
+    import commsim.model
+
+    limit = getattr(commsim.model, "SERIAL_BELOW", 0)
+    return f"; NB the model steps districts below {limit:,} households on 1 thread (SERIAL_BELOW)" if n < limit else ""
+
+
+def source_state() -> str:
+    """The commit measured, and a hash of any uncommitted change in src/ (others may be editing the kernels)."""
+    spec = find_spec("commsim")
+    package = Path(spec.origin).resolve().parent if spec and spec.origin else None
+    if package is not None and not package.is_relative_to(ROOT / "src"):
+        return f"source: commsim imported from {package}, not from this checkout"
+    try:
+        head, diff = (
+            subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, check=True).stdout
+            for cmd in (["rev-parse", "--short", "HEAD"], ["diff", "HEAD", "--", "src"])
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "source: unknown (no git)"
+    dirty = f" + uncommitted src/ changes (diff {hashlib.sha1(diff).hexdigest()[:8]})" if diff.strip() else ""
+    return f"source: {head.decode().strip()}{dirty}"
+
+
+def stage(text: str) -> None:
+    progress.log(text)
+
+
+# --- the benchmark -------------------------------------------------------------------------------------------
+
+
+def bench_compile(rows: list[Row]) -> None:
+    stage("compile: cold child (fresh NUMBA_CACHE_DIR), then cached child (same dir)")
+    pop = json.dumps(population(20_000))
+    with tempfile.TemporaryDirectory(prefix="commsim-numba-cache-") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        try:
+            cold = run_child(CHILD_COMPILE, pop, env=env)
+            cached = run_child(CHILD_COMPILE, pop, env=env)
+        except RuntimeError as error:
+            rows.append(Row("3", "compile time", "failed", note=str(error)))
+            return
+    for label, result in (("cold (empty cache)", cold), ("cached (second process, same cache)", cached)):
+        overhead = result["first"] - result["second"]
+        total = result["import"] + result["first"]
+        warm = result["import"] + result["second"]
+        kernels = sorted(result["kernels"].items(), key=lambda kv: -kv[1])
+        by_kernel = ", ".join(f"{name} {sec:.1f}" for name, sec in kernels[:4]) or "none compiled (cache hits)"
+        rows.append(
+            Row(
+                "3",
+                f"compile: {label}",
+                f"{overhead:,.2f} s",
+                note=f"import->end of first step {total:,.2f} s minus the same warm {warm:,.2f} s "
+                f"(import {result['import']:.2f} s); 20k households; by kernel (s): {by_kernel}",
+            )
+        )
+
+
+def bench_memory(rows: list[Row], max_households: int) -> None:
+    from commsim.state import Households, bytes_per_row
+
+    per_row = bytes_per_row(Households)
+    rows.append(
+        Row(
+            "4",
+            "state bytes per household (bytes_per_row(Households))",
+            f"{per_row} B",
+            f"<= {TARGET_BYTES} B",
+            per_row <= TARGET_BYTES,
+            f"{per_row * 10_000_000 / 2**20:,.0f} MiB of household state at 10M",
+        )
+    )
+    n = 1_000_000
+    if n > max_households or not Path("/proc/self/status").exists():
+        rows.append(Row("4", "RSS growth per household at 1M", "skipped", note="--max-households or no /proc"))
+        return
+    stage("memory: RSS child at 1M households")
+    try:
+        r = run_child(CHILD_RSS, json.dumps(population(n)), json.dumps(population(TWIN_SIZE)))
+    except RuntimeError as error:
+        rows.append(Row("4", "RSS growth per household at 1M", "failed", note=str(error)))
+        return
+    untrimmed = (r["stepped"] - r["before"]) / n
+    if r["trimmed"] is not None:
+        figure = f"{(r['trimmed'] - r['before']) / n:,.0f} B"
+        note = f"after build + 1 step and malloc_trim(0); without the trim {untrimmed:,.0f} B (glibc keeps freed build "
+        note += "temporaries); includes the other tables, Mesa agents and outputs"
+    else:
+        figure, note = f"{untrimmed:,.0f} B", "after build + 1 step; includes allocator slack, Mesa agents, outputs"
+    rows.append(Row("4", "RSS growth per household at 1M", figure, note=note))
+
+
+def bench_baseline(rows: list[Row], repeats: int) -> None:
+    """Wall time of `commsim run scenarios/baseline.toml --out tmp` (or run_scenario('baseline'))."""
+    script = Path(sys.executable).parent / "commsim"
+    has_cli = find_spec("commsim.cli") is not None and (script.exists() or shutil.which("commsim") is not None)
+    with tempfile.TemporaryDirectory(prefix="commsim-bench-run-") as tmp:
+        if has_cli:
+            exe = str(script) if script.exists() else str(shutil.which("commsim"))
+            label = "commsim run scenarios/baseline.toml --out <tmp>"
+
+            def command(i: int) -> list[str]:
+                return [exe, "run", str(BASELINE_TOML.relative_to(ROOT)), "--out", str(Path(tmp) / f"run{i}")]
+        else:
+            label = "python -c run_scenario('baseline') (commsim.cli not importable)"
+
+            def command(i: int) -> list[str]:
+                code = "from commsim.runs import run_scenario; run_scenario('baseline')"
+                return [sys.executable, "-c", code]
+
+        walls = []
+        for i in range(repeats):
+            stage(f"baseline: {label} ({i + 1}/{repeats})")
+            start = time.perf_counter()
+            proc = subprocess.run(command(i), cwd=ROOT, capture_output=True, text=True, check=False)
+            walls.append(time.perf_counter() - start)
+            if proc.returncode != 0:
+                tail = (proc.stderr or proc.stdout).strip()[-300:]
+                rows.append(Row("5", label, "failed", f"< {TARGET_BASELINE_S:g} s", False, tail))
+                return
+    wall = min(walls)
+    rows.append(
+        Row(
+            "5",
+            f"wall time: {label}",
+            f"{wall:,.3f} s",
+            f"< {TARGET_BASELINE_S:g} s",
+            wall < TARGET_BASELINE_S,
+            "20k households x 60 months, subprocess incl. start-up and outputs; "
+            f"min of {', '.join(f'{w:.2f}' for w in walls)} s",
+        )
+    )
+
+
+def warm_up_kernels() -> None:
+    """Compile (or load from the package's cache) every kernel before any timing in this process."""
+    from commsim.model import CommunityHealthModel
+
+    stage("warm-up: load/compile kernels in this process")
+    start = time.perf_counter()
+    model = CommunityHealthModel(population(TWIN_SIZE), rng=1)
+    model.step()
+    model.step()
+    stage(f"warm-up done in {time.perf_counter() - start:.1f} s")
+
+
+def bench_twin(rows: list[Row], thread_counts: list[int], quick: bool) -> None:
+    from commsim.model import CommunityHealthModel
+
+    n = TWIN_SIZE
+    stage(f"10k: numba backend, {', '.join(map(thread_label, thread_counts))}")
+    model = CommunityHealthModel(population(n), rng=1)
+    model.step()
+    model.step()
+    numba = measure_numba(model, thread_counts, 1 if quick else 2, 5, 1.0 if quick else 3.0, 2000)
+    del model
+    stage("10k: python twin")
+    twin = CommunityHealthModel(population(n), rng=1, backend="python")
+    twin.step()  # warm-up
+    t = time_steps(twin, 1, 2 if quick else 4, 1.0 if quick else 3.0, 60)
+    del twin
+    gc.collect()
+    rows.append(
+        Row(
+            "1",
+            "python twin (backend='python'), 10k households",
+            rate_text(t.rate),
+            note=f"{t.months} months, {t.per_month:,.3f} s/month, after 1 warm-up month",
+        )
+    )
+    for k in thread_counts:
+        b = best(numba[k])
+        rows.append(
+            Row(
+                "1",
+                f"numba, 10k households, {thread_label(k)}",
+                rate_text(b.rate),
+                note=spread_note(numba[k]) + (serial_note(n) if k > 1 else ""),
+            )
+        )
+    for k in thread_counts:
+        ratio = best(numba[k]).rate / t.rate
+        rows.append(
+            Row(
+                "1",
+                f"numba / python, 10k households, numba {thread_label(k)}",
+                f"{ratio:,.1f}x",
+                f">= {TARGET_RATIO:g}x",
+                ratio >= TARGET_RATIO,
+                "same run, steps only (model.step(): every kernel + outputs)",
+            )
+        )
+
+
+def bench_scaling(
+    rows: list[Row], phase_rows: list[Row], sizes: list[int], thread_counts: list[int], quick: bool
+) -> None:
+    from commsim.model import CommunityHealthModel
+
+    for n in sizes:
+        stage(f"{size_text(n)}: building")
+        gc.collect()
+        start = time.perf_counter()
+        model = CommunityHealthModel(population(n), rng=1)
+        build_s = time.perf_counter() - start
+        if n >= 10_000_000:
+            rows.append(
+                Row(
+                    "2",
+                    f"build {size_text(n)} households (CommunityHealthModel(...))",
+                    f"{build_s:,.1f} s",
+                    note="district + Mesa agents; not part of the throughput",
+                )
+            )
+        model.step()  # warm-up month
+        stage(f"{size_text(n)}: built in {build_s:.1f} s, timing {', '.join(map(thread_label, thread_counts))}")
+        if n >= 10_000_000:
+            rounds, min_months, min_seconds = 1, 1 if quick else 2, 0.0
+        else:
+            rounds, min_months, min_seconds = (1, 3, 1.5) if quick else (2, 5, 4.0)
+        timings = measure_numba(model, thread_counts, rounds, min_months, min_seconds, 1000, n < 10_000_000)
+        for k in thread_counts:
+            b = best(timings[k])
+            target, ok = ("", None)
+            if n == 1_000_000:
+                target, ok = f">= {TARGET_RATE_1M / 1e6:g} M/s", b.rate >= TARGET_RATE_1M
+            note = spread_note(timings[k])
+            if k == thread_counts[0] and n < 10_000_000:
+                note += f"; build {build_s:.1f} s"
+            rows.append(
+                Row("2", f"numba, {size_text(n)} households, {thread_label(k)}", rate_text(b.rate), target, ok, note)
+            )
+        if n == 1_000_000:
+            phase_rows.extend(phase_table(timings, thread_counts))
+        if n >= 10_000_000:
+            rows.append(long_run(model, timings, thread_counts, quick))
+        del model
+        gc.collect()
+
+
+def phase_table(timings: dict[int, list[Timing]], thread_counts: list[int]) -> list[Row]:
+    from commsim.model import PHASES
+
+    bests = {k: best(timings[k]) for k in thread_counts}
+    out = []
+    per_month = {k: {p: s / bests[k].months for p, s in bests[k].phases.items()} for k in thread_counts}
+    names = [name for name, _ in PHASES]
+    rest = {k: bests[k].per_month - sum(per_month[k].values()) for k in thread_counts}
+    for name in [*names, "other"]:
+        values = {k: (rest[k] if name == "other" else per_month[k][name]) for k in thread_counts}
+        figure = " | ".join(f"{values[k] * 1e3:,.1f}" for k in thread_counts)
+        share = " | ".join(f"{values[k] / bests[k].per_month:.0%}" for k in thread_counts)
+        label = "other: keys, outputs, DataCollector" if name == "other" else name
+        out.append(
+            Row(
+                "2p",
+                f"1M phase {label} (ms/month{'' if len(thread_counts) == 1 else ', serial | 2 threads'})",
+                figure,
+                note=f"share of the month {share}",
+            )
+        )
+    return out
+
+
+def long_run(model: Any, timings: dict[int, list[Timing]], thread_counts: list[int], quick: bool) -> Row:
+    import numba
+
+    k = max(thread_counts, key=lambda c: best(timings[c]).rate)
+    b = best(timings[k])
+    n = b.households
+    estimate = LONG_RUN_MONTHS * b.per_month
+    label = f"{size_text(n)} households x {LONG_RUN_MONTHS} months ({thread_label(k)})"
+    target = f"< {TARGET_LONG_RUN_S:g} s"
+    others = "; ".join(
+        f"{thread_label(c)} est. {LONG_RUN_MONTHS * best(timings[c]).per_month:,.0f} s" for c in thread_counts if c != k
+    )
+    if quick or estimate > LONG_RUN_BUDGET_S:
+        why = "--quick" if quick else f"estimate above the {LONG_RUN_BUDGET_S:g} s budget of this script"
+        note = f"EXTRAPOLATED from {b.months} month(s) ({why})" + (f"; {others}" if others else "")
+        return Row("2", label, f"~{estimate:,.1f} s", target, estimate < TARGET_LONG_RUN_S, note)
+    stage(f"{size_text(n)}: running {LONG_RUN_MONTHS} months ({thread_label(k)}, estimate {estimate:.0f} s)")
+    numba.set_num_threads(k)
+    start = time.perf_counter()
+    for _ in range(LONG_RUN_MONTHS):
+        model.step()
+    wall = time.perf_counter() - start
+    note = f"measured: {LONG_RUN_MONTHS} model.step() calls, build excluded; estimate was {estimate:,.1f} s"
+    return Row("2", label, f"{wall:,.1f} s", target, wall < TARGET_LONG_RUN_S, note + (f"; {others}" if others else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer months; extrapolate 10M x 120 months (~3 min)")
+    parser.add_argument(
+        "--max-households", type=int, default=max(SIZES), help="skip sizes above this (default: 10,000,000)"
+    )
+    args = parser.parse_args(argv)
+    t_start = time.perf_counter()
+
+    import numba
+
+    max_threads = int(numba.config.NUMBA_NUM_THREADS)
+    thread_counts = [1] if max_threads < 2 else [1, 2]
+    sizes = [n for n in SIZES if n <= args.max_households]
+    rows: list[Row] = []
+    phase_rows: list[Row] = []
+
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("compile", lambda: bench_compile(rows)),
+        ("warm-up", warm_up_kernels),
+        ("baseline", lambda: bench_baseline(rows, 2)),
+        ("memory", lambda: bench_memory(rows, args.max_households)),
+        ("twin", lambda: bench_twin(rows, thread_counts, args.quick)),
+        ("scaling", lambda: bench_scaling(rows, phase_rows, sizes, thread_counts, args.quick)),
+    ]
+    source_before = source_state()
+    load_start = os.getloadavg()
+    for _, run in steps:
+        run()
+    load_end = os.getloadavg()
+    source = source_before if source_state() == source_before else f"{source_before} (src/ changed during the run)"
+    try:
+        layer = numba.threading_layer()
+    except ValueError:
+        layer = "none used"
+
+    order = {"1": 0, "2": 1, "2p": 2, "3": 3, "4": 4, "5": 5}
+    ordered = sorted([*rows, *phase_rows], key=lambda r: order[r.number])  # stable: keeps order within a group
+    mode = "quick" if args.quick else "full"
+    title = (
+        f"commsim benchmark ({mode}; numba {numba.__version__}, {os.cpu_count()} CPUs, NUMBA_NUM_THREADS={max_threads})"
+    )
+    caption = (
+        "hh-months/s = households x months / seconds of model.step() (every kernel, outputs and DataCollector). "
+        "Figures 'a | b' are serial | 2 threads. "
+        f"Benchmark wall time {time.perf_counter() - t_start:,.0f} s; "
+        f"load average (1 min) {load_start[0]:.2f} at start, {load_end[0]:.2f} at end; threading layer {layer}; "
+        f"{source}."
+    )
+    render(ordered, title, caption)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
