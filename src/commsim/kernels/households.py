@@ -43,30 +43,24 @@ def household_tally(lo, hi, hh, grp, chw, fac, vil, p):
 
 
 @register_jitable
-def _facility_access(i, f, d, hh, fac, p):
-    """Chance-like access to facility f at d km: distance decay (levelling off) x quality x wealth."""
-    decay = math.exp(p.log_odds_per_km * min(d, p.levels_off_km))
-    wealth = p.access_poorest + (1.0 - p.access_poorest) * hh.wealth[i] / 4.0
-    return decay * fac.quality[f] * wealth
+def _facility_access(d, quality, wealth, log_odds_per_km, levels_off_km, access_poorest):
+    """Chance-like access to a facility at d km: distance decay (levelling off) x quality x wealth quintile."""
+    decay = math.exp(log_odds_per_km * min(d, levels_off_km))
+    return decay * quality * (access_poorest + (1.0 - access_poorest) * wealth / 4.0)
 
 
 @register_jitable
-def _choose_facility(i, hh, fac, p, key):
+def _prefers_second(d1, d2, q1, q2, s1, s2, per_km, per_quality, per_stock, u):
     """Logit choice between the two nearest facilities on distance, quality and stock reliability."""
-    f1, f2 = hh.fac1[i], hh.fac2[i]
-    d1, d2 = float(hh.dist1[i]), float(hh.dist2[i])
-    if f1 == f2:
-        return f1, d1
-    u1 = -p.choice_per_km * d1 + p.choice_quality * fac.quality[f1] + p.choice_stock * fac.stock[f1]
-    u2 = -p.choice_per_km * d2 + p.choice_quality * fac.quality[f2] + p.choice_stock * fac.stock[f2]
-    if uniform(key, i) < 1.0 / (1.0 + math.exp(u1 - u2)):
-        return f2, d2
-    return f1, d1
+    u1 = -per_km * d1 + per_quality * q1 + per_stock * s1
+    u2 = -per_km * d2 + per_quality * q2 + per_stock * s2
+    return u < 1.0 / (1.0 + math.exp(u1 - u2))
 
 
 @register_jitable
 def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     """One month of households lo..hi-1: need, CHW visit, group meeting, referral, discontinuation, adoption."""
+    n_discontinued = n_chw_visits = n_referrals = n_new = n_new_chw = n_completed = 0
     for i in range(lo, hi):
         src = hh.source[i]
         own = 1 if src > NONE else 0  # as tallied at the start of the month
@@ -80,7 +74,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         if src > NONE and need == 0:
             src = NONE
             hh.months_on[i] = 0
-            acc[m.DISCONTINUED] += 1
+            n_discontinued += 1
 
         a = hh.awareness[i]
         t = hh.trust[i]
@@ -98,7 +92,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 gain = p.chw_awareness_gain * (2.0 if fp_visit else 1.0)
                 a += gain * (1.0 - a)
                 t += p.trust_gain_chw * (1.0 - t)
-                acc[m.CHW_VISITS] += 1
+                n_chw_visits += 1
 
         g = hh.group[i]
         if g >= 0 and grp.active[g] == 1:
@@ -111,7 +105,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             if eligible and uniform(keys[rng.REFER], i) < grp.p_refer[g]:
                 ref = int(p.referral_valid_months)
                 fresh = True
-                acc[m.REFERRALS_MADE] += 1
+                n_referrals += 1
         else:
             v = hh.village[i]
             n_v = vil.n_households[v]
@@ -128,7 +122,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             if uniform(keys[rng.DISCONTINUE], i) < hazard:
                 src = NONE
                 hh.months_on[i] = 0
-                acc[m.DISCONTINUED] += 1
+                n_discontinued += 1
             else:
                 hh.months_on[i] += 1
                 if src == CHW and not chw_on:
@@ -136,8 +130,24 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 elif src != CHW and uniform(keys[rng.RESUPPLY], i) < p.p_resupply:
                     hh.request[i] = -((hh.fac1[i] if src == FAC1 else hh.fac2[i]) + 1)
         elif need == 1:
-            f, d = _choose_facility(i, hh, fac, p, keys[rng.CHOICE])
-            access_fac = _facility_access(i, f, d, hh, fac, p)
+            f, d = hh.fac1[i], float(hh.dist1[i])
+            f2, d2 = hh.fac2[i], float(hh.dist2[i])
+            if f2 != f and _prefers_second(
+                d,
+                d2,
+                fac.quality[f],
+                fac.quality[f2],
+                fac.stock[f],
+                fac.stock[f2],
+                p.choice_per_km,
+                p.choice_quality,
+                p.choice_stock,
+                uniform(keys[rng.CHOICE], i),
+            ):
+                f, d = f2, d2
+            access_fac = _facility_access(
+                d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.levels_off_km, p.access_poorest
+            )
             access_chw = p.chw_access if fp_visit else 0.0
             demand = p.rate_external + p.rate_awareness * a + p.rate_peer * exposure / (exposure + p.peer_half)
             if ref > 0:
@@ -149,23 +159,29 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                     hh.months_on[i] = 0
                     hh.ever_user[i] = 1
                     t += p.trust_gain_served * (1.0 - t)
-                    acc[m.NEW_USERS] += 1
-                    acc[m.CHW_NEW_USERS] += 1
+                    n_new += 1
+                    n_new_chw += 1
                     if ref > 0:
-                        acc[m.REFERRALS_COMPLETED] += 1
+                        n_completed += 1
                         ref = 0
                 else:
                     hh.request[i] = f + 1
             elif fp_visit and ref == 0 and uniform(keys[rng.CHW_REFER], i) < p.chw_p_refer:
                 ref = int(p.referral_valid_months)
                 fresh = True
-                acc[m.REFERRALS_MADE] += 1
+                n_referrals += 1
         if ref > 0 and not fresh:
             ref -= 1
         hh.awareness[i] = a
         hh.trust[i] = t
         hh.source[i] = src
         hh.referred[i] = ref
+    acc[m.DISCONTINUED] += n_discontinued
+    acc[m.CHW_VISITS] += n_chw_visits
+    acc[m.REFERRALS_MADE] += n_referrals
+    acc[m.NEW_USERS] += n_new
+    acc[m.CHW_NEW_USERS] += n_new_chw
+    acc[m.REFERRALS_COMPLETED] += n_completed
 
 
 @register_jitable
@@ -201,22 +217,40 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
 @register_jitable
 def household_record(lo, hi, hh, acc):
     """Add the end-of-month state of households lo..hi-1 to the stock outputs."""
+    users_band = np.zeros(4)
+    hh_band = np.zeros(4)
+    users_q = np.zeros(5)
+    hh_q = np.zeros(5)
+    users = users_chw = unmet = ever = 0
+    trust = awareness = 0.0
     for i in range(lo, hi):
         band = hh.band[i]
         q = hh.wealth[i]
-        acc[m.HH_BAND + band] += 1
-        acc[m.HH_Q + q] += 1
+        hh_band[band] += 1
+        hh_q[q] += 1
         if hh.source[i] > NONE:
-            acc[m.USERS] += 1
-            acc[m.USERS_BAND + band] += 1
-            acc[m.USERS_Q + q] += 1
+            users += 1
+            users_band[band] += 1
+            users_q[q] += 1
             if hh.source[i] == CHW:
-                acc[m.USERS_CHW] += 1
+                users_chw += 1
         elif hh.need[i] == 1:
-            acc[m.UNMET] += 1
-        acc[m.EVER_USERS] += hh.ever_user[i]
-        acc[m.TRUST_SUM] += hh.trust[i]
-        acc[m.AWARENESS_SUM] += hh.awareness[i]
+            unmet += 1
+        ever += hh.ever_user[i]
+        trust += hh.trust[i]
+        awareness += hh.awareness[i]
+    acc[m.USERS] += users
+    acc[m.USERS_CHW] += users_chw
+    acc[m.UNMET] += unmet
+    acc[m.EVER_USERS] += ever
+    acc[m.TRUST_SUM] += trust
+    acc[m.AWARENESS_SUM] += awareness
+    for b in range(4):
+        acc[m.USERS_BAND + b] += users_band[b]
+        acc[m.HH_BAND + b] += hh_band[b]
+    for q in range(5):
+        acc[m.USERS_Q + q] += users_q[q]
+        acc[m.HH_Q + q] += hh_q[q]
 
 
 @njit(cache=True)
