@@ -38,8 +38,10 @@ def run_scenario(
     settings = dict(overrides or {})
     if months is not None:
         settings["months"] = months
+    if seed is not None:
+        settings["seed"] = seed  # the returned scenario then reproduces the run on its own
     config = load_scenario(scenario, settings)
-    model = CommunityHealthModel(config, rng=seed, backend=backend)
+    model = CommunityHealthModel(config, backend=backend)
     for done in range(1, config.months + 1):
         model.step()
         if on_month is not None:
