@@ -14,7 +14,7 @@ from commsim.rng import uniform
 NOT_DEPLOYED, ACTIVE, VACANT = 0, 1, 2
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def chw_month(k, chw, p, keys, acc):
     """One month of CHW post k."""
     status = chw.status[k]

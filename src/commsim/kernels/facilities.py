@@ -10,7 +10,7 @@ from commsim import rng
 from commsim.rng import uniform
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def facility_open(f, fac, keys, acc):
     """This month's stockout draw and the chance that a request is served (capacity / requests)."""
     out = 0 if uniform(keys[rng.STOCKOUT], f) < fac.stock[f] else 1
@@ -25,7 +25,7 @@ def facility_open(f, fac, keys, acc):
         fac.p_serve[f] = 1.0
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def facility_update(f, fac, p):
     """Quality and stock reliability after the month: pulled up by advocacy and by feedback on problems,
     moved toward the supply target when supported, and drifting back to their base levels."""

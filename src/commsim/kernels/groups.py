@@ -11,7 +11,7 @@ from numba.extending import register_jitable
 from commsim import metrics as m
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def group_month(g, grp, chw, p, acc):
     """One month of group g; sets this month's meeting gain, exposure weight and referral chance."""
     c = grp.capacity[g]

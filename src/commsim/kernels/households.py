@@ -22,7 +22,7 @@ BLOCK = 8192  # households per block: partial sums are per block, so they never 
 NONE, FAC1, FAC2, CHW = 0, 1, 2, 3  # method source
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def household_tally(lo, hi, hh, grp, chw, fac, vil, p):
     """Add households lo..hi-1 to the start-of-month counts of their village, group, CHW post and facility."""
     for i in range(lo, hi):
@@ -42,14 +42,14 @@ def household_tally(lo, hi, hh, grp, chw, fac, vil, p):
             chw.n_referred[k] += 1
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def _facility_access(d, quality, wealth, log_odds_per_km, levels_off_km, access_poorest):
     """Chance-like access to a facility at d km: distance decay (levelling off) x quality x wealth quintile."""
     decay = math.exp(log_odds_per_km * min(d, levels_off_km))
     return decay * quality * (access_poorest + (1.0 - access_poorest) * wealth / 4.0)
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def _prefers_second(d1, d2, q1, q2, s1, s2, per_km, per_quality, per_stock, u):
     """Logit choice between the two nearest facilities on distance, quality and stock reliability."""
     u1 = -per_km * d1 + per_quality * q1 + per_stock * s1
@@ -57,7 +57,7 @@ def _prefers_second(d1, d2, q1, q2, s1, s2, per_km, per_quality, per_stock, u):
     return u < 1.0 / (1.0 + math.exp(u1 - u2))
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     """One month of households lo..hi-1: need, CHW visit, group meeting, referral, discontinuation, adoption."""
     n_discontinued = n_chw_visits = n_referrals = n_new = n_new_chw = n_completed = 0
@@ -184,7 +184,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     acc[m.REFERRALS_COMPLETED] += n_completed
 
 
-@register_jitable
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def household_serve(lo, hi, hh, fac, p, keys, acc):
     """The facility's answer to each request among households lo..hi-1 this month: served, or a failed visit."""
     for i in range(lo, hi):
