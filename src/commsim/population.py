@@ -207,7 +207,9 @@ def _groups(sc: Scenario, seed: int, village, nv, v_remote, fac1) -> tuple[Group
     nearest = np.full(nv, -1, np.int64)
     nearest[village[::-1]] = fac1[::-1]  # any home's nearest facility stands for its village's
     sustain = gp.self_sustain_per_month * (1.0 + gp.self_sustain_spread * (2.0 * _draws(seed, 22, ng) - 1.0))
-    settled = 1.0 - gp.capacity_decay_per_month / np.maximum(sustain, 1e-12)
+    # the rule grows c by r c (1-c) and then loses decay x c, so a meeting group settles at 1 - d / ((1-d) r)
+    decay = gp.capacity_decay_per_month
+    settled = 1.0 - decay / np.maximum((1.0 - decay) * sustain, 1e-12)
     below = 0.5 * gp.meeting_threshold * _draws(seed, 23, ng)
     capacity = np.where(settled >= gp.meeting_threshold, settled, below)
     groups = allocate(

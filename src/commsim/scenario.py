@@ -167,7 +167,8 @@ class Groups(Strict):
     self_sustain_per_month: Rate = Field(
         0.12,
         description="Mean rate at which a meeting group builds its own capacity, as growth r c(1-c). A group "
-        "settles at c* = 1 - decay/r when it meets; groups start at their c* (or inactive below the threshold).",
+        "settles at c* = 1 - d/((1-d) r) when it meets (d: decay); groups start at their c* (or inactive below "
+        "the threshold).",
     )
     self_sustain_spread: Share = Field(
         0.5,
