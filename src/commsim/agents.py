@@ -23,9 +23,7 @@ class Household(mesa.Agent):
     def tally(self) -> None:
         """Count herself into her village, group, CHW post and facility."""
         d = self.model.district
-        household_rules.household_tally(
-            self.idx, self.idx + 1, d.households, d.groups, d.chws, d.facilities, d.villages, self.model.params
-        )
+        household_rules.household_tally(self.idx, self.idx + 1, d.households, d.groups, d.chws, d.villages)
 
     def step(self) -> None:
         """Her month: need, CHW visit, group meeting, referral, discontinuation or adoption."""
@@ -55,7 +53,7 @@ class WomensGroup(mesa.Agent):
 
     def step(self) -> None:
         d = self.model.district
-        group_rules.group_month(self.idx, d.groups, d.chws, self.model.params, self.model.acc)
+        group_rules.group_month(self.idx, d.groups, d.chws, d.facilities, self.model.params, self.model.acc)
 
     @property
     def capacity(self) -> float:

@@ -34,7 +34,7 @@ PHASES: tuple[tuple[str, str], ...] = (
         "count users per group and village, referrals per CHW, advocacy and feedback per facility",
     ),
     ("chws", "CHWs leave or are replaced; visit chances, referred households first"),
-    ("groups", "groups are trained and mentored, meet or stop, and get ready to refer"),
+    ("groups", "groups are trained and mentored, meet or stop, get ready to refer, and press their facility"),
     (
         "households",
         "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
@@ -76,6 +76,7 @@ class CommunityHealthModel(mesa.Model):
         self.district = build_district(config, seed)
         self.params = build_params(config)
         self.schedule = interventions.Schedule(config, seed)
+        self.blocks = household_kernels.village_blocks(self.district.households.village)
         self.keys = np.zeros(N_STREAMS, np.uint64)
         self.acc = np.zeros(metrics.N_SLOTS)
         self.cost_cumulative = 0.0
@@ -141,11 +142,11 @@ class CommunityHealthModel(mesa.Model):
     def _run_kernels(self, clock: float) -> None:
         d, p, keys, acc = self.district, self.params, self.keys, self.acc
         hh, grp, chw, fac, vil = d.households, d.groups, d.chws, d.facilities, d.villages
-        household_kernels.tally(hh, grp, chw, fac, vil, p)
+        household_kernels.tally(hh, grp, chw, vil, self.blocks)
         clock = self._lap("tally", clock)
         chw_kernels.chws_month(chw, p, keys, acc)
         clock = self._lap("chws", clock)
-        group_kernels.groups_month(grp, chw, p, acc)
+        group_kernels.groups_month(grp, chw, fac, p, acc)
         clock = self._lap("groups", clock)
         household_kernels.decide(hh, grp, chw, fac, vil, p, keys, acc)
         clock = self._lap("households", clock)
@@ -159,14 +160,9 @@ class CommunityHealthModel(mesa.Model):
 
     def _step_agents(self, clock: float) -> None:
         d = self.district
-        for column in (
-            d.villages.n_users,
-            d.groups.n_users,
-            d.chws.n_referred,
-            d.facilities.n_feedback,
-        ):
+        for column in (d.villages.n_users, d.groups.n_users, d.chws.n_referred, d.facilities.n_feedback):
             column[:] = 0
-        d.facilities.advocacy[:] = 0.0
+        d.facilities.advocacy[:] = 0.0  # groups add their voice to it in their step
         for household in self.household_agents:
             household.tally()
         clock = self._lap("tally", clock)

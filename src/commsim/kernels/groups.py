@@ -12,8 +12,9 @@ from commsim import metrics as m
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
-def group_month(g, grp, chw, p, acc):
-    """One month of group g; sets this month's meeting gain, exposure weight and referral chance."""
+def group_month(g, grp, chw, fac, p, acc):
+    """One month of group g; sets this month's meeting gain, exposure weight and referral chance, and adds its
+    members' voice to its facility: feedback if it has the mechanism, advocacy if it is strong."""
     c = grp.capacity[g]
     k = grp.chw[g]
     chw_on = k >= 0 and chw.status[k] == 1
@@ -39,12 +40,20 @@ def group_month(g, grp, chw, p, acc):
     grp.exposure_weight[g] = 1.0 + (p.rel_peer_trained - 1.0) * fp_content
     linked = grp.linked_chw[g] == 1 or grp.linked_facility[g] == 1
     grp.p_refer[g] = p.p_refer_group * c * grp.link_strength[g] if active == 1 and linked else 0.0
+    if active == 1:
+        f = grp.facility[g]
+        if grp.feedback[g] == 1:
+            fac.n_feedback[f] += grp.n_members[g]
+        if c >= p.advocacy_threshold:
+            fac.advocacy[f] += c * (1.0 + grp.advocacy[g]) * grp.n_members[g]
     acc[m.ACTIVE_GROUPS] += active
     acc[m.CAPACITY_SUM] += c
 
 
 @njit(cache=True)
-def groups_month(grp, chw, p, acc):
-    """group_month for every group."""
+def groups_month(grp, chw, fac, p, acc):
+    """group_month for every group, in group order (facilities' advocacy is a float sum)."""
+    fac.n_feedback[:] = 0
+    fac.advocacy[:] = 0.0
     for g in range(grp.capacity.shape[0]):
-        group_month(g, grp, chw, p, acc)
+        group_month(g, grp, chw, fac, p, acc)

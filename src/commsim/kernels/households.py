@@ -23,20 +23,14 @@ NONE, FAC1, FAC2, CHW = 0, 1, 2, 3  # method source
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
-def household_tally(lo, hi, hh, grp, chw, fac, vil, p):
-    """Add households lo..hi-1 to the start-of-month counts of their village, group, CHW post and facility."""
+def household_tally(lo, hi, hh, grp, chw, vil):
+    """Add households lo..hi-1 to the start-of-month counts of their village, group and CHW post."""
     for i in range(lo, hi):
         user = 1 if hh.source[i] > NONE else 0
         vil.n_users[hh.village[i]] += user
         g = hh.group[i]
         if g >= 0:
             grp.n_users[g] += user
-            if grp.active[g] == 1:
-                f = hh.fac1[i]
-                if grp.feedback[g] == 1:
-                    fac.n_feedback[f] += 1
-                if grp.capacity[g] >= p.advocacy_threshold:
-                    fac.advocacy[f] += grp.capacity[g] * (1.0 + grp.advocacy[g])
         k = hh.chw[i]
         if k >= 0 and hh.referred[i] > 0:
             chw.n_referred[k] += 1
@@ -253,15 +247,24 @@ def household_record(lo, hi, hh, acc):
         acc[m.HH_Q + q] += hh_q[q]
 
 
-@njit(cache=True)
-def tally(hh, grp, chw, fac, vil, p):
-    """Start-of-month counts, in household order (serial: scatter into shared counters)."""
+def village_blocks(village: np.ndarray, size: int = BLOCK) -> np.ndarray:
+    """Block bounds of about `size` households cut only where the village changes. Homes are sorted by
+    village and a village's group and CHW posts are its own, so blocks never count into the same counter."""
+    if np.any(np.diff(village) < 0):
+        raise ValueError("households must be sorted by village")
+    starts = np.flatnonzero(np.diff(village)) + 1
+    cuts = starts[np.minimum(np.searchsorted(starts, np.arange(size, village.size, size)), starts.size - 1)]
+    return np.unique(np.concatenate(([0], cuts[cuts > 0], [village.size]))).astype(np.int64)
+
+
+@njit(cache=True, parallel=True)
+def tally(hh, grp, chw, vil, bounds):
+    """Start-of-month counts, in parallel over village-aligned blocks (integer counts: any order gives the same)."""
     vil.n_users[:] = 0
     grp.n_users[:] = 0
     chw.n_referred[:] = 0
-    fac.n_feedback[:] = 0
-    fac.advocacy[:] = 0.0
-    household_tally(0, hh.source.shape[0], hh, grp, chw, fac, vil, p)
+    for blk in prange(bounds.size - 1):
+        household_tally(bounds[blk], bounds[blk + 1], hh, grp, chw, vil)
 
 
 @njit(cache=True, parallel=True)
