@@ -20,11 +20,6 @@ class Household(mesa.Agent):
         super().__init__(model)
         self.idx = idx
 
-    def tally(self) -> None:
-        """Count herself into her village, group, CHW post and facility."""
-        d = self.model.district
-        household_rules.household_tally(self.idx, self.idx + 1, d.households, d.groups, d.chws, d.villages)
-
     def step(self) -> None:
         """Her month: need, CHW visit, group meeting, referral, discontinuation or adoption."""
         m, d = self.model, self.model.district
@@ -36,8 +31,10 @@ class Household(mesa.Agent):
             m.facility_agents[abs(int(hh.request[self.idx])) - 1].requests.append(self.idx)
 
     def record(self) -> None:
-        """Add her end-of-month state to the outputs."""
-        household_rules.household_record(self.idx, self.idx + 1, self.model.district.households, self.model.acc)
+        """Add her end-of-month state to the outputs and to next month's counts of her village, group and CHW."""
+        d = self.model.district
+        household_rules.household_record(self.idx, self.idx + 1, d.households, self.model.acc)
+        household_rules.household_tally(self.idx, self.idx + 1, d.households, d.groups, d.chws, d.villages)
 
     @property
     def is_user(self) -> bool:

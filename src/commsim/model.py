@@ -29,10 +29,6 @@ N_STREAMS = 32
 
 PHASES: tuple[tuple[str, str], ...] = (
     ("interventions", "scheduled interventions begin or end"),
-    (
-        "tally",
-        "count users per group and village, referrals per CHW, advocacy and feedback per facility",
-    ),
     ("chws", "CHWs leave or are replaced; visit chances, referred households first"),
     ("groups", "groups are trained and mentored, meet or stop, get ready to refer, and press their facility"),
     (
@@ -40,7 +36,7 @@ PHASES: tuple[tuple[str, str], ...] = (
         "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
     ),
     ("facilities_open", "facilities count requests, draw stockouts and the share they can serve"),
-    ("serve", "requests are served or fail; every household is counted into the outputs"),
+    ("serve", "requests are served or fail; every household is counted into the outputs and next month's tallies"),
     (
         "facilities_update",
         "quality and stock move with advocacy, feedback, supply support and drift",
@@ -97,7 +93,9 @@ class CommunityHealthModel(mesa.Model):
     def _initial_outputs(self) -> dict[str, Any]:
         """Month 0: the built district's stocks, no flows."""
         d, acc = self.district, np.zeros(metrics.N_SLOTS)
-        household_kernels.serve_and_record(d.households, d.facilities, self.params, self.keys, acc)
+        household_kernels.serve_and_record(
+            d.households, d.groups, d.chws, d.facilities, d.villages, self.params, self.keys, acc, self.blocks
+        )
         acc[metrics.ACTIVE_GROUPS] = d.groups.active.sum()
         acc[metrics.CAPACITY_SUM] = d.groups.capacity.sum()
         acc[metrics.ACTIVE_CHWS] = np.count_nonzero(d.chws.status == chw_kernels.ACTIVE)
@@ -142,30 +140,24 @@ class CommunityHealthModel(mesa.Model):
     def _run_kernels(self, clock: float) -> None:
         d, p, keys, acc = self.district, self.params, self.keys, self.acc
         hh, grp, chw, fac, vil = d.households, d.groups, d.chws, d.facilities, d.villages
-        household_kernels.tally(hh, grp, chw, vil, self.blocks)
-        clock = self._lap("tally", clock)
         chw_kernels.chws_month(chw, p, keys, acc)
         clock = self._lap("chws", clock)
         group_kernels.groups_month(grp, chw, fac, p, acc)
         clock = self._lap("groups", clock)
-        household_kernels.decide(hh, grp, chw, fac, vil, p, keys, acc)
+        household_kernels.decide(hh, grp, chw, fac, vil, p, keys, acc, self.blocks)
         clock = self._lap("households", clock)
         household_kernels.count_requests(hh, fac)
         facility_kernels.facilities_open(fac, keys, acc)
         clock = self._lap("facilities_open", clock)
-        household_kernels.serve_and_record(hh, fac, p, keys, acc)
+        household_kernels.serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, self.blocks)
         clock = self._lap("serve", clock)
         facility_kernels.facilities_update(fac, p)
         self._lap("facilities_update", clock)
 
     def _step_agents(self, clock: float) -> None:
         d = self.district
-        for column in (d.villages.n_users, d.groups.n_users, d.chws.n_referred, d.facilities.n_feedback):
-            column[:] = 0
-        d.facilities.advocacy[:] = 0.0  # groups add their voice to it in their step
-        for household in self.household_agents:
-            household.tally()
-        clock = self._lap("tally", clock)
+        d.facilities.n_feedback[:] = 0  # groups add their voice in their step
+        d.facilities.advocacy[:] = 0.0
         for agents, method, phase in (
             (self.chw_agents, "step", "chws"),
             (self.group_agents, "step", "groups"),
@@ -177,6 +169,8 @@ class CommunityHealthModel(mesa.Model):
             clock = self._lap(phase, clock)
         for facility in self.facility_agents:
             facility.serve()
+        for column in (d.villages.n_users, d.groups.n_users, d.chws.n_referred):
+            column[:] = 0
         for household in self.household_agents:
             household.record()
         clock = self._lap("serve", clock)

@@ -258,23 +258,12 @@ def village_blocks(village: np.ndarray, size: int = BLOCK) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True)
-def tally(hh, grp, chw, vil, bounds):
-    """Start-of-month counts, in parallel over village-aligned blocks (integer counts: any order gives the same)."""
-    vil.n_users[:] = 0
-    grp.n_users[:] = 0
-    chw.n_referred[:] = 0
-    for blk in prange(bounds.size - 1):
-        household_tally(bounds[blk], bounds[blk + 1], hh, grp, chw, vil)
-
-
-@njit(cache=True, parallel=True)
-def decide(hh, grp, chw, fac, vil, p, keys, acc):
-    """household_month for every household, in parallel over fixed blocks."""
-    n = hh.source.shape[0]
-    n_blocks = (n + BLOCK - 1) // BLOCK
+def decide(hh, grp, chw, fac, vil, p, keys, acc, bounds):
+    """household_month for every household, in parallel over the blocks."""
+    n_blocks = bounds.size - 1
     part = np.zeros((n_blocks, acc.shape[0]))
     for blk in prange(n_blocks):
-        household_month(blk * BLOCK, min(n, (blk + 1) * BLOCK), hh, grp, chw, fac, vil, p, keys, part[blk])
+        household_month(bounds[blk], bounds[blk + 1], hh, grp, chw, fac, vil, p, keys, part[blk])
     for b in range(n_blocks):
         acc += part[b]
 
@@ -290,13 +279,19 @@ def count_requests(hh, fac):
 
 
 @njit(cache=True, parallel=True)
-def serve_and_record(hh, fac, p, keys, acc):
-    """household_serve for every request, then household_record for every household."""
-    n = hh.source.shape[0]
-    n_blocks = (n + BLOCK - 1) // BLOCK
+def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
+    """household_serve for every request, then household_record and household_tally for every household: the
+    end-of-month state is both this month's output and next month's start, so one pass counts both. Blocks
+    are village-aligned, so no two blocks count into the same village, group or CHW post."""
+    vil.n_users[:] = 0
+    grp.n_users[:] = 0
+    chw.n_referred[:] = 0
+    n_blocks = bounds.size - 1
     part = np.zeros((n_blocks, acc.shape[0]))
     for blk in prange(n_blocks):
-        household_serve(blk * BLOCK, min(n, (blk + 1) * BLOCK), hh, fac, p, keys, part[blk])
-        household_record(blk * BLOCK, min(n, (blk + 1) * BLOCK), hh, part[blk])
+        lo, hi = bounds[blk], bounds[blk + 1]
+        household_serve(lo, hi, hh, fac, p, keys, part[blk])
+        household_record(lo, hi, hh, part[blk])
+        household_tally(lo, hi, hh, grp, chw, vil)
     for b in range(n_blocks):
         acc += part[b]
