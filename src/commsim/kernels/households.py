@@ -89,23 +89,14 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 n_chw_visits += 1
 
         g = hh.group[i]
-        if g >= 0 and grp.active[g] == 1:
-            members = grp.n_members[g]
-            exposure = 0.0
-            if members > 1:
-                exposure = grp.exposure_weight[g] * (grp.n_users[g] - own) / (members - 1)
+        in_group = g >= 0 and grp.active[g] == 1
+        if in_group:
             a += grp.meeting_gain[g] * (1.0 - a)
             eligible = need == 1 and src == NONE and ref == 0 and grp.p_refer[g] > 0.0
             if eligible and uniform(keys[rng.REFER], i) < grp.p_refer[g]:
                 ref = int(p.referral_valid_months)
                 fresh = True
                 n_referrals += 1
-        else:
-            v = hh.village[i]
-            n_v = vil.n_households[v]
-            exposure = 0.0
-            if n_v > 1:
-                exposure = p.village_peer_weight * (vil.n_users[v] - own) / (n_v - 1)
         a -= p.awareness_decay * a
 
         if src > NONE:
@@ -143,6 +134,16 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.levels_off_km, p.access_poorest
             )
             access_chw = p.chw_access if fp_visit else 0.0
+            exposure = 0.0  # Valente's exposure: users among her group's other members, else her village's (weighted)
+            if in_group:
+                members = grp.n_members[g]
+                if members > 1:
+                    exposure = grp.exposure_weight[g] * (grp.n_users[g] - own) / (members - 1)
+            else:
+                v = hh.village[i]
+                n_v = vil.n_households[v]
+                if n_v > 1:
+                    exposure = p.village_peer_weight * (vil.n_users[v] - own) / (n_v - 1)
             demand = p.rate_external + p.rate_awareness * a + p.rate_peer * exposure / (exposure + p.peer_half)
             if ref > 0:
                 demand += p.referral_boost
