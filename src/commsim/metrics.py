@@ -43,6 +43,10 @@ EXTRA: tuple[str, ...] = (
     "failed_visits",
     "chws_left",
     "cost_month",
+    "ever_users",
+    "chw_visits",
+    "new_users_via_chw",
+    "fp_trained_chws",
 )
 COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA
 
@@ -80,5 +84,9 @@ def outputs(acc: np.ndarray, month: int, n_households: int, n_groups: int, costs
         failed_visits=int(acc[FAILED_VISITS]),
         chws_left=int(acc[CHWS_LEFT]),
         cost_month=costs[0],
+        ever_users=int(acc[EVER_USERS]),
+        chw_visits=int(acc[CHW_VISITS]),
+        new_users_via_chw=int(acc[CHW_NEW_USERS]),
+        fp_trained_chws=int(acc[FP_TRAINED_CHWS]),
     )
     return row

@@ -98,7 +98,9 @@ class CommunityHealthModel(mesa.Model):
         )
         acc[metrics.ACTIVE_GROUPS] = d.groups.active.sum()
         acc[metrics.CAPACITY_SUM] = d.groups.capacity.sum()
-        acc[metrics.ACTIVE_CHWS] = np.count_nonzero(d.chws.status == chw_kernels.ACTIVE)
+        active = d.chws.status == chw_kernels.ACTIVE
+        acc[metrics.ACTIVE_CHWS] = np.count_nonzero(active)
+        acc[metrics.FP_TRAINED_CHWS] = np.count_nonzero(active & (d.chws.fp_trained == 1))
         return metrics.outputs(acc, 0, d.households.source.size, d.groups.capacity.size, (0.0, 0.0))
 
     def step(self) -> None:

@@ -58,7 +58,6 @@ GROUP_COLUMNS: Spec = (
     ("link_strength", np.float64, "multiplier on its referral rate"),
     ("advocacy", np.float64, "added advocacy weight"),
     ("feedback", np.uint8, "1 if it feeds service experiences back to the facility"),
-    ("supported", np.uint8, "1 while it receives training or mentoring this month"),
     ("meeting_gain", np.float64, "this month: awareness pull of a meeting (capacity x FP content)"),
     ("exposure_weight", np.float64, "this month: weight of peer exposure in the group"),
     ("p_refer", np.float64, "this month: referral probability per eligible member"),

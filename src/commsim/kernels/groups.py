@@ -18,15 +18,12 @@ def group_month(g, grp, chw, fac, p, acc):
     c = grp.capacity[g]
     k = grp.chw[g]
     chw_on = k >= 0 and chw.status[k] == 1
-    supported = 0
     if grp.training[g] > 0.0 and (grp.via_chw[g] == 0 or (chw_on and chw.fp_trained[k] == 1)):
         c += p.training_gain * (1.0 - c)
         grp.modules[g] = min(p.fp_modules, grp.modules[g] + grp.training[g])
-        supported = 1
         acc[m.GROUPS_TRAINED] += 1
     if grp.linked_chw[g] == 1 and chw_on:
         c += p.mentoring_gain * (1.0 - c)
-        supported = 1
         acc[m.GROUPS_MENTORED] += 1
     if grp.active[g] == 1:
         c += grp.sustain[g] * c * (1.0 - c)
@@ -35,7 +32,6 @@ def group_month(g, grp, chw, fac, p, acc):
     fp_content = grp.modules[g] / p.fp_modules
     grp.capacity[g] = c
     grp.active[g] = active
-    grp.supported[g] = supported
     grp.meeting_gain[g] = p.awareness_gain_meeting * c * fp_content if active == 1 else 0.0
     grp.exposure_weight[g] = 1.0 + (p.rel_peer_trained - 1.0) * fp_content
     linked = grp.linked_chw[g] == 1 or grp.linked_facility[g] == 1
