@@ -33,8 +33,9 @@ class Household(mesa.Agent):
     def record(self) -> None:
         """Add her end-of-month state to the outputs and to next month's counts of her village, group and CHW."""
         d = self.model.district
-        household_rules.household_record(self.idx, self.idx + 1, d.households, self.model.acc)
-        household_rules.household_tally(self.idx, self.idx + 1, d.households, d.groups, d.chws, d.villages)
+        household_rules.household_record(
+            self.idx, self.idx + 1, d.households, d.groups, d.chws, d.villages, self.model.acc
+        )
 
     @property
     def is_user(self) -> bool:

@@ -19,6 +19,16 @@ USERS_BAND, HH_BAND = 24, 28  # 4 slots each
 USERS_Q, HH_Q = 32, 37  # 5 slots each
 N_SLOTS = 42
 
+
+def fixed_counts(households) -> np.ndarray:
+    """An accumulator holding what never changes: households per distance band and per wealth quintile.
+    Each month starts from it, so the rules count only what moves."""
+    acc = np.zeros(N_SLOTS)
+    acc[HH_BAND : HH_BAND + 4] = np.bincount(households.band, minlength=4)
+    acc[HH_Q : HH_Q + 5] = np.bincount(households.wealth, minlength=5)
+    return acc
+
+
 OUTPUTS: tuple[str, ...] = (
     "month",
     "mcpr",

@@ -74,7 +74,8 @@ class CommunityHealthModel(mesa.Model):
         self.schedule = interventions.Schedule(config, seed)
         self.blocks = household_kernels.village_blocks(self.district.households.village)
         self.keys = np.zeros(N_STREAMS, np.uint64)
-        self.acc = np.zeros(metrics.N_SLOTS)
+        self.fixed_counts = metrics.fixed_counts(self.district.households)
+        self.acc = self.fixed_counts.copy()
         self.cost_cumulative = 0.0
         self.phase_seconds = dict.fromkeys((name for name, _ in PHASES), 0.0)
         d = self.district
@@ -92,7 +93,7 @@ class CommunityHealthModel(mesa.Model):
 
     def _initial_outputs(self) -> dict[str, Any]:
         """Month 0: the built district's stocks, no flows."""
-        d, acc = self.district, np.zeros(metrics.N_SLOTS)
+        d, acc = self.district, self.fixed_counts.copy()
         household_kernels.serve_and_record(
             d.households, d.groups, d.chws, d.facilities, d.villages, self.params, self.keys, acc, self.blocks
         )
@@ -108,7 +109,7 @@ class CommunityHealthModel(mesa.Model):
         d = self.district
         month = self.month + 1
         self.keys[:] = [counter_rng.stream_key(self.seed, month, s) for s in range(N_STREAMS)]
-        self.acc[:] = 0.0
+        self.acc[:] = self.fixed_counts
         clock = time.perf_counter()
         one_off = interventions.apply_month(self.schedule, d, self.month)
         clock = self._lap("interventions", clock)

@@ -23,20 +23,6 @@ NONE, FAC1, FAC2, CHW = 0, 1, 2, 3  # method source
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
-def household_tally(lo, hi, hh, grp, chw, vil):
-    """Add households lo..hi-1 to the start-of-month counts of their village, group and CHW post."""
-    for i in range(lo, hi):
-        user = 1 if hh.source[i] > NONE else 0
-        vil.n_users[hh.village[i]] += user
-        g = hh.group[i]
-        if g >= 0:
-            grp.n_users[g] += user
-        k = hh.chw[i]
-        if k >= 0 and hh.referred[i] > 0:
-            chw.n_referred[k] += 1
-
-
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def _facility_access(d, quality, wealth, log_odds_per_km, levels_off_km, access_poorest):
     """Chance-like access to a facility at d km: distance decay (levelling off) x quality x wealth quintile."""
     decay = math.exp(log_odds_per_km * min(d, levels_off_km))
@@ -115,25 +101,6 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 elif src != CHW and uniform(keys[rng.RESUPPLY], i) < p.p_resupply:
                     hh.request[i] = -((hh.fac1[i] if src == FAC1 else hh.fac2[i]) + 1)
         elif need == 1:
-            f, d = hh.fac1[i], float(hh.dist1[i])
-            f2, d2 = hh.fac2[i], float(hh.dist2[i])
-            if f2 != f and _prefers_second(
-                d,
-                d2,
-                fac.quality[f],
-                fac.quality[f2],
-                fac.stock[f],
-                fac.stock[f2],
-                p.choice_per_km,
-                p.choice_quality,
-                p.choice_stock,
-                uniform(keys[rng.CHOICE], i),
-            ):
-                f, d = f2, d2
-            access_fac = _facility_access(
-                d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.levels_off_km, p.access_poorest
-            )
-            access_chw = p.chw_access if fp_visit else 0.0
             exposure = 0.0  # Valente's exposure: users among her group's other members, else her village's (weighted)
             if in_group:
                 members = grp.n_members[g]
@@ -147,8 +114,33 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             demand = p.rate_external + p.rate_awareness * a + p.rate_peer * exposure / (exposure + p.peer_half)
             if ref > 0:
                 demand += p.referral_boost
-            trust_factor = 1.0 - p.trust_weight + 2.0 * p.trust_weight * t
-            if uniform(keys[rng.ADOPT], i) < demand * trust_factor * max(access_fac, access_chw):
+            willing = demand * (1.0 - p.trust_weight + 2.0 * p.trust_weight * t)
+            u = uniform(keys[rng.ADOPT], i)
+            adopts = False
+            access_fac = access_chw = 0.0
+            f = hh.fac1[i]
+            if u < willing:  # access is at most 1, so u >= willing means no adoption whatever the access
+                d = float(hh.dist1[i])
+                f2, d2 = hh.fac2[i], float(hh.dist2[i])
+                if f2 != f and _prefers_second(
+                    d,
+                    d2,
+                    fac.quality[f],
+                    fac.quality[f2],
+                    fac.stock[f],
+                    fac.stock[f2],
+                    p.choice_per_km,
+                    p.choice_quality,
+                    p.choice_stock,
+                    uniform(keys[rng.CHOICE], i),
+                ):
+                    f, d = f2, d2
+                access_fac = _facility_access(
+                    d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.levels_off_km, p.access_poorest
+                )
+                access_chw = p.chw_access if fp_visit else 0.0
+                adopts = u < willing * max(access_fac, access_chw)
+            if adopts:
                 if access_chw >= access_fac:
                     src = CHW
                     hh.months_on[i] = 0
@@ -210,27 +202,32 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
 
 
 @register_jitable
-def household_record(lo, hi, hh, acc):
-    """Add the end-of-month state of households lo..hi-1 to the stock outputs."""
+def household_record(lo, hi, hh, grp, chw, vil, acc):
+    """Count the end-of-month state of households lo..hi-1 into the outputs and into next month's users per
+    village and group and referred households per CHW post. Only users and referred households touch a
+    counter; households per band and quintile never change, so the model counts them once."""
     users_band = np.zeros(4)
-    hh_band = np.zeros(4)
     users_q = np.zeros(5)
-    hh_q = np.zeros(5)
     users = users_chw = unmet = ever = 0
     trust = awareness = 0.0
     for i in range(lo, hi):
-        band = hh.band[i]
-        q = hh.wealth[i]
-        hh_band[band] += 1
-        hh_q[q] += 1
-        if hh.source[i] > NONE:
+        src = hh.source[i]
+        if src > NONE:
             users += 1
-            users_band[band] += 1
-            users_q[q] += 1
-            if hh.source[i] == CHW:
+            users_band[hh.band[i]] += 1
+            users_q[hh.wealth[i]] += 1
+            vil.n_users[hh.village[i]] += 1
+            g = hh.group[i]
+            if g >= 0:
+                grp.n_users[g] += 1
+            if src == CHW:
                 users_chw += 1
         elif hh.need[i] == 1:
             unmet += 1
+        if hh.referred[i] > 0:
+            k = hh.chw[i]
+            if k >= 0:
+                chw.n_referred[k] += 1
         ever += hh.ever_user[i]
         trust += hh.trust[i]
         awareness += hh.awareness[i]
@@ -242,10 +239,8 @@ def household_record(lo, hi, hh, acc):
     acc[m.AWARENESS_SUM] += awareness
     for b in range(4):
         acc[m.USERS_BAND + b] += users_band[b]
-        acc[m.HH_BAND + b] += hh_band[b]
     for q in range(5):
         acc[m.USERS_Q + q] += users_q[q]
-        acc[m.HH_Q + q] += hh_q[q]
 
 
 def village_blocks(village: np.ndarray, size: int = BLOCK) -> np.ndarray:
@@ -281,8 +276,8 @@ def count_requests(hh, fac):
 
 @njit(cache=True, parallel=True)
 def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
-    """household_serve for every request, then household_record and household_tally for every household: the
-    end-of-month state is both this month's output and next month's start, so one pass counts both. Blocks
+    """household_serve for every request, then household_record for every household: the end-of-month state
+    is both this month's output and next month's start, so one pass counts both. Blocks
     are village-aligned, so no two blocks count into the same village, group or CHW post."""
     vil.n_users[:] = 0
     grp.n_users[:] = 0
@@ -292,7 +287,6 @@ def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     for blk in prange(n_blocks):
         lo, hi = bounds[blk], bounds[blk + 1]
         household_serve(lo, hi, hh, fac, p, keys, part[blk])
-        household_record(lo, hi, hh, part[blk])
-        household_tally(lo, hi, hh, grp, chw, vil)
+        household_record(lo, hi, hh, grp, chw, vil, part[blk])
     for b in range(n_blocks):
         acc += part[b]
