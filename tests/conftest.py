@@ -1,5 +1,7 @@
 """Shared small fixtures. Keep them cheap: a tiny district runs 12 months in well under a second once compiled."""
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,17 @@ def tiny_scenario(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.toml"
     path.write_text('name = "tiny"\ndescription = "A tiny test district. Defaults everywhere."\n', encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def results_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every run the tests store goes to a SQLite file of the session (COMMSIM_DB), never to the checkout's
+    results/; session-scoped so module-scoped fixtures that run the CLI see it too."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'results.db'}"
+    before = os.environ.get("COMMSIM_DB")
+    os.environ["COMMSIM_DB"] = url
+    yield url
+    if before is None:
+        del os.environ["COMMSIM_DB"]
+    else:
+        os.environ["COMMSIM_DB"] = before

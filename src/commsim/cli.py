@@ -1,29 +1,35 @@
-"""The `commsim` command line: run a scenario, list scenarios, show the monthly step.
+"""The `commsim` command line: run a scenario, compare scenarios, list and export stored runs, list scenarios,
+show the monthly step.
 
-Every command calls the same functions the UI and scripts use (`runs.run_scenario`, `loader`). Bad input
-ends in one message on stderr that names the file, the key and what is allowed, with exit code 2.
+Every command calls the same functions the UI and scripts use (`runs`, `compare`, `store`, `loader`). Bad
+input ends in one message on stderr that names the file, the key and what is allowed, with exit code 2.
 """
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from commsim import __version__, loader
+from commsim.cli_common import (
+    BACKENDS,
+    DB_HELP,
+    bad_input_exits,
+    build_overrides,
+    default_out_dir,
+    err,
+    month_progress,
+    out,
+    prepare_out_dir,
+    summary_table,
+)
+from commsim.cli_results import compare, results_app
 from commsim.loader import ScenarioError
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-BACKENDS = ("numba", "python")  # = model.BACKENDS (a test checks); importing the model costs ~1 s
-EXIT_BAD_INPUT = 2
+__all__ = ["BACKENDS", "app"]
 
 app = typer.Typer(
     name="commsim",
@@ -32,169 +38,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-
-def fail(message: str) -> NoReturn:
-    """One message on stderr, exit code 2, no traceback."""
-    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _os_message(error: OSError) -> str:
-    if error.filename is not None and error.strerror:
-        return f"{error.filename}: {error.strerror}"
-    return str(error)
-
-
-@contextmanager
-def bad_input_exits() -> Iterator[None]:
-    """Turn scenario, value and file errors into `fail`; Ctrl-C into a short note and exit code 130."""
-    try:
-        yield
-    except ScenarioError as error:
-        fail(str(error))
-    except OSError as error:
-        fail(_os_message(error))
-    except ValueError as error:
-        fail(str(error))
-    except KeyboardInterrupt:
-        err.print("interrupted", style="yellow")
-        raise typer.Exit(130) from None
-
-
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    """`--set key=value` items as dotted overrides; values parsed as TOML (bare words are strings)."""
-    overrides: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ScenarioError(
-                f"--set {item}: expected KEY=VALUE with a dotted key, e.g. groups.training_coverage=0.6"
-            )
-        overrides[key] = loader.parse_value(value.strip())
-    return overrides
-
-
-def build_overrides(months: int | None, seed: int | None, households: int | None, sets: list[str]) -> dict[str, Any]:
-    """The dotted overrides of one `run`: --months, --seed and --households first, then every --set."""
-    overrides: dict[str, Any] = {}
-    if months is not None:
-        overrides["months"] = months
-    if seed is not None:
-        overrides["seed"] = seed  # into the scenario, so the written scenario.toml reproduces the run
-    if households is not None:
-        overrides["population.households"] = households
-    overrides.update(parse_sets(sets))
-    return overrides
-
-
-def default_out_dir(name: str, now: datetime | None = None) -> Path:
-    """`results/<name>-<YYYYmmdd-HHMMSS>`, with a numeric suffix if that directory already exists."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "run"
-    base = Path("results") / f"{safe}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
-def prepare_out_dir(path: Path) -> None:
-    """Create the output directory (and parents); a clear error if that is impossible."""
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {path}: exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"--out {path}: cannot create the directory: {error.strerror or error}") from None
-
-
-@contextmanager
-def month_progress() -> Iterator[Callable[[int, int], None] | None]:
-    """An `on_month` callback that drives a transient progress bar on stderr when stderr is a terminal."""
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("building district", total=None)
-
-        def on_month(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, description="months")
-
-        yield on_month
-
-
-def _fmt(column: str, value: float) -> str:
-    if column == "mcpr" or column == "unmet_need" or column.startswith("mcpr_"):
-        return f"{100 * value:.1f}%"
-    if column.startswith("cost"):
-        return f"${value:,.0f}"
-    if column.startswith("mean_"):
-        return f"{value:.3f}"
-    return f"{value:,.0f}"
-
-
-SUMMARY_STOCKS: tuple[tuple[str, str], ...] = (
-    ("mcpr", "mCPR"),
-    ("unmet_need", "unmet need"),
-    ("users", "users"),
-    ("active_groups", "active groups"),
-    ("mean_group_capacity", "mean group capacity"),
-    ("active_chws", "active CHWs"),
-    ("mean_trust", "mean trust"),
-    ("cost_cumulative", "cost, cumulative (US$)"),
-)
-SUMMARY_FLOWS: tuple[tuple[str, str], ...] = (
-    ("new_users", "new users per year"),
-    ("discontinued", "discontinued per year"),
-)
-BAND_NAMES = {"0_2km": "0-2 km", "2_5km": "2-5 km", "5_10km": "5-10 km", "10km_plus": "10+ km"}
-
-
-def _per_year(series: "pd.Series") -> float:
-    return float(series.sum()) * 12 / len(series) if len(series) else 0.0
-
-
-def summary_table(ts: "pd.DataFrame") -> Table:
-    """Key outputs at the start and the end of a run (flows: per year over the first and last 12 months)."""
-    last = int(ts["month"].iloc[-1])
-    table = Table(caption="flows: per year over the first and the last 12 months")
-    table.add_column("output")
-    table.add_column("start (month 0)", justify="right")
-    table.add_column(f"end (month {last})", justify="right")
-    start, end = ts.iloc[0], ts.iloc[-1]
-    for column, label in SUMMARY_STOCKS:
-        table.add_row(label, _fmt(column, start[column]), _fmt(column, end[column]))
-    flows = ts[ts["month"] > 0]
-    for column, label in SUMMARY_FLOWS:
-        first, final = flows[column].iloc[:12], flows[column].iloc[-12:]
-        table.add_row(label, _fmt(column, _per_year(first)), _fmt(column, _per_year(final)))
-    table.add_section()
-    from commsim.population import BAND_LABELS
-
-    for band in BAND_LABELS:
-        column = f"mcpr_{band}"
-        table.add_row(
-            f"mCPR {BAND_NAMES.get(band, band)} from facility", _fmt(column, start[column]), _fmt(column, end[column])
-        )
-    for q in range(1, 6):
-        column = f"mcpr_q{q}"
-        label = f"mCPR wealth Q{q}" + (" (poorest)" if q == 1 else " (richest)" if q == 5 else "")
-        table.add_row(label, _fmt(column, start[column]), _fmt(column, end[column]))
-    return table
 
 
 def _version(value: bool) -> None:
@@ -241,8 +84,12 @@ def run(
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output directory (default: results/<scenario>-<date>-<time>).")
     ] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run in the results database.")] = False,
 ) -> None:
-    """Run one scenario; write timeseries.csv, scenario.toml (the resolved scenario) and summary.png."""
+    """Run one scenario; write timeseries.csv, scenario.toml (the resolved scenario) and summary.png, and store
+    the run in the results database."""
+    run_id = None
     with bad_input_exits():
         if backend not in BACKENDS:
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -250,15 +97,20 @@ def run(
         config = loader.load_scenario(scenario, overrides)
         target = out_dir if out_dir is not None else default_out_dir(config.name)
         prepare_out_dir(target)
+        results = None
+        if not no_store:  # opened first: a bad database fails before the run, not after it
+            from commsim import store
+
+            results = store.open_store(db)
         # Written before the run: checks the directory is writable, and the run can be repeated if it fails.
         (target / "scenario.toml").write_text(loader.to_toml(config), encoding="utf-8")
 
         from commsim.runs import run_scenario
 
-        clock = time.perf_counter()
+        clock, started = time.perf_counter(), datetime.now(UTC)
         with month_progress() as on_month:
             result = run_scenario(config, backend=backend, on_month=on_month)
-        wall = time.perf_counter() - clock
+        wall, finished = time.perf_counter() - clock, datetime.now(UTC)
         if result.scenario != config:
             (target / "scenario.toml").write_text(loader.to_toml(result.scenario), encoding="utf-8")
         ts = result.timeseries
@@ -267,6 +119,10 @@ def run(
         from commsim.plots import write_summary_png
 
         write_summary_png(ts, target / "summary.png", f"{config.name}: {config.population.households:,} households")
+        if results is not None:
+            run_id = store.save_run(
+                results, result.scenario, ts, backend=result.backend, started_at=started, finished_at=finished
+            )
 
     header = {
         "scenario": config.name,
@@ -281,6 +137,8 @@ def run(
     out.print(summary_table(ts))
     out.print(f"wall time {wall:.1f} s")
     out.print(Text.assemble("results in ", (str(target), "bold")), soft_wrap=True)
+    if run_id is not None:
+        out.print(Text.assemble("stored as run ", (str(run_id), "bold"), f" in {results.url}"), soft_wrap=True)
 
 
 def _first_sentence(text: str) -> str:
@@ -318,3 +176,7 @@ def phases() -> None:
     for number, (name, description) in enumerate(PHASES, start=1):
         out.print(Text.assemble(f"{number:>2}. ", (name.ljust(width), "bold"), "  ", description), soft_wrap=True)
     out.print("Then the month's outputs are collected (the columns of timeseries.csv).")
+
+
+app.command()(compare)
+app.add_typer(results_app, name="results")

@@ -167,9 +167,11 @@ def to_toml(scenario: Scenario) -> str:
     return header + tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
 
 
-def scenario_hash(scenario: Scenario) -> str:
-    """A short stable hash of every parameter (the name and description excluded)."""
-    payload = scenario.model_dump(mode="json", exclude={"name", "description"})
+def scenario_hash(scenario: Scenario, *, with_seed: bool = True) -> str:
+    """A short stable hash of every parameter (the name and description excluded; the seed too if asked, so
+    that replicates of one scenario share it)."""
+    exclude = {"name", "description"} if with_seed else {"name", "description", "seed"}
+    payload = scenario.model_dump(mode="json", exclude=exclude)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

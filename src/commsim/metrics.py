@@ -59,6 +59,27 @@ EXTRA: tuple[str, ...] = (
     "fp_trained_chws",
 )
 COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA
+COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
+    (
+        "month",
+        "users",
+        "new_users",
+        "discontinued",
+        "facility_visits",
+        "referrals_made",
+        "referrals_completed",
+        "active_groups",
+        "active_chws",
+        "stockouts",
+        "users_via_chw",
+        "failed_visits",
+        "chws_left",
+        "ever_users",
+        "chw_visits",
+        "new_users_via_chw",
+        "fp_trained_chws",
+    )
+)
 
 
 def _share(num: float, den: float) -> float:

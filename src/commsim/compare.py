@@ -1,0 +1,166 @@
+"""Scenario comparisons with common random numbers: every scenario runs on the same N seeds, every run is
+stored, and the long frame of all runs feeds `effects.summarise` and the report.
+
+Runs go to a process pool (one Numba thread per worker, so the cores are used once) and are stored by this
+process as they finish: one writer, each run in its own transaction, so an interruption keeps every run
+already finished.
+"""
+
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from commsim import store as results_store
+from commsim.loader import load_scenario
+from commsim.scenario import Scenario
+
+
+@dataclass
+class Comparison:
+    """What `compare` ran: the resolved scenarios by label, the seeds, the batch id, and every run's outputs."""
+
+    scenarios: dict[str, Scenario]
+    baseline: str
+    seeds: list[int]
+    batch_id: int | None
+    frame: pd.DataFrame  # one row per scenario, replicate and month: scenario, replicate, seed, run_id, outputs
+    run_ids: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def exits(self) -> dict[str, int | None]:
+        """Month the donor leaves, per scenario (None without a donor exit)."""
+        return {label: donor_exit_month(scenario) for label, scenario in self.scenarios.items()}
+
+
+def donor_exit_month(scenario: Scenario) -> int | None:
+    """The first donor exit in the schedule, if any."""
+    months = [iv.start_month for iv in scenario.interventions.values() if iv.type == "donor_exit"]
+    return min(months) if months else None
+
+
+def resolve_arms(
+    scenarios: Sequence[str | Path],
+    baseline: str | None,
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Scenario], str]:
+    """Load every scenario with the same overrides; label each by its name (made unique). The baseline is
+    `baseline` (a label, or a scenario to add), else the scenario named "baseline", else the first."""
+    arms: dict[str, Scenario] = {}
+    for source in scenarios:
+        config = load_scenario(source, overrides)
+        label, n = config.name, 1
+        while label in arms:
+            n += 1
+            label = f"{config.name}-{n}"
+        arms[label] = config
+    if baseline is not None and baseline not in arms:
+        config = load_scenario(baseline, overrides)
+        arms = {config.name: config, **arms}
+        baseline = config.name
+    if baseline is None:
+        baseline = "baseline" if "baseline" in arms else next(iter(arms))
+    return arms, baseline
+
+
+def comparison_seeds(reps: int, first: int) -> list[int]:
+    """Seeds first, first+1, ...: replicate r of every scenario uses seeds[r]."""
+    return [first + r for r in range(reps)]
+
+
+def _run_one(config: Scenario, backend: str) -> tuple[Scenario, pd.DataFrame, datetime, datetime]:
+    from commsim.runs import run_scenario
+
+    started = datetime.now(UTC)
+    result = run_scenario(config, backend=backend)
+    return result.scenario, result.timeseries, started, datetime.now(UTC)
+
+
+def _worker_init() -> None:
+    import numba
+
+    numba.set_num_threads(1)
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_comparison(
+    arms: Mapping[str, Scenario],
+    baseline: str,
+    seeds: Sequence[int],
+    *,
+    store: results_store.Store | None,
+    workers: int | None = None,
+    backend: str = "numba",
+    on_run: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run every scenario on every seed, store each run as it finishes, and return the Comparison.
+    `on_run(done, total)` is called after each run (for progress bars)."""
+    jobs = [
+        (label, rep, config.model_copy(update={"seed": seed}))
+        for rep, seed in enumerate(seeds)
+        for label, config in arms.items()
+    ]
+    batch_id = None
+    if store is not None:
+        spec = {
+            "scenarios": list(arms),
+            "baseline": baseline,
+            "seeds": list(seeds),
+            "months": {label: config.months for label, config in arms.items()},
+            "backend": backend,
+        }
+        batch_id = results_store.new_batch(store, "compare", " vs ".join(arms), spec)
+    comparison = Comparison(dict(arms), baseline, list(seeds), batch_id, pd.DataFrame())
+    parts: list[pd.DataFrame] = []
+
+    def finish(label: str, rep: int, output: tuple[Scenario, pd.DataFrame, datetime, datetime]) -> None:
+        config, ts, started, finished = output
+        run_id = None
+        if store is not None:
+            run_id = results_store.save_run(
+                store, config, ts, backend=backend, started_at=started, finished_at=finished,
+                replicate=rep, batch_id=batch_id,
+            )  # fmt: skip
+            comparison.run_ids[(label, rep)] = run_id
+        parts.append(ts.assign(scenario=label, replicate=rep, seed=config.seed, run_id=run_id))
+        if on_run is not None:
+            on_run(len(parts), len(jobs))
+
+    n_workers = min(workers or default_workers(), len(jobs))
+    if n_workers <= 1:
+        for label, rep, config in jobs:
+            finish(label, rep, _run_one(config, backend))
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork after OpenMP threads have started
+        with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_worker_init) as pool:
+            pending: dict[Future, tuple[str, int]] = {
+                pool.submit(_run_one, config, backend): (label, rep) for label, rep, config in jobs
+            }
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        label, rep = pending.pop(future)
+                        finish(label, rep, future.result())
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+    frame = pd.concat(parts, ignore_index=True)
+    lead = ["scenario", "replicate", "seed", "run_id"]
+    frame = frame[lead + [c for c in frame.columns if c not in lead]]
+    position = {label: n for n, label in enumerate(arms)}
+    frame = frame.sort_values(
+        ["scenario", "replicate", "month"], key=lambda c: c.map(position) if c.name == "scenario" else c
+    )
+    comparison.frame = frame.reset_index(drop=True)
+    return comparison

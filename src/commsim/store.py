@@ -1,0 +1,372 @@
+"""The results store: every run with its full parameters and its monthly outputs (SQLAlchemy 2.x).
+
+SQLite at `results/commsim.db` by default (WAL: readers never block the writer, and write transactions take
+the lock up front, so concurrent writers wait instead of failing); any SQLAlchemy URL through `--db` or
+`COMMSIM_DB`. The schema carries an Alembic revision: opening a store brings an older database up to date
+through the migrations in `commsim/migrations` and refuses one newer than this code. A run is written in one
+transaction, so it is stored whole or not at all.
+"""
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Engine, make_url
+
+from commsim import __version__, metrics
+from commsim.errors import CommsimError
+from commsim.loader import scenario_hash
+from commsim.scenario import Scenario
+
+ENV_VAR = "COMMSIM_DB"
+DEFAULT_PATH = Path("results") / "commsim.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_S = 120  # how long a SQLite writer waits for another to finish
+EXAMPLES = "e.g. sqlite:///results/commsim.db or postgresql+psycopg://user@host:5432/commsim"
+
+metadata = sa.MetaData()
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # compare | sweep
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),  # what was asked: scenarios, reps, months, seeds...
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=True, index=True),
+    sa.Column("scenario_name", sa.String(200), nullable=False, index=True),
+    sa.Column("scenario_hash", sa.String(16), nullable=False, index=True),  # every parameter but the seed
+    sa.Column("parameters", sa.JSON, nullable=False),  # the resolved scenario, seed included
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("replicate", sa.Integer, nullable=False),
+    sa.Column("backend", sa.String(16), nullable=False),
+    sa.Column("households", sa.Integer, nullable=False),
+    sa.Column("months", sa.Integer, nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),  # commsim version that ran it
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("wall_seconds", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # finished
+)
+
+series = sa.Table(
+    "months",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("month", sa.Integer, primary_key=True),
+    *(
+        sa.Column(name, sa.BigInteger if name in metrics.COUNTS else sa.Float, nullable=False)
+        for name in metrics.COLUMNS
+        if name != "month"
+    ),
+)
+
+RUN_COLUMNS = (
+    "id",
+    "batch_id",
+    "scenario_name",
+    "scenario_hash",
+    "seed",
+    "replicate",
+    "backend",
+    "households",
+    "months",
+    "version",
+    "started_at",
+    "finished_at",
+    "wall_seconds",
+    "status",
+)
+
+
+class StoreError(CommsimError):
+    """A database that cannot be opened, read or written; the message names the URL and what went wrong."""
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open, up-to-date results database."""
+
+    engine: Engine
+    url: str  # as shown to users: the password hidden
+
+
+def resolve_url(db: str | None = None) -> str:
+    """`--db`, else `COMMSIM_DB`, else SQLite at results/commsim.db (relative to the working directory)."""
+    return db or os.environ.get(ENV_VAR) or f"sqlite:///{DEFAULT_PATH}"
+
+
+def open_store(db: str | None = None, *, create: bool = True) -> Store:
+    """Open (creating or migrating as needed) the database at `db` (see `resolve_url`). With `create=False` a
+    missing SQLite file is an error instead of a new database (for commands that only read)."""
+    raw = resolve_url(db)
+    url = _parse(raw)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(url, shown, create)
+    try:
+        engine = sa.create_engine(url, **_engine_options(url))
+    except (exc.NoSuchModuleError, ImportError):
+        raise StoreError(f"database {shown}: unknown kind of database {url.drivername!r} ({EXAMPLES})") from None
+    except exc.ArgumentError as error:
+        raise StoreError(f"database {shown}: {_first_line(error)} ({EXAMPLES})") from None
+    if url.get_backend_name() == "sqlite":
+        _sqlite_events(engine)
+    store = Store(engine, shown)
+    with errors_named(store):
+        _migrate(engine)
+    return store
+
+
+def _parse(raw: str) -> URL:
+    try:
+        return make_url(raw)
+    except exc.ArgumentError:
+        raise StoreError(f"database {raw!r}: not a database URL ({EXAMPLES})") from None
+
+
+def _prepare_sqlite_file(url: URL, shown: str, create: bool) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not create and not path.exists():
+        raise StoreError(f"database {shown}: no such file (nothing stored yet? `commsim run` stores runs)")
+    if path.exists() and path.is_dir():
+        raise StoreError(f"database {shown}: {path} is a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"database {shown}: cannot create {path.parent}: {error.strerror or error}") from None
+
+
+def _engine_options(url: URL) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": BUSY_TIMEOUT_S}}
+    return {"pool_pre_ping": True}
+
+
+def _sqlite_events(engine: Engine) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE: a writer takes the lock when its transaction starts, so two
+    processes wait their turn (busy timeout) instead of one failing when it upgrades a read lock."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN below
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _alembic_config(connection: sa.Connection):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def schema_revision(store: Store) -> str | None:
+    """The Alembic revision the database is at."""
+    from alembic.runtime.migration import MigrationContext
+
+    with errors_named(store), store.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def _migrate(engine: Engine) -> None:
+    """Bring the schema to the head revision inside one transaction (serialised between processes)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
+    with engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7316101)"))  # one migrator at a time
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
+            return
+        known = {rev.revision for rev in script.walk_revisions()}
+        if current is not None and current not in known:
+            raise StoreError(
+                f"schema revision {current} is newer than this commsim {__version__} knows (up to {head}): "
+                "upgrade commsim to use this database"
+            )
+        if current is None and sa.inspect(connection).has_table("runs"):
+            raise StoreError("has a 'runs' table but no schema revision: not a commsim database")
+        command.upgrade(_alembic_config(connection), "head")
+
+
+@contextmanager
+def errors_named(store: Store) -> Iterator[None]:
+    """Turn database errors into one StoreError naming the URL."""
+    try:
+        yield
+    except StoreError as error:
+        if str(error).startswith("database "):
+            raise
+        raise StoreError(f"database {store.url}: {error}") from None
+    except (exc.DBAPIError, exc.SQLAlchemyError) as error:
+        raise StoreError(f"database {store.url}: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    cause = getattr(error, "orig", None) or error
+    text = _first_line(cause)
+    if "readonly" in text or "read-only" in text:
+        return f"{text} (the file or its directory is read-only)"
+    if "connection refused" in text.lower() or "could not connect" in text.lower():
+        return f"cannot connect: {text}"
+    return text
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_batch(store: Store, kind: str, name: str, spec: Mapping[str, Any]) -> int:
+    """Record a comparison or sweep; its runs point at it."""
+    with errors_named(store), store.engine.begin() as connection:
+        row = {"kind": kind, "name": name, "created_at": _now(), "spec": dict(spec)}
+        return int(connection.execute(batches.insert().returning(batches.c.id), row).scalar_one())
+
+
+def save_run(
+    store: Store,
+    scenario: Scenario,
+    timeseries: pd.DataFrame,
+    *,
+    backend: str,
+    started_at: datetime,
+    finished_at: datetime,
+    replicate: int = 0,
+    batch_id: int | None = None,
+) -> int:
+    """Store one finished run and its monthly outputs in one transaction; returns the run id."""
+    run = {
+        "batch_id": batch_id,
+        "scenario_name": scenario.name,
+        "scenario_hash": scenario_hash(scenario, with_seed=False),
+        "parameters": scenario.model_dump(mode="json"),
+        "seed": scenario.seed,
+        "replicate": replicate,
+        "backend": backend,
+        "households": scenario.population.households,
+        "months": int(timeseries["month"].iloc[-1]),
+        "version": __version__,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "wall_seconds": (finished_at - started_at).total_seconds(),
+        "status": "finished",
+    }
+    columns = [c.name for c in series.columns if c.name != "run_id"]
+    with errors_named(store), store.engine.begin() as connection:
+        run_id = int(connection.execute(runs.insert().returning(runs.c.id), run).scalar_one())
+        rows = timeseries[columns].to_dict("records")
+        for row in rows:
+            row["run_id"] = run_id
+        connection.execute(series.insert(), rows)
+    return run_id
+
+
+def list_runs(
+    store: Store, *, scenario: str | None = None, batch_id: int | None = None, limit: int | None = None
+) -> pd.DataFrame:
+    """Stored runs, newest first, with their final mCPR and cumulative cost."""
+    final = series.alias("final")
+    query = (
+        sa.select(*(runs.c[name] for name in RUN_COLUMNS), final.c.mcpr, final.c.cost_cumulative)
+        .join(final, sa.and_(final.c.run_id == runs.c.id, final.c.month == runs.c.months))
+        .order_by(runs.c.id.desc())
+    )
+    if scenario is not None:
+        query = query.where(runs.c.scenario_name == scenario)
+    if batch_id is not None:
+        query = query.where(runs.c.batch_id == batch_id)
+    if limit is not None:
+        query = query.limit(limit)
+    with errors_named(store), store.engine.connect() as connection:
+        return pd.DataFrame(
+            connection.execute(query).mappings().all(), columns=[*RUN_COLUMNS, "mcpr", "cost_cumulative"]
+        )
+
+
+def get_run(store: Store, run_id: int) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One run's record (parameters included) and its monthly outputs; StoreError if there is no such run."""
+    with errors_named(store), store.engine.connect() as connection:
+        record = connection.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
+        if record is None:
+            raise StoreError(f"database {store.url}: no run with id {run_id}")
+        frame = timeseries(connection, [run_id])
+    return dict(record), frame.drop(columns="run_id")
+
+
+def timeseries(connection: sa.Connection, run_ids: Iterable[int]) -> pd.DataFrame:
+    """Monthly outputs of the given runs, ordered by run and month."""
+    ids = list(run_ids)
+    query = sa.select(series).where(series.c.run_id.in_(ids)).order_by(series.c.run_id, series.c.month)
+    return pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in series.columns])
+
+
+def load_timeseries(store: Store, run_ids: Iterable[int]) -> pd.DataFrame:
+    """`timeseries` on a fresh connection."""
+    with errors_named(store), store.engine.connect() as connection:
+        return timeseries(connection, run_ids)
+
+
+def export(store: Store, *, scenario: str | None = None, batch_id: int | None = None) -> pd.DataFrame:
+    """One row per run and month: the run's identity (scenario, hash, seed, replicate, ...) then its outputs."""
+    identity = [runs.c[name] for name in ("id", "batch_id", "scenario_name", "scenario_hash", "seed", "replicate")]
+    query = (
+        sa.select(*identity, *(c for c in series.columns if c.name != "run_id"))
+        .join(series, series.c.run_id == runs.c.id)
+        .order_by(runs.c.id, series.c.month)
+    )
+    if scenario is not None:
+        query = query.where(runs.c.scenario_name == scenario)
+    if batch_id is not None:
+        query = query.where(runs.c.batch_id == batch_id)
+    with errors_named(store), store.engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).mappings().all())
+    if frame.empty:
+        frame = pd.DataFrame(columns=[c.name for c in identity] + [c.name for c in series.columns][1:])
+    return frame.rename(columns={"id": "run_id"})
