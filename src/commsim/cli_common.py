@@ -1,6 +1,7 @@
 """What the `commsim` commands share: consoles, the one-message exit for bad input, option parsing, output
 directories, progress bars and the summary table of a run."""
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,8 +24,9 @@ BACKENDS = ("numba", "python")  # = model.BACKENDS (a test checks); importing th
 EXIT_BAD_INPUT = 2
 DB_HELP = "Results database, any SQLAlchemy URL (default: $COMMSIM_DB, else sqlite:///results/commsim.db)."
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+PIPED_WIDTH = 160  # tables written to a file or pipe: wide enough that no scenario name is cut
+out = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 
 def fail(message: str) -> NoReturn:

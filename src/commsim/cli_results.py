@@ -229,7 +229,7 @@ def show_run(
         record, ts = store.get_run(results, run_id)
         scenario = loader.load_scenario(record["parameters"])
     if toml:
-        out.print(loader.to_toml(scenario), markup=False, highlight=False, end="")
+        typer.echo(loader.to_toml(scenario), nl=False)  # raw: no wrapping, so it parses back
         return
     header = {
         "run": str(record["id"]),
