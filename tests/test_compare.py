@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from commsim import compare, effects, store
+from commsim import compare, effects, loader, store
+from commsim.errors import CommsimError
 
 SMALL = {"population.households": 2000, "population.villages": 16, "population.facilities": 3, "months": 36}
 T_975_2DF = 4.3027  # Student t quantile, 97.5%, 2 degrees of freedom, as statistical tables print it
@@ -40,6 +41,14 @@ def test_arms_labels_and_baseline():
     arms, base = compare.resolve_arms(["hrh2030_groups"], "supply_fix", SMALL)
     assert list(arms) == ["supply_fix", "hrh2030_groups"] and base == "supply_fix"
     assert all(config.months == 36 and config.population.households == 2000 for config in arms.values())
+
+
+def test_different_horizons_are_refused(tmp_path):
+    short = tmp_path / "short.toml"
+    short.write_text(f'extends = "{loader.resolve_path("hrh2030_groups")}"\nname = "short"\nmonths = 36\n')
+    with pytest.raises(CommsimError, match=r"baseline: 60, short: 36\); set one with --months"):
+        compare.resolve_arms(["baseline", short], None)
+    assert [c.months for c in compare.resolve_arms(["baseline", short], None, {"months": 12})[0].values()] == [12, 12]
 
 
 def test_scenario_against_itself_differs_by_exactly_zero(stored):

@@ -158,3 +158,24 @@ def test_population_tables_have_the_declared_dtypes():
 
 def test_household_rows_fit_in_64_bytes():
     assert state.bytes_per_row(state.Households) <= 64
+
+
+def test_stipends_stop_being_costed_when_the_donor_leaves():
+    """donor_exit: from the exit month on, the cost falls by exactly the stipends of the active CHWs, and the
+    dynamics do not depend on the bookkeeping."""
+    settings = {**DISTRICT, "months": 30}
+    paid = CommunityHealthModel("donor_exit", rng=5, interventions__donor_exit__end_stipends=False, **settings)
+    ended = CommunityHealthModel("donor_exit", rng=5, **settings)
+    paid.run()
+    ended.run()
+    a, b = paid.timeseries(), ended.timeseries()
+    outputs = [c for c in a.columns if not c.startswith("cost")]
+    assert a[outputs].equals(b[outputs])
+    exit_month = ended.config.interventions["donor_exit"].start_month
+    stipend = ended.config.costs.chw_month_usd
+    # month t's cost is counted in the step from t-1 to t, when the schedule stands at month t-1
+    after = a["month"] > exit_month
+    np.testing.assert_allclose(
+        (a["cost_month"] - b["cost_month"])[after], (a["active_chws"] * stipend)[after], rtol=1e-12
+    )
+    assert (a["cost_month"] == b["cost_month"])[~after].all()

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from commsim import store as results_store
+from commsim.errors import CommsimError
 from commsim.loader import load_scenario
 from commsim.scenario import Scenario
 
@@ -65,6 +66,10 @@ def resolve_arms(
         baseline = config.name
     if baseline is None:
         baseline = "baseline" if "baseline" in arms else next(iter(arms))
+    horizons = {label: config.months for label, config in arms.items()}
+    if len(set(horizons.values())) > 1:
+        listed = ", ".join(f"{label}: {months}" for label, months in horizons.items())
+        raise CommsimError(f"scenarios run for different numbers of months ({listed}); set one with --months")
     return arms, baseline
 
 

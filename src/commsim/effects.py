@@ -130,7 +130,9 @@ def summarise(frame: pd.DataFrame, baseline: str, exits: dict[str, int | None] |
                 ),
             }
         )
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    summary["donor_exit_month"] = summary["donor_exit_month"].astype("Int64")  # a month, or <NA>
+    return summary
 
 
 def bands(frame: pd.DataFrame, column: str = "mcpr") -> pd.DataFrame:

@@ -34,15 +34,22 @@ class Schedule:
     seed: int
     windows: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     targets: dict[str, np.ndarray] = field(default_factory=dict)
+    stipends_end: int | None = field(init=False, default=None)  # month CHW stipends stop, if a donor exit ends them
 
     def __post_init__(self) -> None:
-        exits = [iv.start_month for iv in self.scenario.interventions.values() if isinstance(iv, DonorExit)]
-        exit_month = min(exits) if exits else None
+        exits = [iv for iv in self.scenario.interventions.values() if isinstance(iv, DonorExit)]
+        exit_month = min(iv.start_month for iv in exits) if exits else None
+        ends = [iv.start_month for iv in exits if iv.end_stipends]
+        self.stipends_end = min(ends) if ends else None
         for name, iv in self.scenario.interventions.items():
             end = iv.end_month
             if iv.funded_by == "donor" and exit_month is not None and not isinstance(iv, DonorExit):
                 end = exit_month if end is None else min(end, exit_month)
             self.windows[name] = (iv.start_month, end)
+
+    def pays_stipends(self, month: int) -> bool:
+        """Whether CHWs are paid a stipend in `month` (until a donor exit that ends stipends)."""
+        return self.stipends_end is None or month < self.stipends_end
 
     def events(self, month: int) -> list[tuple[str, Intervention, bool]]:
         """(name, intervention, starting?) for what begins or ends at `month`; ends first, then starts."""
@@ -172,11 +179,12 @@ _HANDLERS = {
 }
 
 
-def month_cost(sc: Scenario, d: District, acc: np.ndarray, one_off: float) -> float:
-    """What the month cost (US$): programme running costs from this month's counts, plus one-offs."""
+def month_cost(sc: Scenario, d: District, acc: np.ndarray, one_off: float, *, stipends: bool = True) -> float:
+    """What the month cost (US$): programme running costs from this month's counts, plus one-offs; CHW
+    stipends only while they are paid."""
     c, grp = sc.costs, d.groups
     return float(
-        acc[m.ACTIVE_CHWS] * c.chw_month_usd
+        (acc[m.ACTIVE_CHWS] * c.chw_month_usd if stipends else 0.0)
         + acc[m.SUPERVISED_CHWS] * c.supervision_month_usd
         + acc[m.CHWS_HIRED] * c.chw_replacement_usd
         + acc[m.GROUPS_TRAINED] * c.group_training_month_usd

@@ -117,7 +117,8 @@ class CommunityHealthModel(mesa.Model):
             self._step_kernels(clock)
         else:
             self._step_agents(clock)
-        cost = interventions.month_cost(self.config, d, self.acc, one_off)
+        stipends = self.schedule.pays_stipends(self.month)
+        cost = interventions.month_cost(self.config, d, self.acc, one_off, stipends=stipends)
         self.cost_cumulative += cost
         self.month = month
         n, n_groups = d.households.source.size, d.groups.capacity.size

@@ -360,6 +360,7 @@ class DonorExit(Intervention):
     type: Literal["donor_exit"] = "donor_exit"
     rel_chw_visits: float = Field(0.5, ge=0.0, le=1.0, description="CHW visits after stipends stop, relative.")
     end_supervision: bool = True
+    end_stipends: bool = Field(True, description="CHW stipends stop (and are no longer costed) from start_month.")
 
 
 class Feedback(Intervention):

@@ -1,0 +1,227 @@
+"""The planner's report: one real, stored comparison (baseline vs hrh2030_groups vs donor_exit) written once per
+module, then read back as a machine would (BeautifulSoup) and checked against the summary recomputed from the
+store, not from the objects that wrote the report."""
+
+import base64
+import dataclasses
+import math
+import struct
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from commsim import __version__, compare, effects, report, report_text, store
+from commsim.loader import load_scenario
+from commsim.scenario import INTERVENTION_TYPES, Scenario
+
+ARMS = ["baseline", "hrh2030_groups", "donor_exit"]
+OVERRIDES = {"population.households": 2000, "months": 36}
+REPS = 3
+COMMAND = "commsim compare baseline hrh2030_groups donor_exit --reps 3 --households 2000 --months 36"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Run the comparison into a real SQLite store and write its report."""
+    root = tmp_path_factory.mktemp("report")
+    results = store.open_store(f"sqlite:///{root}/c.db")
+    arms, baseline = compare.resolve_arms(ARMS, None, OVERRIDES)
+    comparison = compare.run_comparison(arms, baseline, compare.comparison_seeds(REPS, 1), store=results, workers=1)
+    summary = effects.summarise(comparison.frame, baseline, comparison.exits())
+    path = report.write_report(comparison, summary, root / "out", command=COMMAND)
+    html = path.read_text(encoding="utf-8")
+    return SimpleNamespace(
+        root=root,
+        store=results,
+        comparison=comparison,
+        summary=summary,
+        path=path,
+        html=html,
+        soup=BeautifulSoup(html, "html.parser"),
+    )
+
+
+def summary_from_store(results: store.Store, batch_id: int) -> pd.DataFrame:
+    """The summary rebuilt from what the store holds: its runs' outputs and, for donor exits, their parameters."""
+    exported = store.export(results, batch_id=batch_id)
+    frame = exported.rename(columns={"scenario_name": "scenario"})
+    exits = {}
+    for run_id, name in exported[["run_id", "scenario_name"]].drop_duplicates().itertuples(index=False):
+        record, _ = store.get_run(results, int(run_id))
+        exits[name] = compare.donor_exit_month(load_scenario(record["parameters"]))
+    return effects.summarise(frame, "baseline", exits)
+
+
+def same(shown: str, expected: object) -> bool:
+    """A data-value attribute equals the expected summary value (floats to 1e-12, NaN to NaN)."""
+    if isinstance(expected, str):
+        return shown == expected
+    if expected is None or math.isnan(float(expected)):
+        return shown == "nan"
+    return math.isclose(float(shown), float(expected), rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_report_is_written_where_asked(made):
+    assert made.path == made.root / "out" / "report.html"
+    assert made.path.stat().st_size < 1_000_000
+
+
+def test_table_values_equal_the_summary_recomputed_from_the_store(made):
+    expected = summary_from_store(made.store, made.comparison.batch_id)
+    assert list(expected["scenario"]) == ARMS
+    assert set(expected["reps"]) == {REPS}
+    table = made.soup.find("table", id="summary")
+    rows = table.select("tbody tr[data-scenario]")
+    assert [row["data-scenario"] for row in rows] == ARMS
+    for row, record in zip(rows, expected.to_dict("records"), strict=True):
+        for column in effects.SUMMARY_COLUMNS:
+            cells = row.select(f'[data-column="{column}"]')
+            assert len(cells) == 1, (row["data-scenario"], column)
+            assert same(cells[0]["data-value"], record[column]), (row["data-scenario"], column, record[column])
+
+
+def test_table_shows_human_formatting(made):
+    donor = made.soup.select_one('#summary tr[data-scenario="donor_exit"]')
+    mcpr = donor.select_one('td[data-column="mcpr"]')
+    share = float(mcpr["data-value"])
+    assert mcpr.get_text().startswith(f"{100 * share:.1f}%")
+    cost = float(donor.select_one('td[data-column="total_cost"]')["data-value"])
+    assert donor.select_one('td[data-column="total_cost"]').get_text(strip=True) == f"US${cost:,.0f}"
+    assert cost >= 1000  # so the thousands separator above is exercised
+    assert donor.select_one('td[data-column="donor_exit_month"]').get_text(strip=True) == "month 24"
+    baseline = made.soup.select_one('#summary tr[data-scenario="baseline"]')
+    assert baseline.select_one('td[data-column="cost_per_additional_user"]').get_text(strip=True) == "—"
+
+
+def test_baseline_row_differs_from_itself_by_exactly_zero(made):
+    baseline = made.soup.select_one('#summary tr[data-scenario="baseline"]')
+    for column in ("diff_pp", "diff_lo_pp", "diff_hi_pp", "additional_users"):
+        assert float(baseline.select_one(f'[data-column="{column}"]')["data-value"]) == 0.0
+
+
+def test_every_scenario_is_described_with_its_interventions(made):
+    for label, scenario in made.comparison.scenarios.items():
+        article = made.soup.select_one(f'#scenarios [data-scenario="{label}"]')
+        assert article is not None, label
+        assert article.select_one("p.description").get_text(strip=True) == scenario.description
+        items = {li["data-intervention"]: li.get_text(" ", strip=True) for li in article.select("li")}
+        assert set(items) == set(scenario.interventions), label
+        for key, iv in scenario.interventions.items():
+            assert report_text.describe_intervention(iv, scenario).lower() in items[key].lower()
+    scenarios = made.soup.find(id="scenarios")
+    assert "No interventions" in scenarios.select_one('[data-scenario="baseline"]').get_text()
+    hrh = scenarios.select_one('[data-scenario="hrh2030_groups"] [data-intervention="group_training"]').get_text()
+    for phrase in ("capacity building of women's groups", "months 0–8", "50% of groups", "remotest first", "donor"):
+        assert phrase in hrh.lower()
+    exit_ = scenarios.select_one('[data-scenario="donor_exit"] [data-intervention="donor_exit"]').get_text()
+    for phrase in ("donor exits at month 24", "chw visits halve", "supervision stops"):
+        assert phrase in exit_.lower()
+
+
+def test_charts_are_embedded_pngs_of_the_stated_size(made):
+    images = made.soup.find_all("img")
+    assert len(images) >= 3
+    for image in images:
+        assert image["src"].startswith("data:image/png;base64,")
+        assert len(image["alt"]) > 40
+        png = base64.b64decode(image["src"].removeprefix("data:image/png;base64,"), validate=True)
+        assert png.startswith(PNG_SIGNATURE)
+        assert struct.unpack(">II", png[16:24]) == (900, 450)  # IHDR width and height
+
+
+def test_report_needs_nothing_from_outside(made):
+    html = made.html.lower()
+    for external in ('src="http', "src='http", "<link", "<script", "url(", "@import", "<iframe"):
+        assert external not in html, external
+
+
+def test_header_and_footer_name_what_ran(made):
+    header = made.soup.find("header").get_text(" ", strip=True)
+    for fact in (f"commsim {__version__}", "seeds 1–3", "3 replicates", "36 months", "2,000 households"):
+        assert fact in header, fact
+    assert f"batch {made.comparison.batch_id}" in header
+    assert "common random numbers" in header
+    assert made.soup.title.get_text() == "Scenario comparison: " + " vs ".join(ARMS)
+    assert made.soup.find("footer").find("code").get_text() == COMMAND
+    reading = made.soup.find(id="how-to-read").get_text(" ", strip=True)
+    assert "mCPR" in reading and "paired" in reading.lower() and "simulation" in reading
+
+
+def test_text_from_scenarios_is_escaped(made):
+    label = "hrh2030_groups"
+    hostile = "<b>bold</b> & <script>alert(1)</script>"
+    scenarios = dict(made.comparison.scenarios)
+    scenarios[label] = scenarios[label].model_copy(update={"description": hostile})
+    comparison = dataclasses.replace(made.comparison, scenarios=scenarios)
+    path = report.write_report(comparison, made.summary, made.root / "escaped", title="A & B <i>")
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    description = soup.select_one(f'[data-scenario="{label}"] p.description')
+    assert description.get_text() == hostile
+    assert description.find("b") is None
+    assert soup.find("script") is None
+    assert soup.title.get_text() == "A & B <i>"
+
+
+def test_every_intervention_type_reads_as_a_sentence():
+    scenario = Scenario.model_validate(
+        {
+            "groups": {"training_coverage": 0.3},
+            "interventions": {
+                "train": {"type": "capacity_building", "end_month": 12, "delivered_by": "ngo"},
+                "link": {"type": "linkage", "to_chw": False, "strength": 0.5, "coverage": 0.25},
+                "voice": {"type": "advocacy", "start_month": 6, "funded_by": "government"},
+                "chws": {"type": "chw_scale_up", "coverage": 0.75, "remote_first": True, "visits_per_month": 20.0},
+                "supply": {"type": "supply_improvement", "stock_reliability": 0.9, "rel_capacity": 2.0},
+                "exit": {"type": "donor_exit", "start_month": 18, "rel_chw_visits": 0.25},
+                "feedback": {"type": "feedback", "start_month": 20},
+            },
+        }
+    )
+    text = {key: report_text.describe_intervention(iv, scenario) for key, iv in scenario.interventions.items()}
+    assert {iv.type for iv in scenario.interventions.values()} == set(INTERVENTION_TYPES)
+    expected = {
+        "train": ("capacity building of women's groups by an NGO", "months 0–12", "30% of groups", "donor-funded"),
+        "link": ("to the health facility", "strength ×0.5", "25% of groups, chosen at random", "months 0–18"),
+        "voice": ("advocacy", "from month 6", "all groups", "government-funded"),
+        "chws": ("CHW deployment", "20 household visits a month", "75% of villages, remotest first"),
+        "supply": ("stock reliability raised to 90%", "capacity ×2", "all facilities"),
+        "exit": ("donor exits at month 18", "interventions end (link, chws, supply)", "CHW visits fall to 25%"),
+        "feedback": ("feed members' service experiences back", "never runs", "donor exits at month 18"),
+    }
+    for key, phrases in expected.items():
+        for phrase in phrases:
+            assert phrase in text[key], (key, phrase, text[key])
+    assert "supervision stops" in text["exit"]
+    assert "train" not in text["exit"]  # it ended at month 12, before the exit
+    assert "voice" not in text["exit"]  # government-funded: the donor's exit does not end it
+    assert "their CHW" not in text["link"]
+
+
+@pytest.mark.parametrize(
+    ("formatter", "value", "expected"),
+    [
+        (report_text.fmt_share, 0.21166, "21.2%"),
+        (report_text.fmt_pp, 4.0, "+4.0 pp"),
+        (report_text.fmt_pp, -0.04, "0.0 pp"),
+        (report_text.fmt_users, 1203.4, "+1,203"),
+        (report_text.fmt_usd, 1234567.8, "US$1,234,568"),
+        (report_text.fmt_usd, float("nan"), "—"),
+        (report_text.fmt_sustainability, "held", "held"),
+        (report_text.fmt_sustainability, "7", "7 months"),
+        (report_text.fmt_sustainability, "1", "1 month"),
+        (report_text.fmt_sustainability, "", ""),
+        (report_text.raw, 0.1 + 0.2, "0.30000000000000004"),
+        (report_text.raw, float("nan"), "nan"),
+    ],
+)
+def test_formatting(formatter, value, expected):
+    assert formatter(value) == expected
+
+
+def test_write_report_rejects_a_summary_without_its_columns(made, tmp_path: Path):
+    with pytest.raises(ValueError, match="cost_per_additional_user"):
+        report.write_report(made.comparison, made.summary.drop(columns="cost_per_additional_user"), tmp_path)
