@@ -70,11 +70,14 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
     ):
         table.add_column(name, justify=justify)
     for row in summary.itertuples():
+        is_base = row.scenario == baseline
         table.add_row(
             row.scenario,
             _pct(row.mcpr) + _range(row.mcpr_lo, row.mcpr_hi, _pct),
-            _pp(row.diff_pp) + _range(row.diff_lo_pp, row.diff_hi_pp, _pp),
-            _users(row.additional_users) + _range(row.additional_users_lo, row.additional_users_hi, _users),
+            "(baseline)" if is_base else _pp(row.diff_pp) + _range(row.diff_lo_pp, row.diff_hi_pp, _pp),
+            ""
+            if is_base
+            else _users(row.additional_users) + _range(row.additional_users_lo, row.additional_users_hi, _users),
             _money(row.total_cost),
             _money(row.cost_per_additional_user),
             f"{row.distance_gap_pp:+.1f}",
@@ -84,10 +87,12 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
     return table
 
 
-def _sustainability(value: str, exit_month: float | None) -> str:
+def _sustainability(value: str, exit_month) -> str:
     if not value:
         return ""
-    when = f" (exit at month {int(exit_month)})" if exit_month is not None and not math.isnan(exit_month) else ""
+    import pandas as pd
+
+    when = "" if pd.isna(exit_month) else f" (exit at month {int(exit_month)})"
     if value.isdigit():
         return f"gain halved after {value} months{when}"
     return f"{value}{when}"
