@@ -45,3 +45,33 @@ def results_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         del os.environ["COMMSIM_DB"]
     else:
         os.environ["COMMSIM_DB"] = before
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the whole session (see tests/pg.py), stopped at the end even when
+    tests fail. Missing server binaries fail the tests that need it: PostgreSQL is part of the test setup."""
+    import pg
+
+    try:
+        server = pg.start_server()
+    except pg.PostgresUnavailable as error:
+        problem = str(error)
+    else:
+        problem = None
+    if problem is not None:
+        pytest.fail(f"cannot start a PostgreSQL test server: {problem}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """The URL of a new empty database on the session's PostgreSQL server, dropped after the test."""
+    name = pg_server.create_database()
+    try:
+        yield pg_server.url(name)
+    finally:
+        pg_server.drop_database(name)

@@ -8,6 +8,8 @@ transaction, so it is stored whole or not at all.
 """
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,8 +129,12 @@ def open_store(db: str | None = None, *, create: bool = True) -> Store:
     if url.get_backend_name() == "sqlite":
         _sqlite_events(engine)
     store = Store(engine, shown)
-    with errors_named(store):
-        _migrate(engine)
+    try:
+        with errors_named(store):
+            _migrate(engine)
+    except BaseException:
+        engine.dispose()  # no connection left open to a database we refused
+        raise
     return store
 
 
@@ -170,7 +176,17 @@ def _sqlite_events(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # Switching a brand-new file to WAL needs its lock for a moment, and SQLite answers another process
+        # switching at the same time with "database is locked" at once (no busy timeout here): retry.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
