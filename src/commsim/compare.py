@@ -1,17 +1,13 @@
 """Scenario comparisons with common random numbers: every scenario runs on the same N seeds, every run is
 stored, and the long frame of all runs feeds `effects.summarise` and the report.
 
-Runs go to a process pool (one Numba thread per worker, so the cores are used once) and are stored by this
-process as they finish: one writer, each run in its own transaction, so an interruption keeps every run
+Runs go to a process pool (`executors`: one Numba thread per worker, so the cores are used once) and are stored
+by this process as they finish: one writer, each run in its own transaction, so an interruption keeps every run
 already finished.
 """
 
-import multiprocessing
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +15,9 @@ import pandas as pd
 
 from commsim import store as results_store
 from commsim.errors import CommsimError
+from commsim.executors import default_workers, open_executor
 from commsim.loader import load_scenario
+from commsim.runs import run_task
 from commsim.scenario import Scenario
 
 
@@ -78,25 +76,6 @@ def comparison_seeds(reps: int, first: int) -> list[int]:
     return [first + r for r in range(reps)]
 
 
-def _run_one(config: Scenario, backend: str) -> tuple[Scenario, pd.DataFrame, datetime, datetime]:
-    from commsim.runs import run_scenario
-
-    started = datetime.now(UTC)
-    result = run_scenario(config, backend=backend)
-    return result.scenario, result.timeseries, started, datetime.now(UTC)
-
-
-def _worker_init() -> None:
-    import numba
-
-    numba.set_num_threads(1)
-
-
-def default_workers() -> int:
-    """All cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def run_comparison(
     arms: Mapping[str, Scenario],
     baseline: str,
@@ -109,11 +88,6 @@ def run_comparison(
 ) -> Comparison:
     """Run every scenario on every seed, store each run as it finishes, and return the Comparison.
     `on_run(done, total)` is called after each run (for progress bars)."""
-    jobs = [
-        (label, rep, config.model_copy(update={"seed": seed}))
-        for rep, seed in enumerate(seeds)
-        for label, config in arms.items()
-    ]
     batch_id = None
     if store is not None:
         spec = {
@@ -126,40 +100,25 @@ def run_comparison(
         batch_id = results_store.new_batch(store, "compare", " vs ".join(arms), spec)
     comparison = Comparison(dict(arms), baseline, list(seeds), batch_id, pd.DataFrame())
     parts: list[pd.DataFrame] = []
-
-    def finish(label: str, rep: int, output: tuple[Scenario, pd.DataFrame, datetime, datetime]) -> None:
-        config, ts, started, finished = output
-        run_id = None
-        if store is not None:
-            run_id = results_store.save_run(
-                store, config, ts, backend=backend, started_at=started, finished_at=finished,
-                replicate=rep, batch_id=batch_id,
-            )  # fmt: skip
-            comparison.run_ids[(label, rep)] = run_id
-        parts.append(ts.assign(scenario=label, replicate=rep, seed=config.seed, run_id=run_id))
-        if on_run is not None:
-            on_run(len(parts), len(jobs))
-
-    n_workers = min(workers or default_workers(), len(jobs))
-    if n_workers <= 1:
-        for label, rep, config in jobs:
-            finish(label, rep, _run_one(config, backend))
-    else:
-        context = multiprocessing.get_context("spawn")  # no fork after OpenMP threads have started
-        with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_worker_init) as pool:
-            pending: dict[Future, tuple[str, int]] = {
-                pool.submit(_run_one, config, backend): (label, rep) for label, rep, config in jobs
-            }
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        label, rep = pending.pop(future)
-                        finish(label, rep, future.result())
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                raise
+    tasks = (
+        ((label, rep), run_task, (config, {"seed": seed}, backend))
+        for rep, seed in enumerate(seeds)
+        for label, config in arms.items()
+    )
+    total = len(arms) * len(seeds)
+    with open_executor(min(workers or default_workers(), total)) as executor:
+        for (label, rep), output in executor.run(tasks):
+            run_id = None
+            if store is not None:
+                run_id = results_store.save_run(
+                    store, output.scenario, output.timeseries, backend=backend, started_at=output.started_at,
+                    finished_at=output.finished_at, replicate=rep, batch_id=batch_id,
+                )  # fmt: skip
+                comparison.run_ids[(label, rep)] = run_id
+            seed = output.scenario.seed
+            parts.append(output.timeseries.assign(scenario=label, replicate=rep, seed=seed, run_id=run_id))
+            if on_run is not None:
+                on_run(len(parts), total)
     frame = pd.concat(parts, ignore_index=True)
     lead = ["scenario", "replicate", "seed", "run_id"]
     frame = frame[lead + [c for c in frame.columns if c not in lead]]

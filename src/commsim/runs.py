@@ -4,6 +4,7 @@ comparisons and sweeps all call these functions.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,21 @@ def run_scenario(
         if on_month is not None:
             on_month(done, config.months)
     return RunResult(config, model.seed, backend, model.timeseries(), dict(model.phase_seconds))
+
+
+@dataclass
+class RunOutput:
+    """A finished run as executors return it: the resolved scenario, its outputs and when it ran."""
+
+    scenario: Scenario
+    timeseries: pd.DataFrame
+    started_at: datetime
+    finished_at: datetime
+
+
+def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba") -> RunOutput:
+    """One run of `base` with dotted `overrides` (the seed among them): what a worker of a comparison or a
+    sweep executes. The scenario is resolved in the worker, so the caller never validates 10,000 of them."""
+    started = datetime.now(UTC)
+    result = run_scenario(base, backend=backend, overrides=overrides)
+    return RunOutput(result.scenario, result.timeseries, started, datetime.now(UTC))
