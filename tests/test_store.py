@@ -326,7 +326,7 @@ def test_list_runs_and_export_filter_by_scenario_and_batch(db_url, opened, tiny_
     assert store.list_runs(target, limit=1)["id"].tolist() == [loose]
     assert store.list_runs(target, scenario="nosuch").empty
 
-    identity = ["run_id", "batch_id", "scenario_name", "scenario_hash", "seed", "replicate"]
+    identity = ["run_id", "batch_id", "scenario_name", "scenario_hash", "seed", "replicate", "point"]
     everything = store.export(target)
     assert list(everything.columns) == [*identity, *metrics.COLUMNS]
     assert len(everything) == 4 + 4 + 7

@@ -27,6 +27,7 @@ from commsim.cli_common import (
     summary_table,
 )
 from commsim.cli_results import compare, results_app
+from commsim.cli_sweep import sweep
 from commsim.loader import ScenarioError
 
 __all__ = ["BACKENDS", "app"]
@@ -179,4 +180,5 @@ def phases() -> None:
 
 
 app.command()(compare)
+app.command()(sweep)
 app.add_typer(results_app, name="results")

@@ -43,6 +43,7 @@ batches = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("spec", sa.JSON, nullable=False),  # what was asked: scenarios, reps, months, seeds...
+    sa.Column("key", sa.String(32), nullable=True, index=True),  # a sweep's experiment hash: how it resumes
 )
 
 runs = sa.Table(
@@ -55,6 +56,7 @@ runs = sa.Table(
     sa.Column("parameters", sa.JSON, nullable=False),  # the resolved scenario, seed included
     sa.Column("seed", sa.BigInteger, nullable=False),
     sa.Column("replicate", sa.Integer, nullable=False),
+    sa.Column("point", sa.Integer, nullable=True),  # a sweep's design point
     sa.Column("backend", sa.String(16), nullable=False),
     sa.Column("households", sa.Integer, nullable=False),
     sa.Column("months", sa.Integer, nullable=False),
@@ -63,6 +65,7 @@ runs = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("wall_seconds", sa.Float, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # finished
+    sa.Index("uq_runs_batch_point_replicate", "batch_id", "point", "replicate", unique=True),
 )
 
 series = sa.Table(
@@ -84,6 +87,7 @@ RUN_COLUMNS = (
     "scenario_hash",
     "seed",
     "replicate",
+    "point",
     "backend",
     "households",
     "months",
@@ -279,11 +283,39 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def new_batch(store: Store, kind: str, name: str, spec: Mapping[str, Any]) -> int:
-    """Record a comparison or sweep; its runs point at it."""
+class DuplicateRun(StoreError):
+    """A sweep's run (batch, point, replicate) that another process stored first."""
+
+
+def new_batch(store: Store, kind: str, name: str, spec: Mapping[str, Any], *, key: str | None = None) -> int:
+    """Record a comparison or sweep; its runs point at it. `key` identifies a sweep for resuming."""
     with errors_named(store), store.engine.begin() as connection:
-        row = {"kind": kind, "name": name, "created_at": _now(), "spec": dict(spec)}
+        row = {"kind": kind, "name": name, "created_at": _now(), "spec": dict(spec), "key": key}
         return int(connection.execute(batches.insert().returning(batches.c.id), row).scalar_one())
+
+
+def find_batch(store: Store, kind: str, key: str) -> int | None:
+    """The oldest batch of this kind and key (a sweep being resumed), if any."""
+    query = sa.select(batches.c.id).where(batches.c.kind == kind, batches.c.key == key).order_by(batches.c.id)
+    with errors_named(store), store.engine.connect() as connection:
+        found = connection.execute(query.limit(1)).scalar()
+    return None if found is None else int(found)
+
+
+def get_batch(store: Store, batch_id: int) -> dict[str, Any]:
+    """One batch's record; StoreError if there is none."""
+    with errors_named(store), store.engine.connect() as connection:
+        record = connection.execute(sa.select(batches).where(batches.c.id == batch_id)).mappings().first()
+    if record is None:
+        raise StoreError(f"database {store.url}: no comparison or sweep with id {batch_id}")
+    return dict(record)
+
+
+def finished_runs(store: Store, batch_id: int) -> set[tuple[int, int]]:
+    """(point, replicate) of every run a sweep has stored."""
+    query = sa.select(runs.c.point, runs.c.replicate).where(runs.c.batch_id == batch_id)
+    with errors_named(store), store.engine.connect() as connection:
+        return {(int(p), int(r)) for p, r in connection.execute(query) if p is not None}
 
 
 def save_run(
@@ -295,9 +327,11 @@ def save_run(
     started_at: datetime,
     finished_at: datetime,
     replicate: int = 0,
+    point: int | None = None,
     batch_id: int | None = None,
 ) -> int:
-    """Store one finished run and its monthly outputs in one transaction; returns the run id."""
+    """Store one finished run and its monthly outputs in one transaction; returns the run id. A sweep's run
+    that is already stored (same batch, point and replicate) raises DuplicateRun and stores nothing."""
     run = {
         "batch_id": batch_id,
         "scenario_name": scenario.name,
@@ -305,6 +339,7 @@ def save_run(
         "parameters": scenario.model_dump(mode="json"),
         "seed": scenario.seed,
         "replicate": replicate,
+        "point": point,
         "backend": backend,
         "households": scenario.population.households,
         "months": int(timeseries["month"].iloc[-1]),
@@ -315,12 +350,21 @@ def save_run(
         "status": "finished",
     }
     columns = [c.name for c in series.columns if c.name != "run_id"]
-    with errors_named(store), store.engine.begin() as connection:
-        run_id = int(connection.execute(runs.insert().returning(runs.c.id), run).scalar_one())
-        rows = timeseries[columns].to_dict("records")
-        for row in rows:
-            row["run_id"] = run_id
-        connection.execute(series.insert(), rows)
+    try:
+        with store.engine.begin() as connection:
+            run_id = int(connection.execute(runs.insert().returning(runs.c.id), run).scalar_one())
+            rows = timeseries[columns].to_dict("records")
+            for row in rows:
+                row["run_id"] = run_id
+            connection.execute(series.insert(), rows)
+    except exc.IntegrityError as error:
+        reason = _reason(error)
+        if point is not None and ("unique" in reason.lower() or "duplicate" in reason.lower()):
+            where = f"run {point}/{replicate} of batch {batch_id}"
+            raise DuplicateRun(f"database {store.url}: {where} is already stored") from None
+        raise StoreError(f"database {store.url}: {reason}") from None
+    except (exc.DBAPIError, exc.SQLAlchemyError) as error:
+        raise StoreError(f"database {store.url}: {_reason(error)}") from None
     return run_id
 
 
@@ -371,7 +415,8 @@ def load_timeseries(store: Store, run_ids: Iterable[int]) -> pd.DataFrame:
 
 def export(store: Store, *, scenario: str | None = None, batch_id: int | None = None) -> pd.DataFrame:
     """One row per run and month: the run's identity (scenario, hash, seed, replicate, ...) then its outputs."""
-    identity = [runs.c[name] for name in ("id", "batch_id", "scenario_name", "scenario_hash", "seed", "replicate")]
+    names = ("id", "batch_id", "scenario_name", "scenario_hash", "seed", "replicate", "point")
+    identity = [runs.c[name] for name in names]
     query = (
         sa.select(*identity, *(c for c in series.columns if c.name != "run_id"))
         .join(series, series.c.run_id == runs.c.id)
