@@ -259,3 +259,25 @@ def test_mesa_batch_run_agrees_with_the_sweep(grid, serial_result):
         replicate = plan.seeds().index(row.rng)
         assert row.mcpr == serial_result.loc[(point, replicate, 12), "mcpr"]
         assert row.users == serial_result.loc[(point, replicate, 12), "users"]
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, grid):
+    url = f"sqlite:///{tmp_path / 'int.db'}"
+    command = [str(VENV_BIN / "commsim"), "sweep", str(grid), "--workers", "2", "--db", url]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    plan = load_experiment(grid)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+        if (tmp_path / "int.db").exists():
+            batch = store.find_batch(store.open_store(url), "sweep", plan.key())
+            if batch is not None and len(store.finished_runs(store.open_store(url), batch)) >= 2:
+                break
+    assert process.poll() is None, "the sweep finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    kept = len(store.finished_runs(store.open_store(url), batch))
+    assert f"stopped: {kept} of 12 runs are stored" in " ".join(stderr.split())
+    assert "run the same command again to resume" in " ".join(stderr.split())
