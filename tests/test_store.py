@@ -33,7 +33,7 @@ from commsim.store import StoreError
 
 TINY = {"population.households": 800, "population.villages": 8, "population.facilities": 2}
 STARTED = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
-TABLES = ("alembic_version", "batches", "runs", "months")
+TABLES = (store.VERSION_TABLE, "batches", "runs", "months")
 
 
 def synthetic_timeseries(months: int, tag: int) -> "pd.DataFrame":
@@ -144,7 +144,7 @@ def test_open_creates_the_schema_at_head_and_reopening_changes_nothing(db_url, o
     again = opened(db_url)
     assert store.schema_revision(again) == store.head_revision()
     assert snapshot(db_url) == before
-    assert before["alembic_version"] == [(store.head_revision(),)]
+    assert before[store.VERSION_TABLE] == [(store.head_revision(),)]
     assert store.list_runs(again)["id"].tolist() == [run_id]
 
 
@@ -153,7 +153,7 @@ def test_migrated_schema_matches_the_tables_the_code_uses(db_url, opened):
     (or the other way round) fails here."""
     target = opened(db_url)
     with target.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, **store.VERSION_OPTS})
         assert compare_metadata(context, store.metadata) == []
 
         changed = sa.MetaData()
@@ -200,7 +200,7 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_runs(db_url, open
             columns = [c.name for c in months.columns if c.name != "run_id"]
             rows = [{**row, "run_id": run_id} for row in frame[columns].to_dict("records")]
             connection.execute(months.insert(), rows)
-            assert MigrationContext.configure(connection).get_current_revision() == first
+            assert MigrationContext.configure(connection, opts=store.VERSION_OPTS).get_current_revision() == first
     finally:
         engine.dispose()
 
@@ -222,7 +222,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url, opened, scenario):
     target.engine.dispose()
     engine = raw_engine(db_url)
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+        connection.execute(sa.text(f"UPDATE {store.VERSION_TABLE} SET version_num = '9999'"))
     engine.dispose()
     before = snapshot(db_url)
 
@@ -231,7 +231,7 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url, opened, scenario):
     message = assert_one_line_naming(info.value, db_url)
     assert "newer" in message and "9999" in message
     assert snapshot(db_url) == before
-    assert before["alembic_version"] == [("9999",)] and len(before["runs"]) == 1 and len(before["months"]) == 3
+    assert before[store.VERSION_TABLE] == [("9999",)] and len(before["runs"]) == 1 and len(before["months"]) == 3
 
 
 def test_a_foreign_runs_table_is_not_taken_over(db_url, opened):

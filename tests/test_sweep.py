@@ -275,7 +275,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, grid):
                 break
     assert process.poll() is None, "the sweep finished before it could be interrupted"
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130
     assert "Traceback" not in stderr
     kept = len(store.finished_runs(store.open_store(url), batch))

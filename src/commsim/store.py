@@ -30,6 +30,8 @@ from commsim.scenario import Scenario
 ENV_VAR = "COMMSIM_DB"
 DEFAULT_PATH = Path("results") / "commsim.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "commsim_schema_version"  # not Alembic's default name: Optuna keeps its own in the same database
+VERSION_OPTS = {"version_table": VERSION_TABLE}
 BUSY_TIMEOUT_S = 120  # how long a SQLite writer waits for another to finish
 EXAMPLES = "e.g. sqlite:///results/commsim.db or postgresql+psycopg://user@host:5432/commsim"
 
@@ -213,7 +215,7 @@ def schema_revision(store: Store) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with errors_named(store), store.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return MigrationContext.configure(connection, opts=VERSION_OPTS).get_current_revision()
 
 
 def head_revision() -> str:
@@ -232,12 +234,12 @@ def _migrate(engine: Engine) -> None:
     script = ScriptDirectory(str(MIGRATIONS))
     head = script.get_current_head()
     with engine.connect() as connection:
-        if MigrationContext.configure(connection).get_current_revision() == head:
+        if MigrationContext.configure(connection, opts=VERSION_OPTS).get_current_revision() == head:
             return
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(7316101)"))  # one migrator at a time
-        current = MigrationContext.configure(connection).get_current_revision()
+        current = MigrationContext.configure(connection, opts=VERSION_OPTS).get_current_revision()
         if current == head:
             return
         known = {rev.revision for rev in script.walk_revisions()}
