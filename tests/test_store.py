@@ -247,6 +247,24 @@ def test_a_foreign_runs_table_is_not_taken_over(db_url, opened):
     assert snapshot(db_url) == {"runs": [(1, "not ours")]}
 
 
+def test_an_early_database_with_alembics_default_version_table_is_adopted(db_url, opened, tiny_run):
+    """Databases made before the revision moved to commsim_schema_version kept it in `alembic_version`: they
+    open with their runs intact, and the old table is gone (Optuna uses that name in the same database)."""
+    target = opened(db_url)
+    run_id = save(target, tiny_run.scenario, tiny_run.timeseries)
+    target.engine.dispose()
+    engine = raw_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"ALTER TABLE {store.VERSION_TABLE} RENAME TO alembic_version"))
+    engine.dispose()
+
+    reopened = opened(db_url)
+    assert store.schema_revision(reopened) == store.head_revision()
+    assert "alembic_version" not in sa.inspect(reopened.engine).get_table_names()
+    _, ts = store.get_run(reopened, run_id)
+    assert len(ts) == len(tiny_run.timeseries)
+
+
 # --- what a run stores --------------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ import typer
 from rich.text import Text
 
 from commsim import __version__, loader
+from commsim.cli_analyze import analyze
 from commsim.cli_common import (
     BACKENDS,
     DB_HELP,
@@ -181,4 +182,5 @@ def phases() -> None:
 
 app.command()(compare)
 app.command()(sweep)
+app.command()(analyze)
 app.add_typer(results_app, name="results")

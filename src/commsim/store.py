@@ -248,9 +248,22 @@ def _migrate(engine: Engine) -> None:
                 f"schema revision {current} is newer than this commsim {__version__} knows (up to {head}): "
                 "upgrade commsim to use this database"
             )
+        config = _alembic_config(connection)
         if current is None and sa.inspect(connection).has_table("runs"):
-            raise StoreError("has a 'runs' table but no schema revision: not a commsim database")
-        command.upgrade(_alembic_config(connection), "head")
+            command.stamp(config, _adopt_early_version_table(connection, known))
+        command.upgrade(config, "head")
+
+
+def _adopt_early_version_table(connection: sa.Connection, known: set[str]) -> str:
+    """Databases made before the revision moved to VERSION_TABLE kept it in Alembic's default
+    `alembic_version`: take it over (and drop it, so Optuna can use that name). Anything else is refused."""
+    old = None
+    if sa.inspect(connection).has_table("alembic_version"):
+        old = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    if old not in known:
+        raise StoreError("has a 'runs' table but no schema revision: not a commsim database")
+    connection.execute(sa.text("DROP TABLE alembic_version"))
+    return old
 
 
 @contextmanager
@@ -413,6 +426,21 @@ def load_timeseries(store: Store, run_ids: Iterable[int]) -> pd.DataFrame:
     """`timeseries` on a fresh connection."""
     with errors_named(store), store.engine.connect() as connection:
         return timeseries(connection, run_ids)
+
+
+def final_outputs(store: Store, batch_id: int, columns: Iterable[str]) -> pd.DataFrame:
+    """The last month of every run of a batch: run_id, point, replicate, seed and `columns`. Reads one row per
+    run, not every month, so a 10,000-run sweep is analysed without loading its whole time series."""
+    wanted = [series.c[name] for name in columns]
+    query = (
+        sa.select(runs.c.id.label("run_id"), runs.c.point, runs.c.replicate, runs.c.seed, *wanted)
+        .join(series, sa.and_(series.c.run_id == runs.c.id, series.c.month == runs.c.months))
+        .where(runs.c.batch_id == batch_id)
+        .order_by(runs.c.point, runs.c.replicate)
+    )
+    with errors_named(store), store.engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return pd.DataFrame(rows, columns=["run_id", "point", "replicate", "seed", *(c.name for c in wanted)])
 
 
 def export(store: Store, *, scenario: str | None = None, batch_id: int | None = None) -> pd.DataFrame:

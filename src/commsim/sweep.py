@@ -38,6 +38,7 @@ def sweep_batch(plan: Plan, store: results_store.Store) -> tuple[int, set[tuple[
             "source": plan.source,
             "keys": plan.keys,
             "points": len(plan.points),
+            "point_values": plan.points,  # what each point index meant when it ran
             "replicates": plan.experiment.replicates,
         }
         batch_id = results_store.new_batch(store, "sweep", plan.experiment.name, spec, key=plan.key())
