@@ -140,3 +140,10 @@ def test_name_stream_does_not_depend_on_the_hash_seed():
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
         assert int(out.stdout.strip()) == expected
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**63 + 5, -7])
+def test_vectorised_stream_keys_equal_the_scalar_ones(seed):
+    for month in (0, 1, 60, 2**32 + 3):
+        expected = np.array([rng.stream_key(seed, month, s) for s in range(32)], dtype=np.uint64)
+        np.testing.assert_array_equal(rng.stream_keys(seed, month, 32), expected)

@@ -63,23 +63,43 @@ def _bounded(submit: Callable[[Task], Any], tasks: Iterable[Task], limit: int, f
                 break
 
 
-def process_pool(workers: int) -> Runner:
-    """A runner on `workers` local processes (spawned: no fork after OpenMP threads have started)."""
+def warm_up() -> int:
+    """Run in each new worker: load commsim and its compiled kernels (from the cache) before the first run,
+    while the parent opens the store. Returns the worker's pid."""
+    from commsim.model import CommunityHealthModel
+
+    CommunityHealthModel("baseline", population__households=200, population__villages=2).step()
+    return os.getpid()
+
+
+def process_pool(pool: ProcessPoolExecutor, workers: int) -> Runner:
+    """A runner on a started pool of `workers` processes; the pool outlives each run of tasks."""
+
+    def finished(pending: dict[Future, Hashable]) -> list[tuple[Future, Hashable]]:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        return [(future, pending[future]) for future in done]
 
     def run(tasks: Iterable[Task]) -> Iterator[tuple[Hashable, Any]]:
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=one_thread)
+        submitted: list[Future] = []
 
-        def finished(pending: dict[Future, Hashable]) -> list[tuple[Future, Hashable]]:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            return [(future, pending[future]) for future in done]
+        def submit(task: Task) -> Future:
+            future = pool.submit(task[1], *task[2])
+            submitted.append(future)
+            return future
 
         try:
-            yield from _bounded(lambda t: pool.submit(t[1], *t[2]), tasks, workers * IN_FLIGHT_PER_WORKER, finished)
+            yield from _bounded(submit, tasks, workers * IN_FLIGHT_PER_WORKER, finished)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            for future in submitted:
+                future.cancel()
 
     return run
+
+
+def _one_thread_call(function: Callable[..., Any], *args: Any) -> Any:
+    """A task on a Dask worker: Numba's thread count is per thread, so it is set in the thread that runs it."""
+    one_thread()
+    return function(*args)
 
 
 def dask_runner(client) -> Runner:
@@ -92,7 +112,7 @@ def dask_runner(client) -> Runner:
         submitted: list = []
 
         def submit(task: Task):
-            future = client.submit(task[1], *task[2], pure=False)
+            future = client.submit(_one_thread_call, task[1], *task[2], pure=False)
             completed.add(future)
             submitted.append(future)
             return future
@@ -131,7 +151,6 @@ def open_executor(
             client = Client(cluster)
             description = f"Dask local cluster of {dask_local} workers"
         try:
-            client.run(one_thread)
             n = max(1, len(client.scheduler_info()["workers"]))
             yield Executor(dask_runner(client), description, n)
         finally:
@@ -142,5 +161,11 @@ def open_executor(
     n = workers or default_workers()
     if n <= 1:
         yield Executor(serial, "this process", 1)
-    else:
-        yield Executor(process_pool(n), f"process pool of {n} workers", n)
+        return
+    pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=one_thread)
+    for _ in range(n):  # start the workers now: they load while the caller gets ready
+        pool.submit(warm_up)
+    try:
+        yield Executor(process_pool(pool, n), f"process pool of {n} workers", n)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -3,7 +3,8 @@ DataCollector. One step is one month; `backend` chooses compiled kernels or the 
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,10 @@ class CommunityHealthModel(mesa.Model):
     def _initial_outputs(self) -> dict[str, Any]:
         """Month 0: the built district's stocks, no flows."""
         d, acc = self.district, self.fixed_counts.copy()
-        household_kernels.serve_and_record(
-            d.households, d.groups, d.chws, d.facilities, d.villages, self.params, self.keys, acc, self.blocks
-        )
+        with kernel_threads(d.households.source.size):
+            household_kernels.serve_and_record(
+                d.households, d.groups, d.chws, d.facilities, d.villages, self.params, self.keys, acc, self.blocks
+            )
         acc[metrics.ACTIVE_GROUPS] = d.groups.active.sum()
         acc[metrics.CAPACITY_SUM] = d.groups.capacity.sum()
         active = d.chws.status == chw_kernels.ACTIVE
@@ -108,7 +110,7 @@ class CommunityHealthModel(mesa.Model):
         """Advance one month through PHASES and collect the outputs."""
         d = self.district
         month = self.month + 1
-        self.keys[:] = [counter_rng.stream_key(self.seed, month, s) for s in range(N_STREAMS)]
+        self.keys[:] = counter_rng.stream_keys(self.seed, month, N_STREAMS)
         self.acc[:] = self.fixed_counts
         clock = time.perf_counter()
         one_off = interventions.apply_month(self.schedule, d, self.month)
@@ -131,15 +133,8 @@ class CommunityHealthModel(mesa.Model):
         return now
 
     def _step_kernels(self, clock: float) -> None:
-        if self.district.households.source.size >= SERIAL_BELOW:
+        with kernel_threads(self.district.households.source.size):
             self._run_kernels(clock)
-            return
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            self._run_kernels(clock)
-        finally:
-            numba.set_num_threads(threads)
 
     def _run_kernels(self, clock: float) -> None:
         d, p, keys, acc = self.district, self.params, self.keys, self.acc
@@ -192,6 +187,20 @@ class CommunityHealthModel(mesa.Model):
         frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         frame.insert(0, "month", np.arange(len(frame)))
         return frame[list(metrics.COLUMNS)]
+
+
+@contextmanager
+def kernel_threads(n_households: int) -> Iterator[None]:
+    """Kernels of districts below SERIAL_BELOW households run on one thread (a parallel launch costs more)."""
+    if n_households >= SERIAL_BELOW:
+        yield
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
 
 
 def _reporter(name: str):

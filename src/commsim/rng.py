@@ -35,6 +35,21 @@ def stream_key(seed: int, month: int, stream: int) -> int:
     return mix64((mix64((seed & MASK) ^ GOLDEN) + mix64(((stream << 32) | (month & 0xFFFFFFFF)) & MASK)) & MASK)
 
 
+def stream_keys(seed: int, month: int, n: int) -> np.ndarray:
+    """`stream_key(seed, month, s)` for s in 0..n-1 as uint64 (vectorised; same bits)."""
+    with np.errstate(over="ignore"):
+        base = np.uint64(mix64((seed & MASK) ^ GOLDEN))
+        streams = (np.arange(n, dtype=np.uint64) << np.uint64(32)) | np.uint64(month & 0xFFFFFFFF)
+        return _mix64_array(base + _mix64_array(streams))
+
+
+def _mix64_array(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser on uint64 arrays (wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(M2)
+    return z ^ (z >> np.uint64(31))
+
+
 def name_stream(name: str) -> int:
     """A stable stream number for a named thing (an intervention), independent of Python's hash seed."""
     return 1000 + zlib.crc32(name.encode())
