@@ -185,11 +185,12 @@ def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, hhp) -
     if not need.any() or target <= 0.0:
         return np.zeros(access.size)
     lo, hi = 0.0, 1.0
-    while (hi * access[need] / (hi * access[need] + h)).mean() < target and hi < 1e9:
+    a = access[need]
+    while (hi * a / (hi * a + h)).mean() < target and hi < 1e9:
         hi *= 2.0
     for _ in range(60):
         k = 0.5 * (lo + hi)
-        lo, hi = (k, hi) if (k * access[need] / (k * access[need] + h)).mean() < target else (lo, k)
+        lo, hi = (k, hi) if (k * a / (k * a + h)).mean() < target else (lo, k)
     k = 0.5 * (lo + hi)
     return k * access / (k * access + h)
 
