@@ -29,6 +29,7 @@ from commsim.cli_common import (
 )
 from commsim.cli_results import compare, results_app
 from commsim.cli_sweep import sweep
+from commsim.cli_validate import validate
 from commsim.loader import ScenarioError
 
 __all__ = ["BACKENDS", "app"]
@@ -183,4 +184,5 @@ def phases() -> None:
 app.command()(compare)
 app.command()(sweep)
 app.command()(analyze)
+app.command()(validate)
 app.add_typer(results_app, name="results")
