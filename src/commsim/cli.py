@@ -15,6 +15,7 @@ from rich.text import Text
 
 from commsim import __version__, loader
 from commsim.cli_analyze import analyze
+from commsim.cli_calibrate import calibrate
 from commsim.cli_common import (
     BACKENDS,
     DB_HELP,
@@ -185,4 +186,5 @@ app.command()(compare)
 app.command()(sweep)
 app.command()(analyze)
 app.command()(validate)
+app.command()(calibrate)
 app.add_typer(results_app, name="results")

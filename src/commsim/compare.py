@@ -111,7 +111,7 @@ def run_comparison(
             run_id = None
             if store is not None:
                 run_id = results_store.save_run(
-                    store, output.scenario, output.timeseries, backend=backend, started_at=output.started_at,
+                    store, output.scenario, output.rows, backend=backend, started_at=output.started_at,
                     finished_at=output.finished_at, replicate=rep, batch_id=batch_id,
                 )  # fmt: skip
                 comparison.run_ids[(label, rep)] = run_id

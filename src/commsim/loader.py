@@ -168,9 +168,9 @@ def to_toml(scenario: Scenario) -> str:
 
 
 def scenario_hash(scenario: Scenario, *, with_seed: bool = True) -> str:
-    """A short stable hash of every parameter (the name and description excluded; the seed too if asked, so
-    that replicates of one scenario share it)."""
-    exclude = {"name", "description"} if with_seed else {"name", "description", "seed"}
+    """A short stable hash of every parameter (the name, description and calibration record excluded; the seed
+    too if asked, so that replicates of one scenario share it)."""
+    exclude = {"name", "description", "calibration"} | (set() if with_seed else {"seed"})
     payload = scenario.model_dump(mode="json", exclude=exclude)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 

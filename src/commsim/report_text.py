@@ -156,7 +156,7 @@ def describe_intervention(iv: Intervention, scenario: Scenario) -> str:
 def parameter_changes(scenario: Scenario, baseline: Scenario) -> list[str]:
     """Settings outside the schedule that differ from the baseline's ("groups.training_coverage 0 → 0.5"), so a
     reader sees every difference between two arms, not only the interventions."""
-    ignore = {"name", "description", "seed", "interventions"}
+    ignore = {"name", "description", "seed", "interventions", "calibration"}
     mine, base = flat_keys(scenario), flat_keys(baseline)
     return [
         f"{key} {_value(base.get(key))} → {_value(value)}"
@@ -168,6 +168,16 @@ def parameter_changes(scenario: Scenario, baseline: Scenario) -> list[str]:
 def _value(value: Any) -> str:
     """A parameter as written in a scenario file."""
     return _num(value) if isinstance(value, float) else str(value)
+
+
+def describe_calibration(scenario: Scenario) -> str:
+    """What a calibrated scenario was fitted to, in one sentence ("" if it was not calibrated)."""
+    c = scenario.calibration
+    if c is None:
+        return ""
+    fitted = ", ".join(f"{p.key} {p.value:.3g}" for p in c.parameters)
+    fit = ", ".join(f"{f.measure} {f.model:.3g} (target {f.target:g})" for f in c.fit)
+    return f"Calibrated to {c.targets} on {c.date}: {fitted}; model vs target: {fit}."
 
 
 @dataclass(frozen=True)
@@ -188,7 +198,7 @@ def scenario_text(comparison: Comparison, label: str) -> ScenarioText:
     return ScenarioText(
         label=label,
         name=scenario.name,
-        description=scenario.description,
+        description=" ".join(part for part in (scenario.description, describe_calibration(scenario)) if part),
         is_baseline=is_baseline,
         schedule=[(key, describe_intervention(iv, scenario)) for key, iv in scenario.interventions.items()],
         changes=[] if is_baseline else parameter_changes(scenario, comparison.scenarios[comparison.baseline]),

@@ -13,6 +13,7 @@ import pandas as pd
 from commsim.loader import load_scenario
 from commsim.model import CommunityHealthModel
 from commsim.scenario import Scenario
+from commsim.store import month_rows
 
 
 @dataclass
@@ -58,6 +59,7 @@ class RunOutput:
     timeseries: pd.DataFrame
     started_at: datetime
     finished_at: datetime
+    rows: list[dict[str, Any]]  # the timeseries as the store inserts it, made by the worker
 
 
 def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba") -> RunOutput:
@@ -65,4 +67,5 @@ def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba
     sweep executes. The scenario is resolved in the worker, so the caller never validates 10,000 of them."""
     started = datetime.now(UTC)
     result = run_scenario(base, backend=backend, overrides=overrides)
-    return RunOutput(result.scenario, result.timeseries, started, datetime.now(UTC))
+    finished = datetime.now(UTC)
+    return RunOutput(result.scenario, result.timeseries, started, finished, month_rows(result.timeseries))

@@ -389,6 +389,40 @@ AnyIntervention = Annotated[
 ]
 
 
+class FittedParameter(Strict):
+    """One calibrated scenario key: the fitted value and the bounds it was searched in."""
+
+    key: str = Field(min_length=1, description="Dotted scenario key.")
+    value: float | int
+    low: float
+    high: float
+
+
+class FittedTarget(Strict):
+    """One calibration target and the model's value at the best trial (mean over replicates)."""
+
+    measure: str = Field(min_length=1, description="A measure of commsim.measures.MEASURES.")
+    target: float
+    model: float
+    weight: float = Field(ge=0.0)
+    scale: float = Field(gt=0.0)
+
+
+class Calibration(Strict):
+    """What a calibrated scenario was fitted to (written by `commsim calibrate`; provenance, not parameters)."""
+
+    targets: str = Field(min_length=1, description="The targets file (as given) or its name.")
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Day of the calibration, YYYY-MM-DD.")
+    parameters: list[FittedParameter] = Field(min_length=1, description="The fitted keys and their values.")
+    fit: list[FittedTarget] = Field(default_factory=list, description="Target vs model at the best trial.")
+    loss: float = Field(ge=0.0, description="Weighted loss at the best trial: sum w ((model - target) / scale)^2.")
+    study: str = Field(min_length=1, description="Optuna study name in the results database.")
+    trials: int = Field(ge=1, description="Finished trials of the study when the file was written.")
+    seed: int = Field(ge=0, description="Replicate r of every trial ran on seed + r.")
+    replicates: int = Field(ge=1)
+    months: int = Field(ge=1, le=1200, description="Months of each calibration run (measures at the last).")
+
+
 class Scenario(Strict):
     """A complete parameter set plus a dated intervention schedule."""
 
@@ -404,4 +438,9 @@ class Scenario(Strict):
     costs: Costs = Costs()
     interventions: dict[str, AnyIntervention] = Field(
         default_factory=dict, description="Named interventions; the name is part of each key path."
+    )
+    calibration: Calibration | None = Field(
+        None,
+        exclude_if=lambda value: value is None,  # absent, not null: uncalibrated scenarios keep their hashes
+        description="Set by `commsim calibrate`: the targets this scenario's fitted values come from.",
     )

@@ -333,10 +333,16 @@ def finished_runs(store: Store, batch_id: int) -> set[tuple[int, int]]:
         return {(int(p), int(r)) for p, r in connection.execute(query) if p is not None}
 
 
+def month_rows(timeseries: pd.DataFrame) -> list[dict[str, Any]]:
+    """A run's monthly outputs as the rows `save_run` inserts (plain Python values). Workers of a sweep make
+    them, so the one process that stores every run does not spend its time converting frames."""
+    return timeseries[[c.name for c in series.columns if c.name != "run_id"]].to_dict("records")
+
+
 def save_run(
     store: Store,
     scenario: Scenario,
-    timeseries: pd.DataFrame,
+    timeseries: pd.DataFrame | list[dict[str, Any]],
     *,
     backend: str,
     started_at: datetime,
@@ -345,8 +351,10 @@ def save_run(
     point: int | None = None,
     batch_id: int | None = None,
 ) -> int:
-    """Store one finished run and its monthly outputs in one transaction; returns the run id. A sweep's run
-    that is already stored (same batch, point and replicate) raises DuplicateRun and stores nothing."""
+    """Store one finished run and its monthly outputs (a frame, or its `month_rows`) in one transaction; returns
+    the run id. A sweep's run that is already stored (same batch, point and replicate) raises DuplicateRun and
+    stores nothing."""
+    rows = month_rows(timeseries) if isinstance(timeseries, pd.DataFrame) else [dict(row) for row in timeseries]
     run = {
         "batch_id": batch_id,
         "scenario_name": scenario.name,
@@ -357,18 +365,16 @@ def save_run(
         "point": point,
         "backend": backend,
         "households": scenario.population.households,
-        "months": int(timeseries["month"].iloc[-1]),
+        "months": int(rows[-1]["month"]),
         "version": __version__,
         "started_at": started_at,
         "finished_at": finished_at,
         "wall_seconds": (finished_at - started_at).total_seconds(),
         "status": "finished",
     }
-    columns = [c.name for c in series.columns if c.name != "run_id"]
     try:
         with store.engine.begin() as connection:
             run_id = int(connection.execute(runs.insert().returning(runs.c.id), run).scalar_one())
-            rows = timeseries[columns].to_dict("records")
             for row in rows:
                 row["run_id"] = run_id
             connection.execute(series.insert(), rows)
