@@ -30,6 +30,7 @@ from commsim.cli_common import (
 )
 from commsim.cli_results import compare, results_app
 from commsim.cli_sweep import sweep
+from commsim.cli_ui import ui
 from commsim.cli_validate import validate
 from commsim.loader import ScenarioError
 
@@ -187,4 +188,5 @@ app.command()(sweep)
 app.command()(analyze)
 app.command()(validate)
 app.command()(calibrate)
+app.command()(ui)
 app.add_typer(results_app, name="results")

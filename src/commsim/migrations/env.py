@@ -5,8 +5,6 @@ from alembic import context
 from commsim.store import VERSION_TABLE, metadata
 
 connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection, target_metadata=metadata, render_as_batch=True, version_table=VERSION_TABLE
-)
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, version_table=VERSION_TABLE)
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,302 @@
+"""The Compare page: a planner runs scenarios on common seeds (every run stored, with progress) or loads a stored
+comparison, and sees prevalence over time with uncertainty bands, the difference table (cost per additional
+user, equity gaps, what lasts after a donor exit), and downloads the summary CSV and the HTML report.
+
+The numbers and charts are those of `commsim compare` (`compare`, `effects.summarise`, `report`). Inputs are
+checked before anything runs or is opened; a database that cannot be read or written gives a message here.
+"""
+
+import logging
+import shlex
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+
+import pandas as pd
+import solara
+
+from commsim import effects, report
+from commsim.compare import Comparison, comparison_seeds, resolve_arms, run_comparison
+from commsim.errors import CommsimError
+from commsim.executors import default_workers
+from commsim.loader import ScenarioError
+from commsim.report_charts import equity_figure, final_means, mcpr_figure
+from commsim.store import open_store
+from commsim.ui import stored
+from commsim.ui.figures import png
+from commsim.ui.levers import HOUSEHOLDS_RANGE, LeverError, parse_whole
+from commsim.ui.live import scenario_names
+from commsim.ui.widgets import Message, note, number_field
+
+logger = logging.getLogger(__name__)
+DEFAULT_ARMS = ("baseline", "hrh2030_groups", "donor_exit")
+REPS_RANGE, MONTHS_RANGE = (1, 200), (1, 1200)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A comparison to run, checked: scenario names, baseline, replicates, households, months, first seed."""
+
+    scenarios: tuple[str, ...]
+    baseline: str
+    reps: int
+    households: int
+    months: int
+    seed: int
+    serial: int = 0  # tells two clicks with the same inputs apart
+
+    def overrides(self) -> dict[str, int]:
+        return {"population.households": self.households, "months": self.months}
+
+    def command(self) -> str:
+        return "commsim compare " + " ".join(
+            [
+                *map(shlex.quote, self.scenarios),
+                "--baseline",
+                self.baseline,
+                "--reps",
+                str(self.reps),
+                "--households",
+                str(self.households),
+                "--months",
+                str(self.months),
+                "--seed",
+                str(self.seed),
+            ]
+        )
+
+
+def make_request(
+    scenarios: list[str], baseline: str, reps: str, households: str, months: str, seed: str, serial: int = 0
+) -> Request:
+    """Check the form; LeverError naming the field if something cannot be used."""
+    if not scenarios:
+        raise LeverError("scenarios: choose at least one scenario besides the baseline")
+    return Request(
+        tuple(scenarios),
+        baseline,
+        parse_whole("replicates", reps, *REPS_RANGE),
+        parse_whole("households", households, *HOUSEHOLDS_RANGE),
+        parse_whole("months", months, *MONTHS_RANGE),
+        parse_whole("first seed", seed, 0, 2**31 - 1),
+        serial,
+    )
+
+
+@dataclass
+class Shown:
+    """A comparison on the page: the runs, their summary, a title, and how it came about."""
+
+    comparison: Comparison
+    summary: pd.DataFrame
+    title: str
+    command: str
+    charts: dict[str, bytes] = field(default_factory=dict)
+
+
+def show(comparison: Comparison, title: str, command: str) -> Shown:
+    summary = effects.summarise(comparison.frame, comparison.baseline, comparison.exits())
+    order = list(summary["scenario"])
+    charts = {
+        "mcpr": png(mcpr_figure(comparison, order)),
+        "equity": png(equity_figure(final_means(comparison.frame), order, comparison.baseline)),
+    }
+    return Shown(comparison, summary, title, command, charts)
+
+
+def execute(request: Request, on_run: Callable[[int, int], None] | None = None) -> Shown:
+    """Run a checked request: resolve the scenarios, open (or create) the database, run and store every run."""
+    arms, base = resolve_arms(list(request.scenarios), request.baseline, request.overrides())
+    results = open_store(stored.database_url())
+    seeds = comparison_seeds(request.reps, request.seed)
+    workers = min(default_workers(), len(arms) * request.reps)
+    comparison = run_comparison(arms, base, seeds, store=results, workers=workers, on_run=on_run)
+    title = f"Comparison #{comparison.batch_id}: " + " vs ".join(arms)
+    return show(comparison, title, request.command())
+
+
+def load(batch_id: int) -> Shown:
+    """A stored comparison."""
+    comparison = stored.load_comparison(stored.open_for_reading(), batch_id)
+    title = f"Comparison #{batch_id}: " + " vs ".join(comparison.scenarios)
+    return show(comparison, title, f"stored comparison {batch_id} in {stored.database_url()}")
+
+
+def summary_html(summary: pd.DataFrame, baseline: str) -> str:
+    """The difference table as HTML: the report's columns and formatting, exact values in data attributes."""
+    head = "".join(f"<th>{escape(heading)}</th>" for heading, *_ in report.TABLE)
+    body = []
+    for row in report.table_rows(summary, baseline):
+        cells = []
+        for cell in row.cells:
+            text = escape(cell.value.text)
+            if cell.lo is not None and cell.lo.text and cell.hi is not None:
+                text += f'<br><span style="color:#666">({escape(cell.lo.text)} to {escape(cell.hi.text)})</span>'
+            if row.is_baseline and cell.value.column in ("diff_pp", "additional_users"):
+                text = "(baseline)"
+            align = "right" if cell.numeric else "left"
+            cells.append(
+                f'<td data-column="{cell.value.column}" data-value="{escape(cell.value.raw)}" '
+                f'style="text-align:{align}; padding:4px 8px">{text}</td>'
+            )
+        label = escape(row.label) + (" <em>(baseline)</em>" if row.is_baseline else "")
+        body.append(
+            f'<tr data-scenario="{escape(row.label)}"><th style="text-align:left">{label}</th>{"".join(cells)}</tr>'
+        )
+    return (
+        '<table class="commsim-summary" style="border-collapse:collapse; font-size:0.85rem">'
+        f'<thead><tr><th style="text-align:left">Scenario</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
+
+
+def _listing() -> tuple[pd.DataFrame | None, str | None]:
+    try:
+        return stored.listing("compare"), None
+    except CommsimError as error:
+        return None, str(error)
+
+
+@solara.component
+def ComparePage():
+    names = solara.use_memo(scenario_names, [])
+    chosen = solara.use_reactive([name for name in DEFAULT_ARMS if name in names and name != "baseline"])
+    baseline = solara.use_reactive("baseline" if "baseline" in names else names[0])
+    reps, households = solara.use_reactive("5"), solara.use_reactive("5000")
+    months, seed = solara.use_reactive("60"), solara.use_reactive("1")
+    message = solara.use_reactive(None)  # (kind, field, text)
+    progress = solara.use_reactive(None)  # (done, total) while a comparison runs
+    request = solara.use_reactive(None)
+    shown = solara.use_reactive(None)
+    refresh = solara.use_reactive(0)
+    listing, listing_error = solara.use_memo(_listing, [refresh.value])
+
+    def start() -> None:
+        try:
+            checked = make_request(
+                chosen.value,
+                baseline.value,
+                reps.value,
+                households.value,
+                months.value,
+                seed.value,
+                (request.value.serial + 1) if request.value else 1,
+            )
+        except LeverError as error:
+            message.set(("error", str(error).split(":", 1)[0], str(error)))
+            return
+        message.set(None)
+        progress.set((0, len(set(checked.scenarios) | {checked.baseline}) * checked.reps))
+        request.set(checked)
+
+    def worker(cancel: threading.Event) -> None:
+        if request.value is None or progress.value is None:
+            return
+        try:
+            result = execute(request.value, on_run=lambda done, total: progress.set((done, total)))
+        except (ScenarioError, CommsimError, ValueError, OSError) as error:
+            message.set(("error", "", str(error)))
+            progress.set(None)
+            return
+        except Exception as error:  # a bug must not take the page down: say so
+            logger.exception("the comparison failed")
+            message.set(("error", "", f"the comparison failed: {type(error).__name__}: {error}"))
+            progress.set(None)
+            return
+        shown.set(result)
+        progress.set(None)
+        refresh.set(refresh.value + 1)
+        message.set(
+            (
+                "success",
+                "",
+                f"{len(result.comparison.run_ids)} runs stored as comparison "
+                f"#{result.comparison.batch_id} in {stored.database_url()}",
+            )
+        )
+
+    solara.use_thread(worker, dependencies=[request.value], intrusive_cancel=False)
+
+    def open_stored(label: str | None) -> None:
+        if not label or listing is None:
+            return
+        batch_id = int(label.split()[0].lstrip("#"))
+        try:
+            shown.set(load(batch_id))
+        except CommsimError as error:
+            message.set(("error", "", str(error)))
+            return
+        except Exception as error:
+            logger.exception("loading comparison %s failed", batch_id)
+            message.set(("error", "", f"comparison {batch_id} cannot be shown: {type(error).__name__}: {error}"))
+            return
+        message.set(None)
+
+    bad = message.value[1] if message.value and message.value[0] == "error" else ""
+    running = progress.value is not None
+    with solara.Column(gap="10px", classes=["commsim-compare"]):
+        with solara.Columns([3, 2]):
+            with solara.Card("Run a comparison", margin=0):
+                solara.SelectMultiple("Scenarios", values=chosen.value, all_values=names, on_value=chosen.set)
+                solara.Select("Baseline", values=names, value=baseline)
+                with solara.Row():
+                    for label, value in (
+                        ("Replicates", reps),
+                        ("Households", households),
+                        ("Months", months),
+                        ("First seed", seed),
+                    ):
+                        number_field(
+                            label, value.value, value.set, error=message.value[2] if bad == label.lower() else None
+                        )
+                note("Every scenario runs on the same seeds (common random numbers); every run is stored.")
+                solara.Button(
+                    "Run comparison", on_click=start, disabled=running, color="primary", classes=["commsim-run"]
+                )
+                if running:
+                    done, total = progress.value
+                    solara.ProgressLinear(100 * done / max(total, 1))
+                    solara.Text(f"{done} of {total} runs done", classes=["commsim-progress"])
+            with solara.Card("Stored comparisons", margin=0):
+                note(f"Database: {stored.database_url()}")
+                if listing_error:
+                    Message(listing_error)
+                elif listing is not None and listing.empty:
+                    solara.Info("No stored comparisons yet: run one here or with `commsim compare`.", dense=True)
+                elif listing is not None:
+                    labels = [stored.batch_label(row) for row in listing.to_dict("records")]
+                    solara.Select("Load a stored comparison", values=labels, value=None, on_value=open_stored)
+                solara.Button("Refresh list", on_click=lambda: refresh.set(refresh.value + 1), text=True)
+        if message.value:
+            Message(message.value[2], message.value[0])
+        if shown.value is not None:
+            ComparisonView(shown.value)
+
+
+@solara.component
+def ComparisonView(shown: Shown):
+    comparison, summary = shown.comparison, shown.summary
+    reps = len(comparison.seeds)
+    months = int(comparison.frame["month"].max())
+    households = report.households_text(comparison.scenarios)
+    html = solara.use_memo(lambda: summary_html(summary, comparison.baseline), [shown])
+    csv = solara.use_memo(lambda: summary.to_csv(index=False), [shown])
+
+    def report_html() -> str:
+        return report.render(comparison, summary, title=shown.title, command=shown.command)
+
+    with solara.Card(shown.title, margin=0, classes=["commsim-comparison"]):
+        note(
+            f"{reps} replicates on {report.seeds_text(comparison.seeds)}, {months} months, {households} households; "
+            f"baseline {comparison.baseline}. Intervals 95% (paired for differences). Gaps: nearest minus farthest "
+            "distance band, richest minus poorest quintile (positive: the far or poor are behind)."
+        )
+        with solara.Row():
+            solara.FileDownload(csv, filename="summary.csv", label="Download summary.csv", mime_type="text/csv")
+            solara.FileDownload(
+                report_html, filename="report.html", label="Download report.html", mime_type="text/html"
+            )
+        solara.HTML(tag="div", unsafe_innerHTML=html, style="overflow-x:auto")
+        with solara.Columns([1, 1]):
+            solara.Image(shown.charts["mcpr"], width="100%", classes=["commsim-mcpr-bands"])
+            solara.Image(shown.charts["equity"], width="100%", classes=["commsim-equity"])

@@ -1,0 +1,291 @@
+"""The live page's levers: what each slider sets in a scenario, what it does in plain words, and the evidence
+behind its default (the `description` of the schema fields it touches, so the page and the schema never drift).
+
+A lever left at the scenario's own value sets nothing, so a run with untouched levers is exactly
+`commsim run SCENARIO`. Moving a lever gives dotted overrides, the same as `--set KEY=VALUE`; where a scenario
+has no programme for a lever to act on (group training, linkage, a donor exit), moving it adds one, modelled on
+the shipped scenario that has it.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from commsim.errors import CommsimError
+from commsim.scenario import INTERVENTION_TYPES, Scenario
+
+HOUSEHOLDS_RANGE = (100, 1_000_000)  # the live page draws and steps one district in the browser's session
+SEED_RANGE = (0, 2**31 - 1)
+ADDED_PREFIX = "ui_"  # interventions a lever adds are named ui_<...>
+
+
+class LeverError(CommsimError):
+    """A lever or field value the page cannot use; the message names the field and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One slider: its range, what it does in plain words, and the schema fields whose descriptions give the
+    evidence behind its default ("section.field", or "InterventionClass.field" / "InterventionClass")."""
+
+    name: str
+    label: str
+    minimum: float
+    maximum: float
+    step: float
+    what: str
+    evidence: tuple[str, ...]
+    integer: bool = False
+    percent: bool = False
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever(
+        "training",
+        "Group training coverage",
+        0.0,
+        1.0,
+        0.05,
+        "Share of women's groups a capacity-building programme reaches. Trained groups gain capacity each month "
+        "of training; stronger groups keep meeting, raise members' awareness and pass on peer influence. Where "
+        "the scenario has no training programme, moving it above 0 adds one as in capacity_only (NGO, months 0-24).",
+        ("groups.training_coverage", "groups.p_member", "groups.training_gain_per_month"),
+        percent=True,
+    ),
+    Lever(
+        "linkage",
+        "Linkage strength",
+        0.0,
+        3.0,
+        0.25,
+        "How strongly groups formally linked to their CHW and facility refer members with unmet need (a multiplier "
+        "on the referral rate; 0: linked but no referrals). A referral raises the chance she adopts while it is "
+        "open. Where the scenario has no linkage, moving it above 0 links every group, as in linkage_only.",
+        ("Linkage.strength", "groups.p_refer_per_month", "households.referral_boost_per_month"),
+    ),
+    Lever(
+        "chw_coverage",
+        "CHW coverage",
+        0.0,
+        1.0,
+        0.05,
+        "Share of villages with a community health worker at month 0, the remotest first. CHWs visit homes, raise "
+        "awareness and refer; FP-trained CHWs also give pills and injectables at home. A CHW scale-up in the "
+        "scenario still deploys more.",
+        ("chws.coverage", "chws.households_per_chw", "chws.p_method_access"),
+        percent=True,
+    ),
+    Lever(
+        "chw_visits",
+        "CHW visits per month",
+        0.0,
+        100.0,
+        5.0,
+        "Household visits each CHW makes in a month. More visits: more women hear about family planning, are "
+        "referred or resupplied at home, and are followed up, which lowers discontinuation.",
+        ("chws.visits_per_month", "households.rel_discontinue_follow_up", "chws.awareness_gain_visit"),
+    ),
+    Lever(
+        "supply",
+        "Facility stock reliability",
+        0.5,
+        1.0,
+        0.01,
+        "Monthly chance a facility has no family-planning stockout. A stockout turns women away: the failed visit "
+        "costs trust and can end use. Supply-chain support in the scenario (supply_fix) still raises it.",
+        ("facilities.stock_reliability", "households.choice_stock", "households.p_discontinue_failed_resupply"),
+        percent=True,
+    ),
+    Lever(
+        "donor_exit",
+        "Donor exit month",
+        0.0,
+        60.0,  # the page sets the maximum to the scenario's horizon: the right end means "never"
+        1.0,
+        "Month the donor leaves: donor-funded programmes stop, CHW stipends end (CHWs visit half as often) and "
+        "supervision stops, so more CHWs leave. At the right end the donor never leaves. Where the scenario has "
+        "no donor exit, moving it adds one, as in donor_exit.",
+        ("DonorExit", "DonorExit.rel_chw_visits", "chws.rel_attrition_no_refresher", "chws.rel_attrition_unsupervised"),
+        integer=True,
+    ),
+)
+BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
+
+HOUSEHOLDS_WHAT = (
+    "Index women in the district, one per household, in the scenario's villages. Shares such as mCPR barely "
+    "change with size; counts and cost grow with it, and each month takes longer to compute."
+)
+HOUSEHOLDS_EVIDENCE = ("population.households", "population.initial_mcpr", "population.p_need")
+
+# Programmes a lever adds where the scenario has none, copied from the shipped scenarios that have them.
+ADDED_TRAINING = {  # capacity_only.toml
+    "type": "capacity_building",
+    "start_month": 0,
+    "end_month": 24,
+    "delivered_by": "ngo",
+    "modules_per_month": 0.5,
+    "organisational_strengthening_per_month": 0.01,
+}
+ADDED_LINKAGE = {"type": "linkage", "start_month": 0, "coverage": 1.0, "to_chw": True, "to_facility": True}
+ADDED_EXIT = {"type": "donor_exit", "rel_chw_visits": 0.5, "end_supervision": True}
+
+
+# --- Evidence ------------------------------------------------------------------------------------------------
+
+
+def _section_model(name: str) -> type[BaseModel] | None:
+    field = Scenario.model_fields.get(name)
+    annotation = field.annotation if field is not None else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def describe(path: str) -> str:
+    """The schema's own words for a field ("groups.p_member", "Linkage.strength") or an intervention class
+    ("DonorExit"): its description with its default, or the class docstring."""
+    classes = {cls.__name__: cls for cls in INTERVENTION_TYPES.values()}
+    owner, _, field_name = path.partition(".")
+    model = classes.get(owner) or _section_model(owner)
+    if model is None:
+        raise KeyError(f"no schema section or intervention {owner!r}")
+    if not field_name:
+        return " ".join((model.__doc__ or "").split())
+    field = model.model_fields[field_name]
+    text = (field.description or "").strip()
+    default = field.default
+    return f"{text} (default {default})" if default is not None and not isinstance(default, BaseModel) else text
+
+
+def evidence(lever: Lever) -> list[tuple[str, str]]:
+    """(field, its description) for every field behind a lever."""
+    return [(path, describe(path)) for path in lever.evidence]
+
+
+# --- Scenario values and overrides ------------------------------------------------------------------------------
+
+
+def _of_type(sc: Scenario, kind: str) -> dict[str, Any]:
+    return {name: iv for name, iv in sc.interventions.items() if iv.type == kind}
+
+
+def defaults(sc: Scenario) -> dict[str, float]:
+    """Each lever's value in a scenario (the donor exit at the horizon when it has none: never)."""
+    links = _of_type(sc, "linkage")
+    exits = _of_type(sc, "donor_exit")
+    return {
+        "training": sc.groups.training_coverage,
+        "linkage": next(iter(links.values())).strength if links else 0.0,
+        "chw_coverage": sc.chws.coverage,
+        "chw_visits": sc.chws.visits_per_month,
+        "supply": sc.facilities.stock_reliability,
+        "donor_exit": float(min(iv.start_month for iv in exits.values())) if exits else float(sc.months),
+    }
+
+
+def lever_range(lever: Lever, sc: Scenario) -> tuple[float, float]:
+    """The slider's range in a scenario: the donor exit runs to the horizon; others widen to hold the scenario's
+    own value."""
+    if lever.name == "donor_exit":
+        return 0.0, float(sc.months)
+    own = defaults(sc)[lever.name]
+    return min(lever.minimum, own), max(lever.maximum, own)
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(float(a) - float(b)) < 1e-9
+
+
+def overrides(sc: Scenario, values: Mapping[str, float]) -> dict[str, Any]:
+    """Dotted scenario keys for the levers moved away from the scenario's own values (see the module doc)."""
+    unknown = sorted(set(values) - set(BY_NAME))
+    if unknown:
+        raise LeverError(f"levers: unknown {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
+    own = defaults(sc)
+    moved = {name: float(value) for name, value in values.items() if not _same(value, own[name])}
+    out: dict[str, Any] = {}
+    if "training" in moved:
+        value = moved["training"]
+        out["groups.training_coverage"] = value
+        trainings = _of_type(sc, "capacity_building")
+        for name, iv in trainings.items():
+            if iv.coverage is not None:
+                out[f"interventions.{name}.coverage"] = value
+        if not trainings and value > 0:
+            out |= _added("group_training", ADDED_TRAINING)
+    if "linkage" in moved:
+        value = moved["linkage"]
+        links = _of_type(sc, "linkage")
+        for name in links:
+            out[f"interventions.{name}.strength"] = value
+        if not links:
+            out |= _added("linkage", {**ADDED_LINKAGE, "strength": value})
+    if "chw_coverage" in moved:
+        out["chws.coverage"] = moved["chw_coverage"]
+    if "chw_visits" in moved:
+        value = moved["chw_visits"]
+        out["chws.visits_per_month"] = value
+        for name, iv in _of_type(sc, "chw_scale_up").items():
+            if iv.visits_per_month is not None:
+                out[f"interventions.{name}.visits_per_month"] = value
+    if "supply" in moved:
+        out["facilities.stock_reliability"] = moved["supply"]
+    if "donor_exit" in moved:
+        month = round(moved["donor_exit"])
+        exits = _of_type(sc, "donor_exit")
+        for name in exits:  # at the horizon the exit never takes effect within the run
+            out[f"interventions.{name}.start_month"] = month
+        if not exits and month < sc.months:
+            out |= _added("donor_exit", {**ADDED_EXIT, "start_month": month})
+    return out
+
+
+def _added(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"interventions.{ADDED_PREFIX}{name}.{key}": value for key, value in table.items()}
+
+
+# --- Typed fields ------------------------------------------------------------------------------------------------
+
+
+def parse_whole(field: str, text: str | None, low: int, high: int) -> int:
+    """A whole number typed into a field, within [low, high]; LeverError naming the field otherwise."""
+    raw = (text or "").strip().replace(",", "").replace("_", "")
+    allowed = f"a whole number from {low:,} to {high:,}"
+    try:
+        value = int(raw)
+    except ValueError:
+        shown = (text or "").strip()
+        problem = f"must be {allowed} (got {shown!r})" if shown else f"is empty; {allowed}"
+        raise LeverError(f"{field}: {problem}") from None
+    if not low <= value <= high:
+        raise LeverError(f"{field}: must be {allowed} (got {value:,})")
+    return value
+
+
+def parse_households(text: str | None) -> int:
+    """The households field."""
+    return parse_whole("households", text, *HOUSEHOLDS_RANGE)
+
+
+def parse_seed(text: str | None) -> int:
+    """The seed field."""
+    return parse_whole("seed", text, *SEED_RANGE)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    return str(value)
+
+
+def command_line(scenario: str, settings: Mapping[str, Any]) -> str:
+    """The `commsim run` line that repeats a live run: its scenario and every setting as --set (seed: --seed)."""
+    parts = ["commsim", "run", scenario]
+    for key, value in settings.items():
+        if key == "seed":
+            parts += ["--seed", str(value)]
+        else:
+            parts += ["--set", f"{key}={_toml_value(value)}"]
+    return " ".join(parts)

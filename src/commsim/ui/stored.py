@@ -1,0 +1,118 @@
+"""What the Compare and Sweeps pages read from the results store: the list of stored comparisons and sweeps, and
+a stored comparison rebuilt as a `compare.Comparison` (the same object `commsim compare` summarises and reports).
+
+Read only: these functions open the store without creating it and only select. (`store` has no function that
+lists batches yet, so `batches` selects from its tables here.)
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.engine import make_url
+
+from commsim import store as results_store
+from commsim.compare import Comparison
+from commsim.loader import ScenarioError, validate
+from commsim.store import Store, StoreError
+
+
+def database_url() -> str:
+    """The database the app reads and writes: `commsim ui --db URL` (passed on as COMMSIM_DB), else the default."""
+    return results_store.resolve_url(None)
+
+
+def nothing_stored_yet(url: str) -> bool:
+    """A SQLite database file that does not exist yet: nothing stored, which is no error for a page that lists."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        return False
+    database = parsed.database or ""
+    plain_file = database not in ("", ":memory:") and not database.startswith("file:")
+    return parsed.get_backend_name() == "sqlite" and plain_file and not Path(database).exists()
+
+
+def open_for_reading() -> Store:
+    """The app's database, which must exist (a page that only reads never creates one)."""
+    return results_store.open_store(database_url(), create=False)
+
+
+BATCH_COLUMNS = ["id", "name", "created_at", "spec", "runs"]
+
+
+def listing(kind: str) -> pd.DataFrame:
+    """The app database's stored comparisons or sweeps (none if the database file does not exist yet)."""
+    if nothing_stored_yet(database_url()):
+        return pd.DataFrame(columns=BATCH_COLUMNS)
+    return batches(open_for_reading(), kind)
+
+
+def batches(store: Store, kind: str) -> pd.DataFrame:
+    """Stored comparisons (kind "compare") or sweeps ("sweep"), newest first: id, name, created_at, spec and the
+    number of runs stored."""
+    b, r = results_store.batches, results_store.runs
+    query = (
+        sa.select(b.c.id, b.c.name, b.c.created_at, b.c.spec, sa.func.count(r.c.id).label("runs"))
+        .select_from(b.outerjoin(r, r.c.batch_id == b.c.id))
+        .where(b.c.kind == kind)
+        .group_by(b.c.id, b.c.name, b.c.created_at, b.c.spec)
+        .order_by(b.c.id.desc())
+    )
+    with results_store.errors_named(store), store.engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return pd.DataFrame(rows, columns=BATCH_COLUMNS)
+
+
+def batch_label(row: Any) -> str:
+    """How a batch is listed: "#12 baseline vs hrh2030_groups: 20 runs, 2026-11-23 14:05"."""
+    when = pd.Timestamp(row["created_at"]).strftime("%Y-%m-%d %H:%M") if row["created_at"] is not None else ""
+    return f"#{row['id']} {row['name']}: {row['runs']} runs, {when}"
+
+
+def load_comparison(store: Store, batch_id: int) -> Comparison:
+    """A stored comparison as a Comparison: its runs' monthly outputs labelled by scenario, the resolved scenario
+    of each (from its first stored run), the baseline and seeds it recorded. Runs of scenarios that share a name
+    are told apart by their parameters and labelled name, name-2, ... as `compare` labels them."""
+    batch = results_store.get_batch(store, batch_id)
+    if batch["kind"] != "compare":
+        raise StoreError(f"database {store.url}: batch {batch_id} is a {batch['kind']}, not a comparison")
+    frame = results_store.export(store, batch_id=batch_id)
+    if frame.empty:
+        raise StoreError(f"database {store.url}: comparison {batch_id} has no stored runs")
+    runs = frame.drop_duplicates("run_id").sort_values("run_id")
+    labels: dict[tuple[str, str], str] = {}
+    for name, digest in zip(runs["scenario_name"], runs["scenario_hash"], strict=True):
+        if (name, digest) not in labels:
+            taken = sum(1 for other, _ in labels if other == name)
+            labels[(name, digest)] = name if taken == 0 else f"{name}-{taken + 1}"
+    frame["scenario"] = [labels[key] for key in zip(frame["scenario_name"], frame["scenario_hash"], strict=True)]
+    scenarios = {}
+    for (name, digest), label in labels.items():
+        first = int(runs.loc[(runs["scenario_name"] == name) & (runs["scenario_hash"] == digest), "run_id"].iloc[0])
+        record, _ = results_store.get_run(store, first)
+        try:
+            scenarios[label] = validate(record["parameters"], f"database {store.url}: run {first}")
+        except ScenarioError as error:
+            raise StoreError(str(error).splitlines()[0]) from None
+    spec = batch["spec"] or {}
+    baseline = spec.get("baseline")
+    if baseline not in scenarios:
+        baseline = "baseline" if "baseline" in scenarios else next(iter(scenarios))
+    seeds = [int(s) for s in spec.get("seeds", sorted(runs["seed"].unique()))]
+    lead = ["scenario", "replicate", "seed", "run_id"]
+    outputs = [c for c in frame.columns if c not in (*lead, "batch_id", "scenario_name", "scenario_hash", "point")]
+    order = [label for label in spec.get("scenarios", []) if label in scenarios]
+    order += [label for label in scenarios if label not in order]
+    position = {label: n for n, label in enumerate(order)}
+    frame = frame[lead + outputs].sort_values(
+        ["scenario", "replicate", "month"], key=lambda c: c.map(position) if c.name == "scenario" else c
+    )
+    frame = frame.reset_index(drop=True)
+    scenarios = {label: scenarios[label] for label in order}
+    run_ids = {
+        (row.scenario, int(row.replicate)): int(row.run_id) for row in frame.drop_duplicates("run_id").itertuples()
+    }
+    return Comparison(scenarios, baseline, seeds, batch_id, frame, run_ids)
