@@ -9,7 +9,6 @@ See benchmarks/README.md for what each row means.
 
 import argparse
 import gc
-import hashlib
 import json
 import math
 import os
@@ -25,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchtable import ROOT, Row, render, source_state
+
 BASELINE_TOML = ROOT / "scenarios" / "baseline.toml"
 SIZES = (100_000, 1_000_000, 10_000_000)
 TWIN_SIZE = 10_000
@@ -145,16 +143,6 @@ def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[
 # --- rows ----------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Row:
-    number: str
-    measure: str
-    figure: str
-    target: str = ""
-    ok: bool | None = None
-    note: str = ""
-
-
 def rate_text(rate: float) -> str:
     if rate >= 1e6:
         return f"{rate / 1e6:,.2f} M hh-months/s"
@@ -167,26 +155,6 @@ def size_text(n: int) -> str:
 
 def thread_label(k: int) -> str:
     return "serial" if k == 1 else f"{k} threads"
-
-
-def render(rows: list[Row], title: str, caption: str) -> None:
-    width = None if sys.stdout.isatty() else 170
-    console = Console(width=width, highlight=False)
-    table = Table(title=title, caption=caption, show_lines=False, expand=False)
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("measure")
-    table.add_column("figure", justify="right")
-    table.add_column("target", justify="right")
-    table.add_column("ok", justify="center")
-    table.add_column("notes", style="dim")
-    last = None
-    for row in rows:
-        if last is not None and row.number != last:
-            table.add_section()
-        last = row.number
-        ok = Text("") if row.ok is None else Text("yes", "green") if row.ok else Text("NO", "bold red")
-        table.add_row(row.number.rstrip("p"), row.measure, row.figure, row.target, ok, row.note)
-    console.print(table)
 
 
 # --- timing --------------------------------------------------------------------------------------------------
@@ -270,23 +238,6 @@ def serial_note(n: int) -> str:
     return f"; NB the model steps districts below {limit:,} households on 1 thread (SERIAL_BELOW)" if n < limit else ""
 
 
-def source_state() -> str:
-    """The commit measured, and a hash of any uncommitted change in src/ (others may be editing the kernels)."""
-    spec = find_spec("commsim")
-    package = Path(spec.origin).resolve().parent if spec and spec.origin else None
-    if package is not None and not package.is_relative_to(ROOT / "src"):
-        return f"source: commsim imported from {package}, not from this checkout"
-    try:
-        head, diff = (
-            subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, check=True).stdout
-            for cmd in (["rev-parse", "--short", "HEAD"], ["diff", "HEAD", "--", "src"])
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "source: unknown (no git)"
-    dirty = f" + uncommitted src/ changes (diff {hashlib.sha1(diff).hexdigest()[:8]})" if diff.strip() else ""
-    return f"source: {head.decode().strip()}{dirty}"
-
-
 def stage(text: str) -> None:
     progress.log(text)
 
@@ -357,7 +308,8 @@ def bench_memory(rows: list[Row], max_households: int) -> None:
 
 
 def bench_baseline(rows: list[Row], repeats: int) -> None:
-    """Wall time of `commsim run scenarios/baseline.toml --out tmp` (or run_scenario('baseline'))."""
+    """Wall time of `commsim run scenarios/baseline.toml --out tmp` (or run_scenario('baseline')), storing the run
+    in a temporary database as a user's run stores it in results/commsim.db."""
     script = Path(sys.executable).parent / "commsim"
     has_cli = find_spec("commsim.cli") is not None and (script.exists() or shutil.which("commsim") is not None)
     with tempfile.TemporaryDirectory(prefix="commsim-bench-run-") as tmp:
@@ -378,7 +330,8 @@ def bench_baseline(rows: list[Row], repeats: int) -> None:
         for i in range(repeats):
             stage(f"baseline: {label} ({i + 1}/{repeats})")
             start = time.perf_counter()
-            proc = subprocess.run(command(i), cwd=ROOT, capture_output=True, text=True, check=False)
+            env = {**os.environ, "COMMSIM_DB": f"sqlite:///{Path(tmp) / 'runs.db'}"}  # stores, but not in results/
+            proc = subprocess.run(command(i), cwd=ROOT, capture_output=True, text=True, check=False, env=env)
             walls.append(time.perf_counter() - start)
             if proc.returncode != 0:
                 tail = (proc.stderr or proc.stdout).strip()[-300:]
