@@ -9,14 +9,13 @@ the key and what is allowed, as scenario errors do.
 import hashlib
 import itertools
 import json
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from commsim import metrics
+from commsim import metrics, tomlfiles
 from commsim.errors import CommsimError
 from commsim.loader import ScenarioError, load_scenario, resolve_path, scenario_hash
 from commsim.scenario import Scenario
@@ -190,25 +189,13 @@ def design_points(experiment: Experiment) -> list[dict[str, Scalar]]:
 
 def resolve_experiment(name: str | Path) -> Path:
     """A path as given, or a shipped experiment by bare name."""
-    path = Path(name)
-    if path.exists():
-        return path
-    shipped = EXPERIMENT_DIR / f"{path.stem}.toml"
-    if shipped.exists() and len(path.parts) == 1:
-        return shipped
-    names = ", ".join(p.stem for p in sorted(EXPERIMENT_DIR.glob("*.toml")))
-    raise ExperimentError(f"{name}: no such experiment file (shipped: {names})")
+    return tomlfiles.find(name, EXPERIMENT_DIR, "experiment", ExperimentError)
 
 
 def load_experiment(name: str | Path) -> Plan:
     """Read, validate and expand an experiment file; every error names the file and the key."""
     path = resolve_experiment(name)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ExperimentError(f"{path}: not valid TOML: {err}") from None
-    except OSError as err:
-        raise ExperimentError(f"{path}: cannot read: {err.strerror}") from None
+    data = tomlfiles.read(path, ExperimentError)
     data.setdefault("name", path.stem)
     try:
         experiment = Experiment.model_validate(data)

@@ -11,6 +11,7 @@ import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from commsim import tomlfiles
 from commsim.scenario import INTERVENTION_TYPES, Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -27,25 +28,14 @@ def shipped_scenarios() -> list[Path]:
 
 def resolve_path(name: str | Path) -> Path:
     """A path as given, or a shipped scenario by bare name (`baseline`)."""
-    path = Path(name)
-    if path.exists():
-        return path
-    shipped = SCENARIO_DIR / f"{Path(name).stem}.toml"
-    if shipped.exists() and path.suffix in ("", ".toml") and len(path.parts) == 1:
-        return shipped
-    raise ScenarioError(f"{name}: no such scenario file (shipped: {', '.join(p.stem for p in shipped_scenarios())})")
+    return tomlfiles.find(name, SCENARIO_DIR, "scenario", ScenarioError)
 
 
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """Read a file and merge it over its `extends` parent (relative to the file)."""
     if path in chain:
         raise ScenarioError(f"{path}: extends: cycle through {' -> '.join(str(p) for p in (*chain, path))}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read: {err.strerror}") from None
+    data = tomlfiles.read(path, ScenarioError)
     data.setdefault("name", path.stem)
     parent = data.pop("extends", None)
     if parent is None:

@@ -26,13 +26,13 @@ and experiment errors do; `check_targets` also checks every parameter against th
 """
 
 import difflib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from commsim import tomlfiles
 from commsim.errors import CommsimError
 from commsim.loader import ScenarioError, flat_keys, load_scenario
 from commsim.measures import COHORT_MONTHS, COHORT_START, FOLLOW_UP_MONTHS, MEASURES
@@ -114,25 +114,13 @@ class Targets:
 
 def resolve_targets(name: str | Path) -> Path:
     """A path as given, or a shipped targets file by bare name (`mali_dhs2018`)."""
-    path = Path(name)
-    if path.is_file():
-        return path
-    shipped = TARGETS_DIR / f"{path.stem}.toml"
-    if shipped.exists() and len(path.parts) == 1 and path.suffix in ("", ".toml"):
-        return shipped
-    names = ", ".join(p.stem for p in sorted(TARGETS_DIR.glob("*.toml"))) or "none"
-    raise TargetsError(f"{name}: no such targets file (shipped: {names})")
+    return tomlfiles.find(name, TARGETS_DIR, "targets", TargetsError)
 
 
 def load_targets(name: str | Path) -> Targets:
     """Read and validate a targets file; every error names the file and the key."""
     path = resolve_targets(name)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise TargetsError(f"{path}: not valid TOML: {error}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TargetsError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    data = tomlfiles.read(path, TargetsError)
     if "scenario" in data:
         raise TargetsError(
             f"{path}: scenario: not part of a targets file; name the scenario on the command line "
