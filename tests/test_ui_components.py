@@ -521,3 +521,36 @@ def test_ui_refuses_to_start_without_offline_assets(ui_app, monkeypatch, tmp_pat
     result = CliRunner().invoke(ui_app, ["--port", str(free_port())])
     assert result.exit_code == 2 and "pip install solara-assets" in result.output
     assert FakeServer.started == []
+
+
+def test_compare_page_offers_and_runs_a_calibrated_scenario(tmp_path, monkeypatch):
+    """A scenario written by `commsim calibrate` (results/*calibrated*.toml where the app runs) is offered on the
+    Compare page and compared like a shipped one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    calibrated = tmp_path / "results" / "baseline-calibrated-test.toml"
+    calibrated.write_text(
+        f'extends = "{shipped_scenarios()[0].parent / "baseline.toml"}"\n'
+        'name = "baseline-calibrated"\n[households]\np_discontinue_per_month = 0.03\n'
+        '[calibration]\ntargets = "test"\ndate = "2026-11-23"\nloss = 0.1\nstudy = "s"\ntrials = 5\nseed = 1\n'
+        "replicates = 1\nmonths = 12\n"
+        '[[calibration.parameters]]\nkey = "households.p_discontinue_per_month"\n'
+        "value = 0.03\nlow = 0.01\nhigh = 0.05\n",
+        encoding="utf-8",
+    )
+    path = "results/baseline-calibrated-test.toml"
+    assert path in live.scenario_names()
+    url = f"sqlite:///{tmp_path / 'cal.db'}"
+    monkeypatch.setenv("COMMSIM_DB", url)
+    monkeypatch.setattr(compare_page, "default_workers", lambda: 1)
+    _, rc = solara.render(compare_page.ComparePage(), handle_error=False)
+    rc.find(v.Select, label="Scenarios").widget.v_model = [path]
+    for label, value in (("Replicates", "2"), ("Households", "800"), ("Months", "6"), ("First seed", "3")):
+        type_into(rc, label, value)
+    rc.find(v.Btn, children=["Run comparison"]).widget.click()
+    wait_for(lambda: any("stored as comparison" in text for text in alerts(rc)))
+    results = store.open_store(url, create=False)
+    shown = stored.load_comparison(results, int(stored.batches(results, "compare")["id"].iloc[0]))
+    assert list(shown.scenarios) == ["baseline", "baseline-calibrated"]
+    assert shown.scenarios["baseline-calibrated"].calibration.targets == "test"
+    rc.close()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import solara
@@ -38,8 +39,13 @@ class Settings:
     seed: str = ""
 
 
+CALIBRATED = "results/*calibrated*.toml"  # where `commsim calibrate` writes, relative to where the app runs
+
+
 def scenario_names() -> list[str]:
-    return [path.stem for path in shipped_scenarios()]
+    """The shipped scenarios by name, then calibrated scenario files (by path) from `commsim calibrate`."""
+    calibrated = sorted(str(path) for path in Path().glob(CALIBRATED) if path.is_file())
+    return [path.stem for path in shipped_scenarios()] + calibrated
 
 
 def initial_settings(name: str) -> Settings:
