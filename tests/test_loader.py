@@ -378,3 +378,15 @@ def test_numpy_scalars_are_accepted_as_overrides():
 
     sc = load_scenario("baseline", {"population.households": np.int64(3000), "groups.p_member": np.float64(0.2)})
     assert sc.population.households == 3000 and sc.groups.p_member == 0.2
+
+
+def test_shipped_files_are_found_in_an_installs_share_folder(tmp_path, monkeypatch):
+    """A regular (non-editable) install has no checkout: the shipped files are in <prefix>/share/commsim."""
+    from commsim import tomlfiles
+
+    assert tomlfiles.shipped_dir("scenarios") == tomlfiles.CHECKOUT / "scenarios"  # a clone: its own folder
+    monkeypatch.setattr(tomlfiles, "CHECKOUT", tmp_path / "no-checkout")
+    installed = tmp_path / "prefix" / "share" / "commsim" / "experiments"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(tomlfiles.sys, "prefix", str(tmp_path / "prefix"))
+    assert tomlfiles.shipped_dir("experiments") == installed

@@ -20,7 +20,7 @@ from commsim.errors import CommsimError
 from commsim.loader import ScenarioError, load_scenario, resolve_path, scenario_hash
 from commsim.scenario import Scenario
 
-EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
+EXPERIMENT_DIR = tomlfiles.shipped_dir("experiments")
 Scalar = float | int | bool | str
 
 

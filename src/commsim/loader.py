@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from commsim import tomlfiles
 from commsim.scenario import INTERVENTION_TYPES, Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIO_DIR = tomlfiles.shipped_dir("scenarios")
 
 
 class ScenarioError(ValueError):

@@ -38,7 +38,7 @@ from commsim.loader import ScenarioError, flat_keys, load_scenario
 from commsim.measures import COHORT_MONTHS, COHORT_START, FOLLOW_UP_MONTHS, MEASURES
 from commsim.scenario import Scenario
 
-TARGETS_DIR = Path(__file__).resolve().parents[2] / "targets"
+TARGETS_DIR = tomlfiles.shipped_dir("targets")
 MIN_MONTHS = COHORT_START + COHORT_MONTHS - 1 + FOLLOW_UP_MONTHS  # a run shorter than this is lengthened
 NOT_FITTED = ("name", "description", "seed", "months")  # set by the targets file itself, or not numbers
 Scalar = float | int | bool | str
