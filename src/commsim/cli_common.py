@@ -187,3 +187,45 @@ def summary_table(ts: "pd.DataFrame") -> Table:
         label = f"mCPR wealth Q{q}" + (" (poorest)" if q == 1 else " (richest)" if q == 5 else "")
         table.add_row(label, _fmt(column, start[column]), _fmt(column, end[column]))
     return table
+
+
+@contextmanager
+def runs_progress(name: str) -> Iterator[Callable[[int, int], None] | None]:
+    """An `on_run(done, total)` callback for comparisons and sweeps: a progress bar with the rate and the time
+    left on stderr (a terminal only). The first call may count runs already stored: those set the start, not
+    the rate."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn(name),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(name, total=None, rate="")
+        state = {"first": None}
+
+        def on_run(done: int, total: int) -> None:
+            if state["first"] is None:  # runs already stored count toward progress, not toward the rate
+                state["first"] = done
+                progress.reset(task, total=total, completed=done, rate="")
+                return
+            speed = progress.tasks[0].speed
+            progress.update(task, completed=done, total=total, rate=f"{speed:.2f} runs/s" if speed else "")
+
+        yield on_run

@@ -2,8 +2,7 @@
 (list, show and export stored runs)."""
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,9 +17,9 @@ from commsim.cli_common import (
     bad_input_exits,
     build_overrides,
     default_out_dir,
-    err,
     out,
     prepare_out_dir,
+    runs_progress,
     summary_table,
 )
 
@@ -31,23 +30,7 @@ results_app = typer.Typer(help="List, show and export stored runs.", no_args_is_
 EXPORT_FORMATS = ("csv", "parquet")
 
 
-def _pct(value: float) -> str:
-    return "—" if math.isnan(value) else f"{100 * value:.1f}%"
-
-
-def _pp(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:+.2f}"
-
-
-def _money(value: float) -> str:
-    return "—" if math.isnan(value) else f"${value:,.0f}"
-
-
-def _users(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:+,.0f}"
-
-
-def _range(lo: float, hi: float, fmt) -> str:
+def _range(lo: float, hi: float, fmt: Callable[[float], str]) -> str:
     return "" if math.isnan(lo) else f" ({fmt(lo)} to {fmt(hi)})"
 
 
@@ -69,33 +52,26 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
         ("after donor exit", "left"),
     ):
         table.add_column(name, justify=justify)
+    from commsim.report_text import fmt_pp, fmt_pp_bound, fmt_share, fmt_sustainability, fmt_usd, fmt_users
+
     for row in summary.itertuples():
         is_base = row.scenario == baseline
         table.add_row(
             row.scenario,
-            _pct(row.mcpr) + _range(row.mcpr_lo, row.mcpr_hi, _pct),
-            "(baseline)" if is_base else _pp(row.diff_pp) + _range(row.diff_lo_pp, row.diff_hi_pp, _pp),
+            fmt_share(row.mcpr) + _range(row.mcpr_lo, row.mcpr_hi, fmt_share),
+            "(baseline)" if is_base else fmt_pp(row.diff_pp) + _range(row.diff_lo_pp, row.diff_hi_pp, fmt_pp_bound),
             ""
             if is_base
-            else _users(row.additional_users) + _range(row.additional_users_lo, row.additional_users_hi, _users),
-            _money(row.total_cost),
-            _money(row.cost_per_additional_user),
+            else fmt_users(row.additional_users) + _range(row.additional_users_lo, row.additional_users_hi, fmt_users),
+            fmt_usd(row.total_cost),
+            fmt_usd(row.cost_per_additional_user),
             f"{row.distance_gap_pp:+.1f}",
             f"{row.wealth_gap_pp:+.1f}",
-            _sustainability(row.sustainability, row.donor_exit_month),
+            # a verdict only where there is a donor exit
+            fmt_sustainability(row.sustainability)
+            + (f" after the exit at month {int(row.donor_exit_month)}" if row.sustainability else ""),
         )
     return table
-
-
-def _sustainability(value: str, exit_month) -> str:
-    if not value:
-        return ""
-    import pandas as pd
-
-    when = "" if pd.isna(exit_month) else f" (exit at month {int(exit_month)})"
-    if value.isdigit():
-        return f"gain halved after {value} months{when}"
-    return f"{value}{when}"
 
 
 def compare(
@@ -137,7 +113,7 @@ def compare(
         prepare_out_dir(target)
         results = store.open_store(db)
         seeds = comparisons.comparison_seeds(reps, seed)
-        with run_progress(len(arms) * reps) as on_run:
+        with runs_progress("runs") as on_run:
             comparison = comparisons.run_comparison(
                 arms, base, seeds, store=results, workers=workers, backend=backend, on_run=on_run
             )
@@ -167,20 +143,6 @@ def _command_line() -> str:
     return "commsim " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
 
 
-@contextmanager
-def run_progress(total: int) -> Iterator[Callable[[int, int], None] | None]:
-    """An `on_run(done, total)` callback driving a progress bar on stderr (when it is a terminal)."""
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("runs", total=total)
-        yield lambda done, all_runs: progress.update(task, completed=done, total=all_runs)
-
-
 @results_app.command("list")
 def list_runs(
     scenario: Annotated[str | None, typer.Option("--scenario", help="Only runs of this scenario name.")] = None,
@@ -197,6 +159,8 @@ def list_runs(
     if frame.empty:
         out.print(f"no stored runs in {results.url}" + (" matching the filters" if scenario or batch else ""))
         return
+    from commsim.report_text import fmt_share, fmt_usd
+
     table = Table(caption=f"{len(frame)} run(s) in {results.url}")
     for name in ("id", "batch", "scenario", "seed", "rep", "households", "months", "final mCPR", "cost", "finished"):
         table.add_column(name, justify="left" if name in ("scenario", "finished") else "right")
@@ -209,8 +173,8 @@ def list_runs(
             str(row.replicate),
             f"{row.households:,}",
             str(row.months),
-            _pct(row.mcpr),
-            _money(row.cost_cumulative),
+            fmt_share(row.mcpr),
+            fmt_usd(row.cost_cumulative),
             _when(row.finished_at),
         )
     out.print(table)

@@ -1,54 +1,12 @@
 """`commsim sweep`: every run of an experiment file on local cores or a Dask cluster, stored as it finishes and
 resumed where it stopped."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
-from commsim.cli_common import BACKENDS, DB_HELP, bad_input_exits, err, out
-
-
-@contextmanager
-def sweep_progress(name: str) -> Iterator[Callable[[int, int], None] | None]:
-    """An `on_run(done, total)` callback: a progress bar with rate and time left on stderr (a terminal only)."""
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn(name),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(name, total=None, rate="")
-        state = {"first": None}
-
-        def on_run(done: int, total: int) -> None:
-            if state["first"] is None:  # runs already stored count toward progress, not toward the rate
-                state["first"] = done
-                progress.reset(task, total=total, completed=done, rate="")
-                return
-            speed = progress.tasks[0].speed
-            progress.update(task, completed=done, total=total, rate=f"{speed:.2f} runs/s" if speed else "")
-
-        yield on_run
+from commsim.cli_common import BACKENDS, DB_HELP, bad_input_exits, err, out, runs_progress
 
 
 def sweep(
@@ -87,7 +45,7 @@ def sweep(
             ),
             soft_wrap=True,
         )
-        with open_executor(workers, scheduler, dask_local) as executor, sweep_progress(name) as on_run:
+        with open_executor(workers, scheduler, dask_local) as executor, runs_progress(name) as on_run:
             out.print(f"on {executor.description}; storing in {results.url}", soft_wrap=True)
             try:
                 outcome = run_sweep(plan, results, executor, backend=backend, on_run=on_run)

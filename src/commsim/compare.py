@@ -87,7 +87,7 @@ def run_comparison(
     on_run: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run every scenario on every seed, store each run as it finishes, and return the Comparison.
-    `on_run(done, total)` is called after each run (for progress bars)."""
+    `on_run(done, total)` is called before the first run and after each (for progress bars)."""
     batch_id = None
     if store is not None:
         spec = {
@@ -106,6 +106,8 @@ def run_comparison(
         for label, config in arms.items()
     )
     total = len(arms) * len(seeds)
+    if on_run is not None:
+        on_run(0, total)
     with open_executor(min(workers or default_workers(), total)) as executor:
         for (label, rep), output in executor.run(tasks):
             run_id = None

@@ -6,9 +6,8 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from commsim.compare import Comparison
 from commsim.loader import flat_keys
 from commsim.scenario import (
     Advocacy,
@@ -21,6 +20,9 @@ from commsim.scenario import (
     Scenario,
     SupplyImprovement,
 )
+
+if TYPE_CHECKING:  # formatting needs no runs: importing this module stays light (the CLI uses the formats)
+    from commsim.compare import Comparison
 
 DASH = "—"
 
@@ -192,7 +194,7 @@ class ScenarioText:
     changes: list[str]
 
 
-def scenario_text(comparison: Comparison, label: str) -> ScenarioText:
+def scenario_text(comparison: "Comparison", label: str) -> ScenarioText:
     """One scenario of the comparison, described in words."""
     scenario, is_baseline = comparison.scenarios[label], label == comparison.baseline
     return ScenarioText(
