@@ -581,6 +581,7 @@ from commsim.loader import load_scenario
 url = sys.argv[1]
 scenario = load_scenario("baseline")
 frame = synthetic_timeseries(3, 5)
+store.head_revision()  # reads the migration scripts now, while the checkout may still be readable
 if os.geteuid() == 0:  # root writes through file modes: become nobody first
     os.setgroups([])
     os.setgid(65534)

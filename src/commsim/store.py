@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -218,20 +219,25 @@ def schema_revision(store: Store) -> str | None:
         return MigrationContext.configure(connection, opts=VERSION_OPTS).get_current_revision()
 
 
-def head_revision() -> str:
-    """The newest schema revision this code knows."""
+@cache
+def _migrations():
+    """The migration scripts, read once per process (every open of a store asks for the head revision)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return ScriptDirectory(str(MIGRATIONS))
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    return _migrations().get_current_head()
 
 
 def _migrate(engine: Engine) -> None:
     """Bring the schema to the head revision inside one transaction (serialised between processes)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory(str(MIGRATIONS))
+    script = _migrations()
     head = script.get_current_head()
     with engine.connect() as connection:
         if MigrationContext.configure(connection, opts=VERSION_OPTS).get_current_revision() == head:
