@@ -657,3 +657,28 @@ def test_the_database_comes_from_the_environment_else_results(tmp_path, monkeypa
     assert default.url == "sqlite:///results/commsim.db"
     assert (tmp_path / "results" / "commsim.db").is_file()
     assert store.schema_revision(default) == store.head_revision()
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (
+            "postgresql+psycopg://ana:s3cret@db.example:5432/commsim",
+            "postgresql+psycopg://ana:***@db.example:5432/commsim",
+        ),
+        ("postgresql://ana:p@ss@host/db", "postgresql://ana:***@host/db"),  # an unescaped @ in the password
+        ("postgresql://ana:s3cret@host:abc/db", "postgresql://ana:***@host:abc/db"),  # unparsable: masked all the same
+        ("postgresql://ana@host/db", "postgresql://ana@host/db"),
+        ("sqlite:///results/commsim.db", "sqlite:///results/commsim.db"),
+    ],
+)
+def test_shown_urls_never_carry_the_password(raw, shown):
+    assert store.shown_url(raw) == shown
+
+
+def test_a_port_that_is_not_a_number_is_named_without_the_password():
+    with pytest.raises(StoreError) as caught:
+        store.open_store("postgresql+psycopg://ana:s3cret@host:abc/db")
+    message = str(caught.value)
+    assert "s3cret" not in message and "int()" not in message
+    assert "port must be a number" in message and "'abc'" in message

@@ -8,6 +8,7 @@ transaction, so it is stored whole or not at all.
 """
 
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -124,7 +125,7 @@ def open_store(db: str | None = None, *, create: bool = True) -> Store:
     missing SQLite file is an error instead of a new database (for commands that only read)."""
     raw = resolve_url(db)
     url = _parse(raw)
-    shown = url.render_as_string(hide_password=True)
+    shown = shown_url(raw)
     if url.get_backend_name() == "sqlite":
         _prepare_sqlite_file(url, shown, create)
     try:
@@ -145,11 +146,25 @@ def open_store(db: str | None = None, *, create: bool = True) -> Store:
     return store
 
 
+_USERINFO_PASSWORD = re.compile(r"^(?P<head>[^:/?#]*://[^:/?#@]*:)(?P<password>.*)@")
+
+
+def shown_url(raw: str) -> str:
+    """A database URL as it may be shown anywhere (console, page, report, stored record): the password between
+    `user:` and the host's `@` replaced by ***, whether or not the rest of the URL parses."""
+    return _USERINFO_PASSWORD.sub(lambda m: f"{m['head']}***@", raw, count=1)
+
+
 def _parse(raw: str) -> URL:
     try:
         return make_url(raw)
     except exc.ArgumentError:
-        raise StoreError(f"database {raw!r}: not a database URL ({EXAMPLES})") from None
+        raise StoreError(f"database {shown_url(raw)!r}: not a database URL ({EXAMPLES})") from None
+    except ValueError as error:  # a port that is not a number
+        port = str(error).rpartition(":")[2].strip()
+        raise StoreError(
+            f"database {shown_url(raw)!r}: the port must be a number from 1 to 65535, got {port} ({EXAMPLES})"
+        ) from None
 
 
 def _prepare_sqlite_file(url: URL, shown: str, create: bool) -> None:
