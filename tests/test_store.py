@@ -7,6 +7,7 @@ data already stored left as it was).
 
 import inspect
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -682,3 +683,25 @@ def test_a_port_that_is_not_a_number_is_named_without_the_password():
     message = str(caught.value)
     assert "s3cret" not in message and "int()" not in message
     assert "port must be a number" in message and "'abc'" in message
+
+
+def test_a_read_only_results_folder_is_named_as_the_reason(scenario):
+    """A new database in a 0555 folder (the writer drops to `nobody`, as above): the message says the folder must
+    be writable, not only SQLite's "unable to open database file"."""
+    directory = Path(tempfile.mkdtemp(prefix="commsim-ro-dir-"))
+    try:
+        directory.chmod(0o555)
+        url = f"sqlite:///{directory / 'commsim.db'}"
+        script = inspect.getsource(synthetic_timeseries) + READ_ONLY_WRITER
+        result = subprocess.run(
+            [sys.executable, "-c", script, url], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["uid"] != 0 and report["error"] is not None
+        message = assert_one_line_naming(StoreError(report["error"]), url)
+        assert "folder must exist and be writable" in message
+        assert list(directory.iterdir()) == []
+    finally:
+        directory.chmod(0o755)
+        shutil.rmtree(directory)

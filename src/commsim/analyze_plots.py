@@ -6,7 +6,6 @@ canvas; matplotlib is imported only when a figure is made.
 """
 
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,13 +110,3 @@ def _formatter(output: str):
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda value, _: format_value(output, value))
-
-
-def write_png(fig: "Figure", path: str | Path) -> Path:
-    """Save a figure as a PNG through the Agg canvas; returns the path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    path = Path(path)
-    fig.savefig(path, format="png", dpi=100)
-    return path

@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import os
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import tomli_w
 
+from commsim import outfiles
 from commsim import store as results_store
 from commsim.errors import CommsimError
 from commsim.executors import Executor, open_executor, serial
@@ -225,11 +227,13 @@ def calibrate(
     seed: int | None = None,
     out: str | Path | None = None,
     on_trial: Callable[[TrialReport], None] | None = None,
+    overwrite: bool = False,
 ) -> CalibrationResult:
     """Fit `scenario` (a file or a shipped name) to a targets file until its study in the results database `db`
     has `trials` finished trials, and write the calibrated scenario to `out` (default
     `results/<scenario>-calibrated-<targets>.toml`). `seed` overrides the targets file's; `workers` > 1 runs
-    the replicates of each trial on a process pool; `on_trial` is called after every trial."""
+    the replicates of each trial on a process pool; `on_trial` is called after every trial. `out` may replace an
+    earlier calibrated scenario (a re-run updates its own file); any other existing file only with `overwrite`."""
     if trials < 1:
         raise CalibrationError(f"--trials: must be at least 1 (got {trials})")
     loaded = targets if isinstance(targets, Targets) else load_targets(targets)
@@ -244,7 +248,7 @@ def calibrate(
     months = run_months(loaded, base)
     name = study_name(original.name, base, loaded, seed)
     out_path = Path(out) if out is not None else default_out_path(original.name, loaded.name)
-    _check_out(out_path)
+    _check_out(out_path, overwrite, protected=[source, loaded.path, *_database_files(db)])
 
     optuna = _optuna()
     study = open_study(db, name)
@@ -346,11 +350,28 @@ def default_out_path(scenario_name: str, targets_name: str) -> Path:
     return Path("results") / f"{_safe(scenario_name)}-calibrated-{_safe(targets_name)}.toml"
 
 
-def _check_out(path: Path) -> None:
+def _database_files(db: str | None) -> list[Path]:
+    opened = results_store.open_store(db)
+    try:
+        return results_store.database_files(opened)
+    finally:
+        opened.engine.dispose()
+
+
+def _is_calibrated_scenario(path: Path) -> bool:
+    """A file an earlier `commsim calibrate` wrote (TOML with a [calibration] record), which a re-run may update."""
+    try:
+        return path.is_file() and "calibration" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _check_out(path: Path, overwrite: bool, protected: list[Path]) -> None:
     if path.exists() and path.is_dir():
         raise CalibrationError(f"--out {path}: is a directory; give a file name (e.g. {path / 'calibrated.toml'})")
     if path.suffix != ".toml":
         raise CalibrationError(f"--out {path}: a scenario file must end in .toml")
+    outfiles.check_file(path, overwrite=overwrite or _is_calibrated_scenario(path), protected=protected)
 
 
 def extends_path(scenario_file: Path, out: Path) -> str:
@@ -396,15 +417,12 @@ def write_calibrated(
     """Write the calibrated scenario and load it back (so what is written is known to load)."""
     name = out.stem[:80]
     text = calibrated_toml(extends, values, record, name, scenario_name, targets)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise CalibrationError(f"--out {out}: cannot write: {error.strerror or error}") from None
-    try:
-        return load_scenario(out)
-    except ScenarioError as error:  # a bug, not bad input: say where the file is
-        raise CalibrationError(f"{out}: the calibrated scenario does not load: {error}") from None
+    with outfiles.replacing(out) as written:  # beside `out`, so its relative `extends` resolves the same
+        written.write_text(text, encoding="utf-8")
+        try:
+            return load_scenario(written)
+        except ScenarioError as error:  # a bug, not bad input
+            raise CalibrationError(f"{out}: the calibrated scenario does not load: {error}") from None
 
 
 __all__ = [

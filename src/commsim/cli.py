@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from commsim import __version__, loader
+from commsim import __version__, loader, outfiles
 from commsim.cli_analyze import analyze
 from commsim.cli_calibrate import calibrate
 from commsim.cli_common import (
@@ -25,7 +25,6 @@ from commsim.cli_common import (
     err,
     month_progress,
     out,
-    prepare_out_dir,
     summary_table,
 )
 from commsim.cli_results import compare, results_app
@@ -33,8 +32,11 @@ from commsim.cli_sweep import sweep
 from commsim.cli_ui import ui
 from commsim.cli_validate import validate
 from commsim.loader import ScenarioError
+from commsim.outfiles import OVERWRITE_HELP
 
 __all__ = ["BACKENDS", "app"]
+
+RUN_FILES = ("scenario.toml", "timeseries.csv", "summary.png")
 
 app = typer.Typer(
     name="commsim",
@@ -91,6 +93,7 @@ def run(
     ] = None,
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run in the results database.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Run one scenario; write timeseries.csv, scenario.toml (the resolved scenario) and summary.png, and store
     the run in the results database."""
@@ -100,15 +103,12 @@ def run(
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
         overrides = build_overrides(months, seed, households, sets or [])
         config = loader.load_scenario(scenario, overrides)
-        target = out_dir if out_dir is not None else default_out_dir(config.name)
-        prepare_out_dir(target)
-        results = None
-        if not no_store:  # opened first: a bad database fails before the run, not after it
-            from commsim import store
+        from commsim import store
 
-            results = store.open_store(db)
-        # Written before the run: checks the directory is writable, and the run can be repeated if it fails.
-        (target / "scenario.toml").write_text(loader.to_toml(config), encoding="utf-8")
+        results = None if no_store else store.open_store(db)  # first: a bad database fails before the run
+        protected = [loader.resolve_path(scenario), *(store.database_files(results) if results else [])]
+        target = out_dir if out_dir is not None else default_out_dir(config.name)
+        outfiles.check_dir(target, RUN_FILES, overwrite=overwrite, protected=protected)
 
         from commsim.runs import run_scenario
 
@@ -116,10 +116,10 @@ def run(
         with month_progress() as on_month:
             result = run_scenario(config, backend=backend, on_month=on_month)
         wall, finished = time.perf_counter() - clock, datetime.now(UTC)
-        if result.scenario != config:
-            (target / "scenario.toml").write_text(loader.to_toml(result.scenario), encoding="utf-8")
+        outfiles.write_text(target / "scenario.toml", loader.to_toml(result.scenario))
         ts = result.timeseries
-        ts.to_csv(target / "timeseries.csv", index=False)
+        with outfiles.replacing(target / "timeseries.csv") as csv:
+            ts.to_csv(csv, index=False)
 
         from commsim.plots import write_summary_png
 

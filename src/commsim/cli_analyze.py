@@ -1,6 +1,7 @@
 """`commsim analyze`: what the parameters of a stored sweep do to its outputs (Sobol indices or main effects,
 a two-way table), as Rich tables, CSV or Parquet tables and PNG figures."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -8,8 +9,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from commsim.cli_common import DB_HELP, bad_input_exits, default_out_dir, err, out, prepare_out_dir
+from commsim import outfiles
+from commsim.cli_common import DB_HELP, bad_input_exits, default_out_dir, err, out
 from commsim.errors import CommsimError
+from commsim.outfiles import OVERWRITE_HELP
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +41,7 @@ def analyze(
         typer.Option("--out", "-o", help="Output directory (default: results/analyze-<batch>-<date>-<time>)."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Per-point table: csv or parquet.")] = "csv",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Analyse a stored sweep's final-month outputs: Sobol indices for a sobol design, main effects for a grid
     (random and LHS designs: binned into quintiles), and the two-way table of the first two parameters. Writes
@@ -53,9 +57,9 @@ def analyze(
         data = analysis.load_sweep(results, batch_id, outputs or None)
         done = analysis.analyse(data)
         target = out_dir if out_dir is not None else default_out_dir(f"analyze-{batch_id}")
-        prepare_out_dir(target)
-        write_tables(done, target, fmt)
-        write_figures(done, target)
+        files = output_files(done, fmt)
+        outfiles.check_dir(target, files, overwrite=overwrite, protected=store.database_files(results))
+        write_outputs(files, target)
     if data.complete:
         out.print(data.status(), soft_wrap=True)
     else:
@@ -81,42 +85,51 @@ def resolve_sweep(results: "Store", sweep: str) -> int:
     return found
 
 
-def write_tables(done: "Analysis", target: Path, fmt: str) -> None:
-    """points.<fmt>, main_effects.csv, sobol.csv or regression.csv, and one two_way-<output>.csv per output."""
+def output_files(done: "Analysis", fmt: str) -> dict[str, Callable[[Path], None]]:
+    """Every file the analysis writes, by name, with the function that writes it to a path: points.<fmt>,
+    main_effects.csv, sobol.csv or regression.csv, two_way-<output>.csv; per output main_effects-<output>.png,
+    heatmap-<output>.png and (sobol designs) sobol-<output>.png."""
+    from commsim import analyze_plots as charts
     from commsim.analyze import point_table
+    from commsim.plots import write_png
 
     points = point_table(done.data)
-    if fmt == "csv":
-        points.to_csv(target / "points.csv", index=False)
-    else:
-        points.to_parquet(target / "points.parquet", index=False)
-    done.main_effects.to_csv(target / "main_effects.csv", index=False)
-    if done.sobol is not None:
-        done.sobol.to_csv(target / "sobol.csv", index=False)
-    if done.regression is not None:
-        done.regression.to_csv(target / "regression.csv", index=False)
+    files: dict[str, Callable[[Path], None]] = {
+        f"points.{fmt}": (lambda p: points.to_csv(p, index=False))
+        if fmt == "csv"
+        else (lambda p: points.to_parquet(p, index=False)),
+        "main_effects.csv": lambda p: done.main_effects.to_csv(p, index=False),
+    }
+    for name, table in (("sobol", done.sobol), ("regression", done.regression)):
+        if table is not None:
+            files[f"{name}.csv"] = lambda p, t=table: t.to_csv(p, index=False)
     for output, table in done.two_way.items():
-        label = f"{table.index.name} \\ {table.columns.name}"
-        table.rename_axis(index=label, columns=None).to_csv(target / f"two_way-{output}.csv")
-
-
-def write_figures(done: "Analysis", target: Path) -> None:
-    """Per output: main_effects-<output>.png, heatmap-<output>.png and (sobol designs) sobol-<output>.png."""
-    from commsim import analyze_plots as plots
-
-    name = done.data.experiment.name
+        labelled = table.rename_axis(index=f"{table.index.name} \\ {table.columns.name}", columns=None)
+        files[f"two_way-{output}.csv"] = lambda p, t=labelled: t.to_csv(p)
+    name, binned = done.data.experiment.name, done.data.experiment.design.kind != "grid"
     for output in done.data.outputs:
         effects = done.main_effects[done.main_effects["output"] == output]
         title = f"{name}: main effects on final {output}"
-        plots.write_png(plots.main_effects_figure(effects, output, title), target / f"main_effects-{output}.png")
+        files[f"main_effects-{output}.png"] = lambda p, e=effects, o=output, t=title: write_png(
+            charts.main_effects_figure(e, o, t), p
+        )
         if output in done.two_way:
-            binned = done.data.experiment.design.kind != "grid"
-            figure = plots.heatmap_figure(done.two_way[output], output, f"{name}: final {output}", binned=binned)
-            plots.write_png(figure, target / f"heatmap-{output}.png")
+            files[f"heatmap-{output}.png"] = lambda p, o=output: write_png(
+                charts.heatmap_figure(done.two_way[o], o, f"{name}: final {o}", binned=binned), p
+            )
         if done.sobol is not None:
             indices = done.sobol[done.sobol["output"] == output]
-            figure = plots.sensitivity_figure(indices, output, f"{name}: Sobol indices of final {output}")
-            plots.write_png(figure, target / f"sobol-{output}.png")
+            files[f"sobol-{output}.png"] = lambda p, i=indices, o=output: write_png(
+                charts.sensitivity_figure(i, o, f"{name}: Sobol indices of final {o}"), p
+            )
+    return files
+
+
+def write_outputs(files: dict[str, Callable[[Path], None]], target: Path) -> None:
+    """Write each file beside its place and rename it there (see `outfiles.replacing`)."""
+    for name, write in files.items():
+        with outfiles.replacing(target / name) as temporary:
+            write(temporary)
 
 
 def print_tables(done: "Analysis") -> None:

@@ -137,6 +137,14 @@ def calibrate(
             "--workers", "-w", min=1, help="Processes for the replicates of a trial (default 1: runs are short)."
         ),
     ] = 1,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace an existing --out file that is not an earlier calibrated scenario (a re-run always "
+            "updates its own calibrated scenario; the results database and the inputs are never replaced).",
+        ),
+    ] = False,
 ) -> None:
     """Fit a scenario's parameters to targets such as mCPR, unmet need and discontinuation: Optuna (TPE) minimises
     a weighted loss over replicate runs on common seeds. The study is kept in the results database, so running
@@ -160,7 +168,15 @@ def calibrate(
         with trial_progress(loaded.name) as on_trial:
             try:
                 result = run_calibration(
-                    scenario, loaded, trials=trials, db=db, workers=workers, seed=seed, out=out_file, on_trial=on_trial
+                    scenario,
+                    loaded,
+                    trials=trials,
+                    db=db,
+                    workers=workers,
+                    seed=seed,
+                    out=out_file,
+                    on_trial=on_trial,
+                    overwrite=overwrite,
                 )
             except KeyboardInterrupt:
                 err.print("stopped: finished trials are kept; run the same command again to continue", style="yellow")

@@ -95,16 +95,6 @@ def default_out_dir(name: str, now: datetime | None = None) -> Path:
     return path
 
 
-def prepare_out_dir(path: Path) -> None:
-    """Create the output directory (and parents); a clear error if that is impossible."""
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {path}: exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"--out {path}: cannot create the directory: {error.strerror or error}") from None
-
-
 @contextmanager
 def month_progress() -> Iterator[Callable[[int, int], None] | None]:
     """An `on_month` callback that drives a transient progress bar on stderr when stderr is a terminal."""

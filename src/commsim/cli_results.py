@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from commsim import outfiles
 from commsim.cli_common import (
     BACKENDS,
     DB_HELP,
@@ -18,16 +19,18 @@ from commsim.cli_common import (
     build_overrides,
     default_out_dir,
     out,
-    prepare_out_dir,
     runs_progress,
     summary_table,
 )
+from commsim.errors import CommsimError
+from commsim.outfiles import OVERWRITE_HELP
 
 if TYPE_CHECKING:
     import pandas as pd
 
 results_app = typer.Typer(help="List, show and export stored runs.", no_args_is_help=True)
 EXPORT_FORMATS = ("csv", "parquet")
+COMPARE_FILES = ("report.html", "summary.csv")
 
 
 def _range(lo: float, hi: float, fmt: Callable[[float], str]) -> str:
@@ -97,6 +100,7 @@ def compare(
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Report directory (default: results/compare-<date>-<time>).")
     ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Run scenarios on the same seeds and compare them with the baseline: prevalence, paired differences,
     additional users, cost per additional user, equity gaps and what lasts after a donor exit. Stores every
@@ -109,16 +113,17 @@ def compare(
 
         overrides = build_overrides(months, None, households, sets or [])
         arms, base = comparisons.resolve_arms(scenarios, baseline, overrides)
-        target = out_dir if out_dir is not None else default_out_dir("compare")
-        prepare_out_dir(target)
         results = store.open_store(db)
+        target = out_dir if out_dir is not None else default_out_dir("compare")
+        outfiles.check_dir(target, COMPARE_FILES, overwrite=overwrite, protected=store.database_files(results))
         seeds = comparisons.comparison_seeds(reps, seed)
         with runs_progress("runs") as on_run:
             comparison = comparisons.run_comparison(
                 arms, base, seeds, store=results, workers=workers, backend=backend, on_run=on_run
             )
         summary = effects.summarise(comparison.frame, base, comparison.exits())
-        summary.to_csv(target / "summary.csv", index=False)
+        with outfiles.replacing(target / "summary.csv") as csv:
+            summary.to_csv(csv, index=False)
 
         from commsim.report import write_report
 
@@ -137,10 +142,13 @@ def compare(
 
 
 def _command_line() -> str:
+    """The command as typed, for the report's footer, with any database URL's password masked."""
     import shlex
     import sys
 
-    return "commsim " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    from commsim.store import shown_url
+
+    return "commsim " + " ".join(shlex.quote(shown_url(arg)) for arg in sys.argv[1:])
 
 
 @results_app.command("list")
@@ -157,7 +165,9 @@ def list_runs(
         results = store.open_store(db, create=False)
         frame = store.list_runs(results, scenario=scenario, batch_id=batch, limit=limit)
     if frame.empty:
-        out.print(f"no stored runs in {results.url}" + (" matching the filters" if scenario or batch else ""))
+        out.print(
+            f"no stored runs in {results.url}" + (f" match {_filters(scenario, batch)}" if scenario or batch else "")
+        )
         return
     from commsim.report_text import fmt_share, fmt_usd
 
@@ -178,6 +188,12 @@ def list_runs(
             _when(row.finished_at),
         )
     out.print(table)
+
+
+def _filters(scenario: str | None, batch: int | None) -> str:
+    """The filters as the user gave them, for a message."""
+    given = [f"--scenario {scenario}" if scenario is not None else "", f"--batch {batch}" if batch is not None else ""]
+    return " ".join(part for part in given if part) or "(no filter)"
 
 
 def _when(value: datetime) -> str:
@@ -226,6 +242,7 @@ def export_runs(
         Path | None, typer.Option("--out", "-o", help="Output file (default: results/export-<date>-<time>.<format>).")
     ] = None,
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Every stored month of the selected runs, one row per run and month, with the run's scenario, hash, seed
     and replicate."""
@@ -235,14 +252,17 @@ def export_runs(
         from commsim import store
 
         results = store.open_store(db, create=False)
-        frame = store.export(results, scenario=scenario, batch_id=batch)
         target = out_file if out_file is not None else default_out_dir("export").with_suffix(f".{fmt}")
-        if target.exists() and target.is_dir():
-            raise ValueError(f"--out {target}: is a directory")
-        prepare_out_dir(target.parent)
-        if fmt == "csv":
-            frame.to_csv(target, index=False)
-        else:
-            frame.to_parquet(target, index=False)
+        outfiles.check_file(target, overwrite=overwrite, protected=store.database_files(results))
+        if batch is not None:
+            store.get_batch(results, batch)  # an unknown batch is named, not exported as nothing
+        frame = store.export(results, scenario=scenario, batch_id=batch)
+        if frame.empty:
+            raise CommsimError(f"no stored runs in {results.url} match {_filters(scenario, batch)}: nothing written")
+        with outfiles.replacing(target) as temporary:
+            if fmt == "csv":
+                frame.to_csv(temporary, index=False)
+            else:
+                frame.to_parquet(temporary, index=False)
     runs = frame["run_id"].nunique() if not frame.empty else 0
     out.print(Text.assemble(f"{len(frame):,} rows from {runs} run(s) written to ", (str(target), "bold")))

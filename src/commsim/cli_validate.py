@@ -7,7 +7,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from commsim import outfiles
 from commsim.cli_common import bad_input_exits, default_out_dir, err, out
+from commsim.outfiles import OVERWRITE_HELP
 
 
 def validate(
@@ -15,6 +17,7 @@ def validate(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="HTML page (default: results/validate-<date>-<time>.html).")
     ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Run every stylised fact the model addresses and print fact, source, what the model produced, the accepted
     range and pass/fail; write the same as an HTML page with a plot per fact. Exit code 1 if a fact fails."""
@@ -24,6 +27,7 @@ def validate(
 
         seeds = facts.QUICK_SEEDS if quick else facts.FULL_SEEDS
         target = out_file if out_file is not None else default_out_dir("validate").with_suffix(".html")
+        outfiles.check_file(target, overwrite=overwrite)  # before the runs, not after them
         table = Table(caption=f"{'quick' if quick else 'full'} mode: seeds {seeds[0]}-{seeds[-1]} per arm")
         for name in ("#", "fact", "source", "the model", "accepted", "result"):
             table.add_column(name, overflow="fold")

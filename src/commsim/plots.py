@@ -84,12 +84,18 @@ def summary_figure(timeseries: pd.DataFrame, title: str) -> "Figure":
     return fig
 
 
-def write_summary_png(timeseries: pd.DataFrame, path: str | Path, title: str) -> Path:
-    """Draw `summary_figure` and save it as a PNG at `path`; returns the path."""
+def write_png(fig: "Figure", path: str | Path) -> Path:
+    """Save a figure as a PNG through the Agg canvas, written beside `path` and renamed there; returns the path."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = summary_figure(timeseries, title)
+    from commsim.outfiles import replacing
+
     FigureCanvasAgg(fig)
-    path = Path(path)
-    fig.savefig(path, format="png", dpi=100)
-    return path
+    with replacing(Path(path)) as temporary:
+        fig.savefig(temporary, format="png", dpi=100)
+    return Path(path)
+
+
+def write_summary_png(timeseries: pd.DataFrame, path: str | Path, title: str) -> Path:
+    """Draw `summary_figure` and save it as a PNG at `path`; returns the path."""
+    return write_png(summary_figure(timeseries, title), path)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from commsim import __version__, effects
+from commsim import __version__, effects, outfiles
 from commsim.compare import Comparison
 from commsim.report_charts import charts
 from commsim.report_text import (
@@ -160,6 +160,4 @@ def write_report(
     `out_dir/report.html`; `command` (the line that reproduces it) goes in the footer. Returns the path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "report.html"
-    path.write_text(render(comparison, summary, title=title, command=command), encoding="utf-8")
-    return path
+    return outfiles.write_text(out_dir / "report.html", render(comparison, summary, title=title, command=command))

@@ -155,6 +155,15 @@ def shown_url(raw: str) -> str:
     return _USERINFO_PASSWORD.sub(lambda m: f"{m['head']}***@", raw, count=1)
 
 
+def database_files(store: Store) -> list[Path]:
+    """The files of a SQLite database (with its journal files), which no output may replace; none for a server."""
+    url = store.engine.url
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return []
+    return [Path(database + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+
+
 def _parse(raw: str) -> URL:
     try:
         return make_url(raw)
@@ -307,6 +316,11 @@ def _reason(error: Exception) -> str:
         return f"{text} (the file or its directory is read-only)"
     if "connection refused" in text.lower() or "could not connect" in text.lower():
         return f"cannot connect: {text}"
+    if "unable to open database file" in text:
+        return (
+            f"{text}: the file cannot be created or opened; its folder must exist and be writable (SQLite keeps "
+            "-wal and -shm files beside the database)"
+        )
     return text
 
 

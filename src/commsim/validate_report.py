@@ -5,7 +5,7 @@ import io
 from datetime import date
 from pathlib import Path
 
-from commsim import __version__
+from commsim import __version__, outfiles
 from commsim.validate import FactResult, Plot
 
 
@@ -47,5 +47,4 @@ def write_validation(results: list[FactResult], path: Path, *, quick: bool, seed
         today=date.today().isoformat(),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return path
+    return outfiles.write_text(path, html)
