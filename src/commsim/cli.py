@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from commsim import __version__, loader, outfiles
+from commsim import __version__, loader, outfiles, resources
 from commsim.cli_analyze import analyze
 from commsim.cli_calibrate import calibrate
 from commsim.cli_common import (
@@ -94,6 +94,9 @@ def run(
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run in the results database.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Build the district even if it needs more memory than is free.")
+    ] = False,
 ) -> None:
     """Run one scenario; write timeseries.csv, scenario.toml (the resolved scenario) and summary.png, and store
     the run in the results database."""
@@ -103,6 +106,8 @@ def run(
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
         overrides = build_overrides(months, seed, households, sets or [])
         config = loader.load_scenario(scenario, overrides)
+        if not force:
+            resources.check_memory(config, hint="--force")
         from commsim import store
 
         results = None if no_store else store.open_store(db)  # first: a bad database fails before the run
@@ -114,7 +119,7 @@ def run(
 
         clock, started = time.perf_counter(), datetime.now(UTC)
         with month_progress() as on_month:
-            result = run_scenario(config, backend=backend, on_month=on_month)
+            result = run_scenario(config, backend=backend, on_month=on_month, check_memory=False)
         wall, finished = time.perf_counter() - clock, datetime.now(UTC)
         outfiles.write_text(target / "scenario.toml", loader.to_toml(result.scenario))
         ts = result.timeseries

@@ -6,13 +6,14 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import mesa
 import numba
 import numpy as np
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from commsim import interventions, metrics
+from commsim import interventions, metrics, resources
 from commsim import rng as counter_rng
 from commsim.agents import CommunityHealthWorker, Facility, Household, WomensGroup
 from commsim.kernels import chws as chw_kernels
@@ -48,9 +49,10 @@ PHASES: tuple[tuple[str, str], ...] = (
 class CommunityHealthModel(mesa.Model):
     """Households, women's groups, CHWs and facilities of one district under one scenario.
 
-    `scenario` is a path, a shipped scenario's name or a Scenario; `rng` an integer seed (default: the
+    `scenario` is a path, a shipped scenario's name, a Scenario or a mapping; `rng` an integer seed (default: the
     scenario's seed); `overrides` set scenario keys with `__` for each dot, e.g. `groups__training_coverage=0.6`.
-    The commsim scenario is `model.config` (Mesa's own `model.scenario` is a different thing).
+    A district needing more memory than the machine has free is refused before it is built, unless
+    `check_memory=False`. The commsim scenario is `model.config` (Mesa's own `model.scenario` is another thing).
     """
 
     def __init__(
@@ -59,12 +61,19 @@ class CommunityHealthModel(mesa.Model):
         *,
         rng: int | None = None,
         backend: str = "numba",
+        check_memory: bool = True,
         **overrides: Any,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+        if not isinstance(scenario, str | Path | Scenario | Mapping):
+            raise TypeError(
+                f"scenario: a scenario file, a shipped scenario's name, a Scenario or a mapping, got {scenario!r}"
+            )
         config = load_scenario(scenario, overrides)
-        seed = config.seed if rng is None else int(rng)
+        seed = config.seed if rng is None else run_seed(rng)
+        if check_memory:
+            resources.check_memory(config, hint="check_memory=False")
         super().__init__(rng=seed)
         self.config = config
         self.seed = seed
@@ -187,6 +196,18 @@ class CommunityHealthModel(mesa.Model):
         frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         frame.insert(0, "month", np.arange(len(frame)))
         return frame[list(metrics.COLUMNS)]
+
+
+_SEED = TypeAdapter(Annotated[int, Scenario.model_fields["seed"]], config=ConfigDict(strict=True))
+
+
+def run_seed(rng: object) -> int:
+    """`rng` as a run's seed, with the scenario schema's own rule for `seed` (a whole number, 0 to 2**63-1); a
+    NumPy integer counts, a float, a string or a bool does not."""
+    try:
+        return _SEED.validate_python(rng.item() if isinstance(rng, np.integer) else rng)
+    except ValidationError as error:
+        raise ValueError(f"rng: {error.errors()[0]['msg'].lower()} (the run's seed), got {rng!r}") from None
 
 
 @contextmanager

@@ -35,15 +35,17 @@ def run_scenario(
     backend: str = "numba",
     overrides: Mapping[str, Any] | None = None,
     on_month: Callable[[int, int], None] | None = None,
+    check_memory: bool = True,
 ) -> RunResult:
-    """Build and run a model; `on_month(done, total)` is called after each month (for progress bars)."""
+    """Build and run a model; `on_month(done, total)` is called after each month (for progress bars);
+    `check_memory=False` builds even a district that needs more memory than is free."""
     settings = dict(overrides or {})
     if months is not None:
         settings["months"] = months
     if seed is not None:
         settings["seed"] = seed  # the returned scenario then reproduces the run on its own
     config = load_scenario(scenario, settings)
-    model = CommunityHealthModel(config, backend=backend)
+    model = CommunityHealthModel(config, backend=backend, check_memory=check_memory)
     for done in range(1, config.months + 1):
         model.step()
         if on_month is not None:
