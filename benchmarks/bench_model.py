@@ -305,6 +305,22 @@ def bench_memory(rows: list[Row], max_households: int) -> None:
     else:
         figure, note = f"{untrimmed:,.0f} B", "after build + 1 step; includes allocator slack, Mesa agents, outputs"
     rows.append(Row("4", "RSS growth per household at 1M", figure, note=note))
+    from commsim.loader import load_scenario
+    from commsim.resources import memory_needed
+
+    estimate = memory_needed(load_scenario(population(n)))
+    ratio = estimate / r["peak"]
+    rows.append(
+        Row(
+            "4",
+            "memory check's estimate / measured peak RSS at 1M",
+            f"{ratio:.2f}",
+            ">= 1 and <= 1.5",
+            1 <= ratio <= 1.5,
+            f"estimate {estimate / 2**20:,.0f} MiB, peak {r['peak'] / 2**20:,.0f} MiB (commsim.resources refuses "
+            "districts whose estimate exceeds the free memory)",
+        )
+    )
 
 
 def bench_baseline(rows: list[Row], repeats: int) -> None:

@@ -8,7 +8,8 @@ from commsim.errors import CommsimError
 from commsim.scenario import Scenario
 
 # Measured peak resident memory while a district builds and steps: ~210 B per household at 0.2M and 2M
-# households, on top of ~260 MB for Python, NumPy, Numba and the compiled kernels (see benchmarks/README.md).
+# households, on top of ~260 MB for Python, NumPy, Numba and the compiled kernels; `benchmarks/bench_model.py`
+# (row 4) prints this estimate against a fresh process's measured peak.
 BYTES_PER_HOUSEHOLD = 230
 PROCESS_BYTES = 300 * 2**20
 GB = 1e9
