@@ -87,3 +87,20 @@ def test_a_numpy_seed_is_a_seed_and_none_is_not_a_scenario():
     assert model.seed == 7 and type(model.seed) is int
     with pytest.raises(TypeError, match="scenario: a scenario file, a shipped scenario's name"):
         CommunityHealthModel(None)
+
+
+def test_compare_checks_the_memory_of_all_its_parallel_runs_first(tmp_path):
+    """Two workers of the largest district are more than this machine (24 GB) has free: refused before any run."""
+    available = resources.memory_available()
+    biggest = load_scenario("baseline", {"population.households": 50_000_000})
+    workers = int(available // resources.memory_needed(biggest)) + 1
+    from typer.testing import CliRunner
+
+    from commsim.cli import app
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    args = ["compare", "baseline", "supply_fix", "-n", "50000000", "-r", str(workers), "-w", str(workers)]
+    result = CliRunner().invoke(app, [*args, "--db", url, "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2, result.output
+    assert f"x {workers} parallel runs needs about" in result.output and "--force" in result.output
+    assert not (tmp_path / "c.db").exists()  # refused before the store was opened

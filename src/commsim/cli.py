@@ -33,6 +33,7 @@ from commsim.cli_ui import ui
 from commsim.cli_validate import validate
 from commsim.loader import ScenarioError
 from commsim.outfiles import OVERWRITE_HELP
+from commsim.resources import FORCE_HELP
 
 __all__ = ["BACKENDS", "app"]
 
@@ -94,9 +95,7 @@ def run(
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the run in the results database.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Build the district even if it needs more memory than is free.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Run one scenario; write timeseries.csv, scenario.toml (the resolved scenario) and summary.png, and store
     the run in the results database."""

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from commsim import outfiles
+from commsim import outfiles, resources
 from commsim.cli_common import (
     BACKENDS,
     DB_HELP,
@@ -24,6 +24,7 @@ from commsim.cli_common import (
 )
 from commsim.errors import CommsimError
 from commsim.outfiles import OVERWRITE_HELP
+from commsim.resources import FORCE_HELP
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,6 +102,7 @@ def compare(
         Path | None, typer.Option("--out", "-o", help="Report directory (default: results/compare-<date>-<time>).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Run scenarios on the same seeds and compare them with the baseline: prevalence, paired differences,
     additional users, cost per additional user, equity gaps and what lasts after a donor exit. Stores every
@@ -113,6 +115,11 @@ def compare(
 
         overrides = build_overrides(months, None, households, sets or [])
         arms, base = comparisons.resolve_arms(scenarios, baseline, overrides)
+        if not force:
+            from commsim.executors import default_workers
+
+            biggest = max(arms.values(), key=lambda config: config.population.households)
+            resources.check_memory(biggest, copies=min(workers or default_workers(), len(arms) * reps))
         results = store.open_store(db)
         target = out_dir if out_dir is not None else default_out_dir("compare")
         outfiles.check_dir(target, COMPARE_FILES, overwrite=overwrite, protected=store.database_files(results))

@@ -13,6 +13,7 @@ from commsim.scenario import Scenario
 BYTES_PER_HOUSEHOLD = 230
 PROCESS_BYTES = 300 * 2**20
 GB = 1e9
+FORCE_HELP = "Build the districts even if they need more memory than is free."
 
 
 class MemoryNeedError(CommsimError):

@@ -66,8 +66,9 @@ class RunOutput:
 
 def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba") -> RunOutput:
     """One run of `base` with dotted `overrides` (the seed among them): what a worker of a comparison or a
-    sweep executes. The scenario is resolved in the worker, so the caller never validates 10,000 of them."""
+    sweep executes. The scenario is resolved in the worker, so the caller never validates 10,000 of them; the
+    caller checked the memory all its workers need (`resources.check_memory`), so the worker does not again."""
     started = datetime.now(UTC)
-    result = run_scenario(base, backend=backend, overrides=overrides)
+    result = run_scenario(base, backend=backend, overrides=overrides, check_memory=False)
     finished = datetime.now(UTC)
     return RunOutput(result.scenario, result.timeseries, started, finished, month_rows(result.timeseries))
