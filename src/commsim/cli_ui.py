@@ -89,18 +89,16 @@ def check_port(host: str, port: int) -> None:
 
 
 def check_db(db: str | None) -> None:
-    """A --db that is not a database URL is refused before the server starts (the pages would only say so)."""
+    """A --db that is not a database URL is refused before the server starts (the pages would only say so); the
+    message hides its password, as the store's own does."""
     if db is None:
         return
-    from sqlalchemy import exc
-    from sqlalchemy.engine import make_url
-
-    from commsim.store import EXAMPLES
+    from commsim.store import StoreError, _parse
 
     try:
-        make_url(db)
-    except exc.ArgumentError:
-        raise CommsimError(f"--db {db!r}: not a database URL ({EXAMPLES})") from None
+        _parse(db)
+    except StoreError as error:
+        raise CommsimError("--db " + str(error).removeprefix("database ")) from None
 
 
 def address(host: str, port: int) -> str:
