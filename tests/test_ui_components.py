@@ -590,31 +590,25 @@ def ui_app() -> typer.Typer:
 
 
 class FakeServer:
-    """Stands in for the solara server process: records how it was started."""
+    """Stands in for the server process in tests of what `commsim ui` refuses: records any start."""
 
     started: ClassVar[list[tuple[list[str], dict[str, str]]]] = []
 
-    def __init__(self, argv, env):
+    def __init__(self, argv, env, **_options):
         FakeServer.started.append((argv, env))
 
-    def wait(self, timeout=None):
-        return 0
 
-
-def test_ui_starts_solara_on_loopback_offline(ui_app, monkeypatch):
-    monkeypatch.setattr(subprocess, "Popen", FakeServer)
-    FakeServer.started.clear()
+def test_the_server_is_solara_run_of_the_app_offline():
+    """What `commsim ui` starts (tests/test_ui_server.py starts it for real): `solara run commsim.ui.app` through
+    commsim.ui.serve, without telemetry or a version check, with the database and the token if any."""
     port = free_port()
-    result = CliRunner().invoke(ui_app, ["--port", str(port), "--db", "sqlite:///x.db"])
-    assert result.exit_code == 0, result.output
-    assert f"commsim ui at http://127.0.0.1:{port}/" in result.output
-    argv, env = FakeServer.started[0]
-    assert argv[1:4] == ["-m", "solara", "run"] and "commsim.ui.app" in argv
+    argv = server_command("127.0.0.1", port)
+    assert argv[1:3] == ["-m", "commsim.ui.serve"]
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == str(port)
     assert "--no-check-version" in argv and "--production" in argv and "--no-open" in argv
-    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False" and env["COMMSIM_DB"] == "sqlite:///x.db"
-    assert server_command("127.0.0.1", port) == argv
-    assert server_env(None, {})["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    env = server_env("sqlite:///x.db", {"COMMSIM_UI_TOKEN": "old"})
+    assert env == {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "COMMSIM_DB": "sqlite:///x.db"}
+    assert server_env(None, {}, token="t") == {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "COMMSIM_UI_TOKEN": "t"}
 
 
 def free_port() -> int:
