@@ -476,6 +476,19 @@ def test_compare_page_shows_a_stored_comparison(stored_db):
     rc.close()
 
 
+def test_compare_page_loads_only_a_comparison_it_listed(database):
+    """A client sends a label the list did not offer: nothing is loaded, no error, the page goes on."""
+    _, ids = database
+    _, rc = solara.render(compare_page.ComparePage(), handle_error=False)
+    chooser = rc.find(v.Select, label="Load a stored comparison").widget
+    for foreign in ("#abc", "", f"#{ids['sweep']} tiny_grid: 12 runs"):
+        chooser.v_model = foreign
+        assert "commsim-summary" not in page_text(rc) and not alerts(rc)
+    chooser.v_model = chooser.items[-1]
+    assert "commsim-summary" in page_text(rc)
+    rc.close()
+
+
 def test_the_report_of_a_stored_comparison_hides_the_database_password(pg_filled, monkeypatch):
     """The report embeds how the comparison came about ("stored comparison N in URL"): the password hidden."""
     url, ids = pg_filled

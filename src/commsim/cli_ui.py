@@ -84,9 +84,11 @@ def die_with_parent(parent: int) -> Callable[[], None]:
     """What the server's process runs before it starts: on Linux, ask the kernel for SIGTERM when `parent` dies
     (PR_SET_PDEATHSIG), and give up at once if it already has."""
 
+    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
     def prepare() -> None:
-        if sys.platform.startswith("linux"):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent:
             os._exit(1)
 

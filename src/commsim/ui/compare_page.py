@@ -221,8 +221,10 @@ def ComparePage():
 
     solara.use_thread(worker, dependencies=[request.value], intrusive_cancel=False)
 
+    offered = [stored.batch_label(row) for row in listing.to_dict("records")] if listing is not None else []
+
     def open_stored(label: str | None) -> None:
-        if not label or listing is None:
+        if label not in offered:  # only a comparison the list offered
             return
         batch_id = int(label.split()[0].lstrip("#"))
         try:
@@ -268,8 +270,7 @@ def ComparePage():
                 elif listing is not None and listing.empty:
                     solara.Info("No stored comparisons yet: run one here or with `commsim compare`.", dense=True)
                 elif listing is not None:
-                    labels = [stored.batch_label(row) for row in listing.to_dict("records")]
-                    solara.Select("Load a stored comparison", values=labels, value=None, on_value=open_stored)
+                    solara.Select("Load a stored comparison", values=offered, value=None, on_value=open_stored)
                 solara.Button("Refresh list", on_click=lambda: refresh.set(refresh.value + 1), text=True)
         if message.value:
             Message(message.value[2], message.value[0])

@@ -155,7 +155,7 @@ def LivePage():
                 playing.set(False)
                 return
             tick.set(tick.value + 1)  # redraws the views in this thread before the next month
-            pause = SPEEDS.get(speed.value, 0.0) - (time.perf_counter() - began)
+            pause = SPEEDS.get(speed.value, SPEEDS[DEFAULT_SPEED]) - (time.perf_counter() - began)
             if cancel.wait(max(pause, 0.001)):
                 return
 
