@@ -83,7 +83,6 @@ def needs_token(host: str) -> bool:
 def die_with_parent(parent: int) -> Callable[[], None]:
     """What the server's process runs before it starts: on Linux, ask the kernel for SIGTERM when `parent` dies
     (PR_SET_PDEATHSIG), and give up at once if it already has."""
-
     prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
 
     def prepare() -> None:
