@@ -1,5 +1,7 @@
 """The browser app in a real browser, offline: Debian's chromium (driven by Playwright) against the app started
-as `commsim ui` starts it, on a free loopback port, with a small stored comparison and sweep.
+as `commsim ui` starts it, on a free loopback port, with a small stored comparison and sweep. The pages of stored
+comparisons and sweeps run on SQLite and on a real PostgreSQL server (whose URL carries a password no page shows);
+the rest on SQLite. One test opens the app beyond loopback with its token link.
 
 Every request the page makes to anywhere but the app's own address is blocked and recorded, and the server's
 fallback for front-end files it does not have points at a closed loopback port, so a file that would have come
@@ -11,14 +13,17 @@ import os
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from commsim.cli_ui import server_command, server_env
-from test_ui_components import ARMS, fill_store
+from commsim.ui.serve import new_token
+from test_ui_components import ARMS, SECRET, fill_store, with_password
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -43,18 +48,15 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """The app on a free loopback port with a filled database; stopped at the end."""
-    workdir = tmp_path_factory.mktemp("ui-browser")
-    db = f"sqlite:///{workdir / 'ui.db'}"
-    fill_store(db, workdir)
+@contextmanager
+def running_app(workdir: Path, db: str, host: str = "127.0.0.1", token: str | None = None) -> Iterator[Server]:
+    """The app's server as `commsim ui` starts it, on a free port, reached through 127.0.0.1; stopped at the end."""
     port = free_port()
-    log = workdir / "server.log"
-    env = server_env(db) | {"SOLARA_ASSETS_CDN": DEAD_CDN, "MPLBACKEND": "Agg"}
+    log = workdir / f"server-{port}.log"
+    env = server_env(db, token=token) | {"SOLARA_ASSETS_CDN": DEAD_CDN, "MPLBACKEND": "Agg"}
     with log.open("w") as sink:
         process = subprocess.Popen(
-            server_command("127.0.0.1", port), env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=workdir
+            server_command(host, port), env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=workdir
         )
     url = f"http://127.0.0.1:{port}/"
     running = Server(url, process, log)
@@ -66,6 +68,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
             try:
                 with urllib.request.urlopen(url, timeout=2):
                     break
+            except urllib.error.HTTPError:  # it answers (403 without the token)
+                break
             except OSError:
                 if time.monotonic() > deadline:
                     pytest.fail(f"the app did not answer in {START_TIMEOUT_S} s:\n{running.log_text()[-3000:]}")
@@ -82,6 +86,41 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
+def filled_sqlite(tmp_path_factory) -> tuple[Path, str]:
+    workdir = tmp_path_factory.mktemp("ui-browser")
+    db = f"sqlite:///{workdir / 'ui.db'}"
+    fill_store(db, workdir)
+    return workdir, db
+
+
+@pytest.fixture(scope="module")
+def server(filled_sqlite) -> Iterator[Server]:
+    """The app on a free loopback port with a filled SQLite database."""
+    with running_app(*filled_sqlite) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def pg_app(pg_server, tmp_path_factory) -> Iterator[Server]:
+    """The app on a filled PostgreSQL database whose URL carries a password."""
+    workdir = tmp_path_factory.mktemp("ui-browser-pg")
+    name = pg_server.create_database()
+    db = with_password(pg_server.url(name))
+    fill_store(db, workdir)
+    try:
+        with running_app(workdir, db) as running:
+            yield running
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stored_server(request) -> Server:
+    """The pages of stored comparisons and sweeps run on both databases."""
+    return request.getfixturevalue("server" if request.param == "sqlite" else "pg_app")
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)", pytrace=False)
@@ -93,8 +132,8 @@ def browser() -> Iterator:
         launched.close()
 
 
-@pytest.fixture
-def page(browser, server: Server):
+@contextmanager
+def app_page(browser, server: Server) -> Iterator:
     """A fresh page that can reach only the app: anything else is blocked and recorded, as are failed responses
     and script errors; the test fails if any occurred."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
@@ -128,6 +167,18 @@ def page(browser, server: Server):
     assert outside == [], f"the page asked for addresses outside the app: {outside}"
     assert failed == [], f"requests failed: {failed}"
     assert errors == [], f"script errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, server: Server):
+    with app_page(browser, server) as tab:
+        yield tab
+
+
+@pytest.fixture
+def stored_page(browser, stored_server: Server):
+    with app_page(browser, stored_server) as tab:
+        yield tab
 
 
 def open_app(page, server: Server, path: str = "") -> None:
@@ -194,8 +245,9 @@ def test_live_page_bad_input_shows_a_message_and_keeps_working(page, server: Ser
     page.locator('.commsim-status[data-month="2"]').wait_for()
 
 
-def test_compare_page_shows_stored_runs(page, server: Server, tmp_path):
-    open_app(page, server)
+def test_compare_page_shows_stored_runs(stored_page, stored_server: Server, tmp_path):
+    page = stored_page
+    open_app(page, stored_server)
     page.locator(".commsim-tab-compare").click()
     page.get_by_text("Stored comparisons").wait_for()
     choose(page, "Load a stored comparison", "baseline vs hrh2030_groups vs donor_exit")
@@ -214,6 +266,7 @@ def test_compare_page_shows_stored_runs(page, server: Server, tmp_path):
         page.get_by_text("Download report.html").click()
     report = download.value.path().read_text(encoding="utf-8")
     assert "<table" in report and "data:image/png;base64," in report and "https://" not in report
+    assert SECRET not in report and SECRET not in page.content()
     page.screenshot(path=tmp_path / "compare.png", full_page=True)
 
 
@@ -235,12 +288,27 @@ def test_compare_page_runs_a_comparison_with_progress(page, server: Server, tmp_
     page.screenshot(path=tmp_path / "compare-ran.png", full_page=True)
 
 
-def test_sweeps_page_shows_heatmap_sensitivity_and_runs(page, server: Server, tmp_path):
-    open_app(page, server, "sweeps")
+def test_sweeps_page_shows_heatmap_sensitivity_and_runs(stored_page, stored_server: Server, tmp_path):
+    page = stored_page
+    open_app(page, stored_server, "sweeps")
     page.get_by_text("Stored sweeps").wait_for()
     choose(page, "Sweep", "tiny_grid")
     for image in ("heatmap", "sensitivity", "effects"):
         page.locator(f"img.commsim-{image}, .commsim-{image} img").first.wait_for()
     page.get_by_text("all 12 planned runs stored").wait_for()
     assert page.locator("table tbody tr").count() == 6  # one row per design point
+    assert SECRET not in page.content()
     page.screenshot(path=tmp_path / "sweeps.png", full_page=True)
+
+
+def test_the_token_link_opens_a_working_app_beyond_loopback(browser, filled_sqlite, tmp_path):
+    """Listening on 0.0.0.0 (reached here through 127.0.0.1 only): the link with the token opens the app, the
+    address bar loses the token, and the page's own requests (files, websocket) pass on the cookie."""
+    workdir, db = filled_sqlite
+    token = new_token()
+    with running_app(workdir, db, host="0.0.0.0", token=token) as app, app_page(browser, app) as page:
+        page.goto(app.url + f"?token={token}")
+        page.locator(".commsim-step").click()
+        page.locator('.commsim-status[data-month="1"]').wait_for()
+        assert page.url == app.url and "token" not in page.url
+        page.screenshot(path=tmp_path / "token-live.png", full_page=True)

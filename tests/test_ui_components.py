@@ -4,6 +4,7 @@ the charts and the map, and `commsim ui` (registered here on a local Typer app: 
 
 Pages are rendered with `solara.render` and driven through their widgets, as a browser would."""
 
+import json
 import socket
 import subprocess
 import time
@@ -20,7 +21,7 @@ import typer
 from solara.widgets import HTML
 from typer.testing import CliRunner
 
-from commsim import effects, store
+from commsim import effects, report, store
 from commsim.cli_ui import server_command, server_env, ui
 from commsim.compare import comparison_seeds, resolve_arms, run_comparison
 from commsim.executors import Executor, serial
@@ -76,6 +77,57 @@ def filled(tmp_path_factory) -> tuple[str, dict[str, int]]:
     workdir = tmp_path_factory.mktemp("ui-store")
     url = f"sqlite:///{workdir / 'ui.db'}"
     return url, fill_store(url, workdir)
+
+
+SECRET = "s3cret-pw"  # a password in the database URL: no page, message or download may show it
+
+
+def with_password(url: str) -> str:
+    """A test PostgreSQL URL with a password (the test server trusts local connections and ignores it)."""
+    return url.replace("postgres@", f"postgres:{SECRET}@", 1)
+
+
+@pytest.fixture(scope="module")
+def pg_filled(pg_server, tmp_path_factory) -> tuple[str, dict[str, int]]:
+    """`filled` on PostgreSQL, its URL carrying a password."""
+    name = pg_server.create_database()
+    url = with_password(pg_server.url(name))
+    yield url, fill_store(url, tmp_path_factory.mktemp("ui-pg"))
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stored_db(request, monkeypatch) -> tuple[str, dict[str, int]]:
+    """The filled database as the app's, on SQLite and on PostgreSQL."""
+    url, ids = request.getfixturevalue("filled" if request.param == "sqlite" else "pg_filled")
+    monkeypatch.setenv("COMMSIM_DB", url)
+    return url, ids
+
+
+def page_text(rc) -> str:
+    """Everything the page sends to the browser, as text: the state of every widget in its tree."""
+    import ipywidgets
+
+    def inner(value):
+        if isinstance(value, ipywidgets.Widget):
+            yield value
+        elif isinstance(value, list | tuple):
+            for item in value:
+                yield from inner(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from inner(item)
+
+    stack, seen, parts = [rc.find(ipywidgets.Widget).widget], set(), []
+    while stack:
+        widget = stack.pop()
+        if widget.model_id in seen:
+            continue
+        seen.add(widget.model_id)
+        parts.append(json.dumps(widget.get_state(), default=repr))
+        for key in widget.keys:
+            stack.extend(inner(getattr(widget, key)))
+    return "\n".join(parts)
 
 
 @pytest.fixture
@@ -314,6 +366,69 @@ def test_bad_households_show_a_message_and_the_run_goes_on(live_page, typed, sho
     assert "--set population.households=3000" in rc.find(v.Html, tag="pre").widget.children[0]
 
 
+@pytest.fixture
+def foreign_files(tmp_path) -> list[Path]:
+    """Files a page user might name: a TOML-like file with a value to steal, and a path that does not exist."""
+    secret = tmp_path / "private.toml"
+    secret.write_text('name = "private"\n[population]\nhouseholds = "hunter2"\n', encoding="utf-8")
+    return [secret, tmp_path / "missing.toml", Path("/etc/passwd")]
+
+
+@pytest.fixture
+def opened() -> list[str]:
+    """Every file this process opens while the test runs (Python's audit hook for open: the real event)."""
+    import sys
+
+    seen: list[str] = []
+    active = [True]
+
+    def hook(event: str, args: tuple) -> None:
+        if active[0] and event == "open" and isinstance(args[0], str | Path):
+            seen.append(str(args[0]))
+
+    sys.addaudithook(hook)
+    yield seen
+    active[0] = False  # audit hooks cannot be removed: this one goes quiet
+
+
+REFUSED = (
+    "scenario: not one of the scenarios offered here (shipped, or calibrated in results/): choose one from the list"
+)
+
+
+def test_live_page_opens_no_scenario_file_the_browser_names(live_page, foreign_files, opened):
+    """A client sets the scenario picker to paths of its choosing: nothing is opened, and the message is the same
+    whether the file exists or not, and shows nothing of its content."""
+    rc = live_page
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    for path in foreign_files:
+        select(rc, "Scenario", str(path))
+        assert alerts(rc) == [REFUSED]
+        assert month_shown(rc) == 1  # the current run goes on
+    assert not [name for name in opened if any(str(path) in name for path in foreign_files)]
+    assert "hunter2" not in page_text(rc)
+    assert rc.find(v.Html, tag="pre").widget.children == ["commsim run hrh2030_groups"]
+    select(rc, "Scenario", "supply_fix")  # an offered one still works
+    assert not alerts(rc) and rc.find(v.Html, tag="pre").widget.children == ["commsim run supply_fix"]
+
+
+def test_compare_page_opens_no_scenario_file_the_browser_names(database, foreign_files, opened):
+    url, _ = database
+    before = file_bytes(url)
+    _, rc = solara.render(compare_page.ComparePage(), handle_error=False)
+    for path in foreign_files:
+        for label, value in (("Scenarios", [str(path)]), ("Baseline", str(path))):
+            rc.find(v.Select, label=label).widget.v_model = value
+            rc.find(v.Btn, children=["Run comparison"]).widget.click()
+            assert alerts(rc)[-1] == REFUSED
+            rc.find(v.Select, label="Scenarios").widget.v_model = ["hrh2030_groups"]
+            rc.find(v.Select, label="Baseline").widget.v_model = "baseline"
+    time.sleep(0.2)
+    assert not [name for name in opened if any(str(path) in name for path in foreign_files)]
+    assert "hunter2" not in page_text(rc) and file_bytes(url) == before
+    rc.close()
+
+
 def test_play_steps_until_paused(live_page):
     rc = live_page
     select(rc, "Speed", "fast: 10 a second")
@@ -343,8 +458,8 @@ def test_a_stored_comparison_loads_as_compare_summarises_it(database):
     pd.testing.assert_frame_equal(mine, theirs)
 
 
-def test_compare_page_shows_a_stored_comparison(database):
-    _, ids = database
+def test_compare_page_shows_a_stored_comparison(stored_db):
+    url, ids = stored_db
     _, rc = solara.render(compare_page.ComparePage(), handle_error=False)
     label = rc.find(v.Select, label="Load a stored comparison").widget
     assert label.items[-1].startswith(f"#{ids['compare']} baseline vs hrh2030_groups vs donor_exit: 9 runs")
@@ -357,11 +472,36 @@ def test_compare_page_shows_a_stored_comparison(database):
     labels = {str(child) for w in rc.find(v.Btn).widgets for child in w.children if isinstance(child, str)}
     downloads = {label for label in labels if label.startswith("Download")}
     assert downloads == {"Download summary.csv", "Download report.html"}
+    assert f"Database: {store.shown_url(url)}" in page_text(rc) and SECRET not in page_text(rc)
     rc.close()
 
 
-def test_compare_page_runs_and_stores_a_comparison(database, tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_compare_page_loads_only_a_comparison_it_listed(database):
+    """A client sends a label the list did not offer: nothing is loaded, no error, the page goes on."""
+    _, ids = database
+    _, rc = solara.render(compare_page.ComparePage(), handle_error=False)
+    chooser = rc.find(v.Select, label="Load a stored comparison").widget
+    for foreign in ("#abc", "", f"#{ids['sweep']} tiny_grid: 12 runs"):
+        chooser.v_model = foreign
+        assert "commsim-summary" not in page_text(rc) and not alerts(rc)
+    chooser.v_model = chooser.items[-1]
+    assert "commsim-summary" in page_text(rc)
+    rc.close()
+
+
+def test_the_report_of_a_stored_comparison_hides_the_database_password(pg_filled, monkeypatch):
+    """The report embeds how the comparison came about ("stored comparison N in URL"): the password hidden."""
+    url, ids = pg_filled
+    monkeypatch.setenv("COMMSIM_DB", url)
+    shown = compare_page.load(ids["compare"])
+    html = report.render(shown.comparison, shown.summary, title=shown.title, command=shown.command)
+    assert f"stored comparison {ids['compare']} in {store.shown_url(url)}" in html
+    assert SECRET not in html and SECRET not in shown.summary.to_csv(index=False)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_compare_page_runs_and_stores_a_comparison(kind, tmp_path, monkeypatch, request):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}" if kind == "sqlite" else with_password(request.getfixturevalue("pg_url"))
     monkeypatch.setenv("COMMSIM_DB", url)
     monkeypatch.setattr(compare_page, "default_workers", lambda: 1)  # in this process: no worker start-up
     _, rc = solara.render(compare_page.ComparePage(), handle_error=False)
@@ -370,11 +510,13 @@ def test_compare_page_runs_and_stores_a_comparison(database, tmp_path, monkeypat
         type_into(rc, label, value)
     rc.find(v.Btn, children=["Run comparison"]).widget.click()
     wait_for(lambda: any("stored as comparison" in text for text in alerts(rc)))
+    assert any(text.endswith(f" in {store.shown_url(url)}") for text in alerts(rc)) and SECRET not in page_text(rc)
     results = store.open_store(url, create=False)
-    batches = stored.batches(results, "compare")
+    batches = store.list_batches(results, "compare")
     assert list(batches["runs"]) == [4]
     shown = stored.load_comparison(results, int(batches["id"].iloc[0]))
     assert shown.seeds == [3, 4] and list(shown.scenarios) == ["baseline", "hrh2030_groups"]
+    results.engine.dispose()
     rc.close()
 
 
@@ -428,10 +570,10 @@ def test_unreadable_database_is_a_message_and_stays_as_it_was(tmp_path, monkeypa
 # --- the Sweeps page -----------------------------------------------------------------------------------------
 
 
-def test_sweeps_page_shows_heatmap_sensitivity_and_runs(database):
+def test_sweeps_page_shows_heatmap_sensitivity_and_runs(stored_db):
     import ipywidgets
 
-    _, ids = database
+    url, ids = stored_db
     _, rc = solara.render(sweeps_page.SweepsPage(), handle_error=False)
     sweep = rc.find(v.Select, label="Sweep").widget
     assert sweep.items == [f"#{ids['sweep']} tiny_grid: 12 runs, " + sweep.items[0].split(", ")[-1]]
@@ -446,6 +588,7 @@ def test_sweeps_page_shows_heatmap_sensitivity_and_runs(database):
     select(rc, "Outcome (final month)", "cost_cumulative")
     select(rc, "Rows", "chws.coverage")
     assert rc.find(v.Select, label="Columns").widget.v_model == "groups.training_coverage"
+    assert f"Database: {store.shown_url(url)}" in page_text(rc) and SECRET not in page_text(rc)
     rc.close()
 
 
@@ -460,31 +603,25 @@ def ui_app() -> typer.Typer:
 
 
 class FakeServer:
-    """Stands in for the solara server process: records how it was started."""
+    """Stands in for the server process in tests of what `commsim ui` refuses: records any start."""
 
     started: ClassVar[list[tuple[list[str], dict[str, str]]]] = []
 
-    def __init__(self, argv, env):
+    def __init__(self, argv, env, **_options):
         FakeServer.started.append((argv, env))
 
-    def wait(self, timeout=None):
-        return 0
 
-
-def test_ui_starts_solara_on_loopback_offline(ui_app, monkeypatch):
-    monkeypatch.setattr(subprocess, "Popen", FakeServer)
-    FakeServer.started.clear()
+def test_the_server_is_solara_run_of_the_app_offline():
+    """What `commsim ui` starts (tests/test_ui_server.py starts it for real): `solara run commsim.ui.app` through
+    commsim.ui.serve, without telemetry or a version check, with the database and the token if any."""
     port = free_port()
-    result = CliRunner().invoke(ui_app, ["--port", str(port), "--db", "sqlite:///x.db"])
-    assert result.exit_code == 0, result.output
-    assert f"commsim ui at http://127.0.0.1:{port}/" in result.output
-    argv, env = FakeServer.started[0]
-    assert argv[1:4] == ["-m", "solara", "run"] and "commsim.ui.app" in argv
+    argv = server_command("127.0.0.1", port)
+    assert argv[1:3] == ["-m", "commsim.ui.serve"]
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == str(port)
     assert "--no-check-version" in argv and "--production" in argv and "--no-open" in argv
-    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False" and env["COMMSIM_DB"] == "sqlite:///x.db"
-    assert server_command("127.0.0.1", port) == argv
-    assert server_env(None, {})["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    env = server_env("sqlite:///x.db", {"COMMSIM_UI_TOKEN": "old"})
+    assert env == {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "COMMSIM_DB": "sqlite:///x.db"}
+    assert server_env(None, {}, token="t") == {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "COMMSIM_UI_TOKEN": "t"}
 
 
 def free_port() -> int:
@@ -504,11 +641,20 @@ def test_ui_refuses_a_port_in_use(ui_app, monkeypatch):
     assert f"--host 127.0.0.1 --port {port}: cannot listen there (in use); try --port {port + 1}" in result.output
 
 
-def test_ui_refuses_a_bad_database_url(ui_app, monkeypatch):
+@pytest.mark.parametrize(
+    ("db", "message"),
+    [
+        ("not a url", "--db 'not a url': not a database URL (e.g. sqlite:///"),
+        (f"post gres://me:{SECRET}@host/db", "--db 'post gres://me:***@host/db': not a database URL (e.g. sqlite:///"),
+        (f"postgresql://me:{SECRET}@host:x/db", "--db 'postgresql://me:***@host:x/db': the port must be a number"),
+    ],
+)
+def test_ui_refuses_a_bad_database_url(ui_app, monkeypatch, db, message):
     monkeypatch.setattr(subprocess, "Popen", FakeServer)
     FakeServer.started.clear()
-    result = CliRunner().invoke(ui_app, ["--port", str(free_port()), "--db", "not a url"])
-    assert result.exit_code == 2 and "--db 'not a url': not a database URL (e.g. sqlite:///" in result.output
+    result = CliRunner().invoke(ui_app, ["--port", str(free_port()), "--db", db])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert SECRET not in result.output and "Traceback" not in result.output
     assert FakeServer.started == []
 
 
@@ -550,7 +696,7 @@ def test_compare_page_offers_and_runs_a_calibrated_scenario(tmp_path, monkeypatc
     rc.find(v.Btn, children=["Run comparison"]).widget.click()
     wait_for(lambda: any("stored as comparison" in text for text in alerts(rc)))
     results = store.open_store(url, create=False)
-    shown = stored.load_comparison(results, int(stored.batches(results, "compare")["id"].iloc[0]))
+    shown = stored.load_comparison(results, int(store.list_batches(results, "compare")["id"].iloc[0]))
     assert list(shown.scenarios) == ["baseline", "baseline-calibrated"]
     assert shown.scenarios["baseline-calibrated"].calibration.targets == "test"
     rc.close()

@@ -361,6 +361,27 @@ def get_batch(store: Store, batch_id: int) -> dict[str, Any]:
     return dict(record)
 
 
+def list_batches(store: Store, kind: str) -> pd.DataFrame:
+    """Stored comparisons (kind "compare") or sweeps ("sweep"), newest first: id, name, created_at, spec and the
+    number of runs stored. Runs are counted in a subquery: grouping by the JSON spec fails on PostgreSQL."""
+    counted = sa.select(runs.c.batch_id, sa.func.count(runs.c.id).label("runs")).group_by(runs.c.batch_id).subquery()
+    query = (
+        sa.select(
+            batches.c.id,
+            batches.c.name,
+            batches.c.created_at,
+            batches.c.spec,
+            sa.func.coalesce(counted.c.runs, 0).label("runs"),
+        )
+        .select_from(batches.outerjoin(counted, counted.c.batch_id == batches.c.id))
+        .where(batches.c.kind == kind)
+        .order_by(batches.c.id.desc())
+    )
+    with errors_named(store), store.engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return pd.DataFrame(rows, columns=["id", "name", "created_at", "spec", "runs"])
+
+
 def finished_runs(store: Store, batch_id: int) -> set[tuple[int, int]]:
     """(point, replicate) of every run a sweep has stored."""
     query = sa.select(runs.c.point, runs.c.replicate).where(runs.c.batch_id == batch_id)

@@ -26,7 +26,7 @@ from commsim.store import open_store
 from commsim.ui import stored
 from commsim.ui.figures import png
 from commsim.ui.levers import HOUSEHOLDS_RANGE, LeverError, parse_whole
-from commsim.ui.live import scenario_names
+from commsim.ui.live import offered_file, scenario_names
 from commsim.ui.widgets import Message, note, number_field
 
 logger = logging.getLogger(__name__)
@@ -70,9 +70,12 @@ class Request:
 def make_request(
     scenarios: list[str], baseline: str, reps: str, households: str, months: str, seed: str, serial: int = 0
 ) -> Request:
-    """Check the form; LeverError naming the field if something cannot be used."""
+    """Check the form; LeverError naming the field if something cannot be used (a scenario the page did not offer
+    among them: the server opens no file a browser names)."""
     if not scenarios:
         raise LeverError("scenarios: choose at least one scenario besides the baseline")
+    for name in (*scenarios, baseline):
+        offered_file(name)
     return Request(
         tuple(scenarios),
         baseline,
@@ -107,7 +110,8 @@ def show(comparison: Comparison, title: str, command: str) -> Shown:
 
 def execute(request: Request, on_run: Callable[[int, int], None] | None = None) -> Shown:
     """Run a checked request: resolve the scenarios, open (or create) the database, run and store every run."""
-    arms, base = resolve_arms(list(request.scenarios), request.baseline, request.overrides())
+    files = [offered_file(name) for name in request.scenarios]
+    arms, base = resolve_arms(files, str(offered_file(request.baseline)), request.overrides())
     results = open_store(stored.database_url())
     seeds = comparison_seeds(request.reps, request.seed)
     workers = min(default_workers(), len(arms) * request.reps)
@@ -120,7 +124,7 @@ def load(batch_id: int) -> Shown:
     """A stored comparison."""
     comparison = stored.load_comparison(stored.open_for_reading(), batch_id)
     title = f"Comparison #{batch_id}: " + " vs ".join(comparison.scenarios)
-    return show(comparison, title, f"stored comparison {batch_id} in {stored.database_url()}")
+    return show(comparison, title, f"stored comparison {batch_id} in {stored.shown_database()}")
 
 
 def summary_html(summary: pd.DataFrame, baseline: str) -> str:
@@ -211,14 +215,16 @@ def ComparePage():
                 "success",
                 "",
                 f"{len(result.comparison.run_ids)} runs stored as comparison "
-                f"#{result.comparison.batch_id} in {stored.database_url()}",
+                f"#{result.comparison.batch_id} in {stored.shown_database()}",
             )
         )
 
     solara.use_thread(worker, dependencies=[request.value], intrusive_cancel=False)
 
+    offered = [stored.batch_label(row) for row in listing.to_dict("records")] if listing is not None else []
+
     def open_stored(label: str | None) -> None:
-        if not label or listing is None:
+        if label not in offered:  # only a comparison the list offered
             return
         batch_id = int(label.split()[0].lstrip("#"))
         try:
@@ -258,14 +264,13 @@ def ComparePage():
                     solara.ProgressLinear(100 * done / max(total, 1))
                     solara.Text(f"{done} of {total} runs done", classes=["commsim-progress"])
             with solara.Card("Stored comparisons", margin=0):
-                note(f"Database: {stored.database_url()}")
+                note(f"Database: {stored.shown_database()}")
                 if listing_error:
                     Message(listing_error)
                 elif listing is not None and listing.empty:
                     solara.Info("No stored comparisons yet: run one here or with `commsim compare`.", dense=True)
                 elif listing is not None:
-                    labels = [stored.batch_label(row) for row in listing.to_dict("records")]
-                    solara.Select("Load a stored comparison", values=labels, value=None, on_value=open_stored)
+                    solara.Select("Load a stored comparison", values=offered, value=None, on_value=open_stored)
                 solara.Button("Refresh list", on_click=lambda: refresh.set(refresh.value + 1), text=True)
         if message.value:
             Message(message.value[2], message.value[0])

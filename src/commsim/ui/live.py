@@ -42,21 +42,39 @@ class Settings:
 CALIBRATED = "results/*calibrated*.toml"  # where `commsim calibrate` writes, relative to where the app runs
 
 
+def scenario_files() -> dict[str, Path]:
+    """What the pages offer, by the name they show: the shipped scenarios by name, then calibrated scenario files
+    from `commsim calibrate` by path (relative to where the app runs)."""
+    calibrated = {str(path): path for path in sorted(Path().glob(CALIBRATED)) if path.is_file()}
+    return {path.stem: path for path in shipped_scenarios()} | calibrated
+
+
 def scenario_names() -> list[str]:
-    """The shipped scenarios by name, then calibrated scenario files (by path) from `commsim calibrate`."""
-    calibrated = sorted(str(path) for path in Path().glob(CALIBRATED) if path.is_file())
-    return [path.stem for path in shipped_scenarios()] + calibrated
+    """The scenarios the pages offer, as listed."""
+    return list(scenario_files())
+
+
+def offered_file(name: object) -> Path:
+    """The file behind a scenario the pages offer; LeverError for any other value a browser sends. The server
+    opens only the files it listed, so a page user can neither read a file nor learn whether one exists."""
+    files = scenario_files()
+    if not isinstance(name, str) or name not in files:
+        raise levers.LeverError(
+            "scenario: not one of the scenarios offered here (shipped, or calibrated in results/): choose one "
+            "from the list"
+        )
+    return files[name]
 
 
 def initial_settings(name: str) -> Settings:
-    """A scenario's own values: levers, households and seed."""
-    base = load_scenario(name)
+    """A scenario's own values: levers, households and seed (LeverError unless the pages offer it)."""
+    base = load_scenario(offered_file(name))
     return Settings(name, levers.defaults(base), str(base.population.households), str(base.seed))
 
 
 def build(settings: Settings, previous: tuple[str, list[float]] | None = None) -> LiveRun:
     """The LiveRun the settings ask for; LeverError or ScenarioError (naming the field) if they cannot be used."""
-    base = load_scenario(settings.scenario)
+    base = load_scenario(offered_file(settings.scenario))
     households = levers.parse_households(settings.households)
     seed = levers.parse_seed(settings.seed)
     keys: dict[str, Any] = levers.overrides(base, settings.values)
@@ -106,7 +124,7 @@ def LivePage():
     def choose_scenario(name: str) -> None:
         try:
             new = initial_settings(name)
-        except ScenarioError as error:
+        except (levers.LeverError, ScenarioError) as error:
             message.set(("scenario", str(error)))
             return
         rebuild(new, "scenario")
@@ -137,7 +155,7 @@ def LivePage():
                 playing.set(False)
                 return
             tick.set(tick.value + 1)  # redraws the views in this thread before the next month
-            pause = SPEEDS.get(speed.value, 0.0) - (time.perf_counter() - began)
+            pause = SPEEDS.get(speed.value, SPEEDS[DEFAULT_SPEED]) - (time.perf_counter() - began)
             if cancel.wait(max(pause, 0.001)):
                 return
 
@@ -199,7 +217,7 @@ def Controls(run: LiveRun, month: int, playing, speed, step, reset):
 @solara.component
 def LeverCard(lever: levers.Lever, settings: Settings, set_lever, flagged: bool):
     """A lever's slider, what it does in plain words, and where its default comes from."""
-    base = solara.use_memo(lambda: load_scenario(settings.scenario), [settings.scenario])
+    base = solara.use_memo(lambda: load_scenario(offered_file(settings.scenario)), [settings.scenario])
     own = levers.defaults(base)[lever.name]
     low, high = levers.lever_range(lever, base)
     value = settings.values.get(lever.name, own)

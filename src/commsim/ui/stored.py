@@ -1,15 +1,14 @@
 """What the Compare and Sweeps pages read from the results store: the list of stored comparisons and sweeps, and
 a stored comparison rebuilt as a `compare.Comparison` (the same object `commsim compare` summarises and reports).
 
-Read only: these functions open the store without creating it and only select. (`store` has no function that
-lists batches yet, so `batches` selects from its tables here.)
+Read only: these functions open the store without creating it, and read through the store's functions (the store
+is the only place that talks SQL).
 """
 
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import make_url
 
@@ -22,6 +21,11 @@ from commsim.store import Store, StoreError
 def database_url() -> str:
     """The database the app reads and writes: `commsim ui --db URL` (passed on as COMMSIM_DB), else the default."""
     return results_store.resolve_url(None)
+
+
+def shown_database() -> str:
+    """The app's database as a page may show it: the password hidden (`store.shown_url`)."""
+    return results_store.shown_url(database_url())
 
 
 def nothing_stored_yet(url: str) -> bool:
@@ -40,30 +44,16 @@ def open_for_reading() -> Store:
     return results_store.open_store(database_url(), create=False)
 
 
-BATCH_COLUMNS = ["id", "name", "created_at", "spec", "runs"]
-
-
 def listing(kind: str) -> pd.DataFrame:
-    """The app database's stored comparisons or sweeps (none if the database file does not exist yet)."""
+    """The app database's stored comparisons or sweeps (`store.list_batches`; none if the database file does not
+    exist yet)."""
     if nothing_stored_yet(database_url()):
-        return pd.DataFrame(columns=BATCH_COLUMNS)
-    return batches(open_for_reading(), kind)
-
-
-def batches(store: Store, kind: str) -> pd.DataFrame:
-    """Stored comparisons (kind "compare") or sweeps ("sweep"), newest first: id, name, created_at, spec and the
-    number of runs stored."""
-    b, r = results_store.batches, results_store.runs
-    query = (
-        sa.select(b.c.id, b.c.name, b.c.created_at, b.c.spec, sa.func.count(r.c.id).label("runs"))
-        .select_from(b.outerjoin(r, r.c.batch_id == b.c.id))
-        .where(b.c.kind == kind)
-        .group_by(b.c.id, b.c.name, b.c.created_at, b.c.spec)
-        .order_by(b.c.id.desc())
-    )
-    with results_store.errors_named(store), store.engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
-    return pd.DataFrame(rows, columns=BATCH_COLUMNS)
+        return pd.DataFrame()
+    results = open_for_reading()
+    try:
+        return results_store.list_batches(results, kind)
+    finally:
+        results.engine.dispose()  # a page lists on every refresh: no pooled connection left behind
 
 
 def batch_label(row: Any) -> str:

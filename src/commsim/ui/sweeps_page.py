@@ -70,7 +70,7 @@ def SweepsPage():
 
     with solara.Column(gap="10px", classes=["commsim-sweeps"]):
         with solara.Card("Stored sweeps", margin=0):
-            note(f"Database: {stored.database_url()}")
+            note(f"Database: {stored.shown_database()}")
             if listing_error:
                 Message(listing_error)
             elif not labels:
