@@ -26,7 +26,7 @@ def command_line(words: list[str], db: str | None) -> str:
 
     shown = shown_url(db) if db else None
     line = shlex.join(["commsim", *words, *(["--db", shown] if shown else [])])
-    return line + (f"  ({PASSWORD_NOTE})" if shown != db else "")
+    return line + (f" ({PASSWORD_NOTE})" if shown != db else "")
 
 
 def sweep_words(
