@@ -145,9 +145,9 @@ def test_a_killed_worker_ends_the_sweep_in_one_message_and_the_printed_command_r
     kept = len(store.finished_runs(store.open_store(url), 1))
     assert 2 <= kept < 12
     message = " ".join(stderr.split())
-    assert f"error: sweep grid: a worker process died (killed, e.g. out of memory); the runs it held are lost, " \
-        f"{kept} of 12 runs are stored (batch 1); resume: " in message  # fmt: skip
-    resume = shlex.split(stderr.partition("resume: ")[2].strip())
+    assert f"error: sweep grid: a worker process died (killed, e.g. out of memory); {kept} of 12 runs are stored " \
+        f"(batch 1); resume with: " in message  # fmt: skip
+    resume = shlex.split(stderr.partition("resume with: ")[2].strip())
     assert resume == ["commsim", *command[1:]]  # the exact command, pasteable
     again = subprocess.run([str(VENV_BIN / "commsim"), *resume[1:]], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -90,7 +90,7 @@ def sweep(
                 )
                 raise typer.Exit(130) from None
             except WorkerLost as error:
-                fail(f"sweep {name}: {error}; the runs it held are lost, {stored(plan, results)}; resume: {resume}")
+                fail(f"sweep {name}: {error}; {stored(plan, results)}; resume with: {resume}")
     skipped = f", {outcome.already} were already stored" if outcome.already else ""
     out.print(
         Text.assemble(
