@@ -195,7 +195,7 @@ def test_a_killed_worker_ends_compare_in_one_message(tmp_path):
     assert 2 <= kept < 8
     assert (
         f"error: compare baseline vs hrh2030_groups: a worker process died (killed, e.g. out of memory); "
-        f"{kept} of 8 runs are stored as batch 1 in {url}; a comparison does not resume: run the same command again"
+        f"{kept} of 8 runs are stored as batch 1 in {url}; a comparison does not resume: run it again"
     ) in " ".join(stderr.split())
 
 

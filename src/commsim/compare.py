@@ -127,7 +127,7 @@ def run_comparison(
         if store is not None:
             kept = f"{len(parts)} of {total} runs are stored as batch {batch_id} in {store.url}"
         raise WorkerLost(
-            f"compare {' vs '.join(arms)}: {error}; {kept}; a comparison does not resume: run the same command again"
+            f"compare {' vs '.join(arms)}: {error}; {kept}; a comparison does not resume: run it again"
         ) from None
     frame = pd.concat(parts, ignore_index=True)
     lead = ["scenario", "replicate", "seed", "run_id"]
