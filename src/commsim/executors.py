@@ -1,7 +1,8 @@
 """Where runs execute: in this process, on a local process pool, or on a Dask cluster (an existing scheduler or
 a local one). Each executor takes an iterator of tasks and yields `(tag, result)` as runs finish, with a
 bounded number in flight, so a 10,000-run sweep never holds all its futures or results at once. Results do
-not depend on the executor: every run draws from its own seed.
+not depend on the executor: every run draws from its own seed. Pool workers die with the process that started
+them, and a worker that dies mid-way (e.g. out of memory) is a `WorkerLost` error, not a traceback.
 """
 
 import ctypes
