@@ -2,6 +2,7 @@
 pool, a Dask LocalCluster, and a Dask scheduler and workers started as separate processes), resuming after a
 real kill, PostgreSQL, and agreement with Mesa's own batch_run."""
 
+import shlex
 import signal
 import socket
 import subprocess
@@ -13,10 +14,12 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from commsim import store
 from commsim.cli import app
+from commsim.cli_sweep import PASSWORD_NOTE, command_line, sweep_words
 from commsim.executors import open_executor
 from commsim.experiment import ExperimentError, load_experiment
 from commsim.model import CommunityHealthModel
@@ -291,3 +294,25 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     kept = len(store.finished_runs(store.open_store(url), batch))
     assert f"stopped: {kept} of 12 runs are stored" in " ".join(stderr.split())
     assert "run the same command again to resume" in " ".join(stderr.split())
+
+
+def test_a_password_in_the_database_url_is_never_shown_nor_stored(tmp_path, pg_url):
+    """The `next:` line and the resume command show the URL with *** for the password, and say how to give the
+    real one; nothing stored in the database holds it."""
+    secret = "s3cr3t-pw"
+    url = pg_url.replace("postgres@", f"postgres:{secret}@", 1)  # the test server trusts local users: not checked
+    tiny = write(tmp_path, GRID.replace("replicates = 2", "replicates = 1").replace("levels = 3", "levels = 2"))
+    result = CliRunner().invoke(app, ["sweep", str(tiny), "--workers", "1", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert secret not in result.output
+    shown = shlex.quote(store.shown_url(url))
+    assert f"next: commsim analyze 1 --db {shown} ({PASSWORD_NOTE})" in " ".join(result.output.split())
+    resume = command_line(sweep_words(str(tiny), 2, None, None, "python"), url)
+    assert resume == f"commsim sweep {tiny} --workers 2 --backend python --db {shown} ({PASSWORD_NOTE})"
+    engine = sa.create_engine(url)
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    with engine.connect() as connection:
+        stored_text = "".join(str(row) for table in tables.sorted_tables for row in connection.execute(table.select()))
+    engine.dispose()
+    assert "groups.training_coverage" in stored_text and secret not in stored_text

@@ -1,12 +1,43 @@
 """`commsim sweep`: every run of an experiment file on local cores or a Dask cluster, stored as it finishes and
 resumed where it stopped."""
 
-from typing import Annotated
+import shlex
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
-from commsim.cli_common import BACKENDS, DB_HELP, bad_input_exits, err, out, runs_progress
+from commsim.cli_common import BACKENDS, DB_HELP, bad_input_exits, err, fail, out, runs_progress
+
+if TYPE_CHECKING:
+    from commsim.experiment import Plan
+    from commsim.store import Store
+
+PASSWORD_NOTE = (
+    "the password is shown as ***: type the real one in its place, or put the whole URL in $COMMSIM_DB "
+    "and leave out --db"
+)
+
+
+def command_line(words: list[str], db: str | None) -> str:
+    """A `commsim` command to paste: `words`, then `--db` with the URL's password shown as ***, and then a note
+    saying so (such a line does not work pasted back as it is)."""
+    from commsim.store import shown_url
+
+    shown = shown_url(db) if db else None
+    line = shlex.join(["commsim", *words, *(["--db", shown] if shown else [])])
+    return line + (f" ({PASSWORD_NOTE})" if shown != db else "")
+
+
+def sweep_words(
+    experiment: str, workers: int | None, scheduler: str | None, dask_local: int | None, backend: str
+) -> list[str]:
+    """The words of this `commsim sweep` command (without --db): what runs it again, and so resumes it."""
+    words = ["sweep", experiment]
+    for flag, value in (("--workers", workers), ("--scheduler", scheduler), ("--dask-local", dask_local)):
+        if value is not None:
+            words += [flag, str(value)]
+    return words + (["--backend", backend] if backend != "numba" else [])
 
 
 def sweep(
@@ -24,16 +55,18 @@ def sweep(
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
 ) -> None:
     """Run an experiment: every design point x replicate, each run stored as it finishes. Running the same
-    experiment again skips the runs already stored and runs the rest."""
+    experiment again skips the runs already stored and runs the rest. A worker process that dies (e.g. out of
+    memory) ends the sweep with exit code 2 and the command that resumes it."""
     with bad_input_exits():
         if backend not in BACKENDS:
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
         from commsim import store
-        from commsim.executors import open_executor
+        from commsim.executors import WorkerLost, open_executor
         from commsim.experiment import load_experiment
         from commsim.sweep import run_sweep
 
         plan = load_experiment(experiment)
+        resume = command_line(sweep_words(experiment, workers, scheduler, dask_local, backend), db)
         results = store.open_store(db)
         name = plan.experiment.name
         out.print(
@@ -50,16 +83,14 @@ def sweep(
             try:
                 outcome = run_sweep(plan, results, executor, backend=backend, on_run=on_run)
             except KeyboardInterrupt:
-                from commsim.sweep import sweep_batch
-
-                batch_id, done = sweep_batch(plan, results)
                 err.print(
-                    f"stopped: {len(done)} of {plan.n_runs} runs are stored (batch {batch_id}); "
-                    "run the same command again to resume",
+                    f"stopped: {stored(plan, results)}; run the same command again to resume: {resume}",
                     style="yellow",
                     soft_wrap=True,
                 )
                 raise typer.Exit(130) from None
+            except WorkerLost as error:
+                fail(f"sweep {name}: {error}; {stored(plan, results)}; resume with: {resume}")
     skipped = f", {outcome.already} were already stored" if outcome.already else ""
     out.print(
         Text.assemble(
@@ -68,4 +99,12 @@ def sweep(
         ),
         soft_wrap=True,
     )
-    out.print(f"next: commsim analyze {outcome.batch_id}" + (f" --db {db}" if db else ""), soft_wrap=True)
+    out.print("next: " + command_line(["analyze", str(outcome.batch_id)], db), soft_wrap=True)
+
+
+def stored(plan: "Plan", results: "Store") -> str:
+    """How much of the sweep is stored, read from the database: `N of M runs are stored (batch B)`."""
+    from commsim.sweep import sweep_batch
+
+    batch_id, done = sweep_batch(plan, results)
+    return f"{len(done)} of {plan.n_runs} runs are stored (batch {batch_id})"

@@ -15,7 +15,7 @@ import pandas as pd
 
 from commsim import store as results_store
 from commsim.errors import CommsimError
-from commsim.executors import default_workers, open_executor
+from commsim.executors import WorkerLost, default_workers, open_executor
 from commsim.loader import load_scenario
 from commsim.runs import run_task
 from commsim.scenario import Scenario
@@ -108,19 +108,27 @@ def run_comparison(
     total = len(arms) * len(seeds)
     if on_run is not None:
         on_run(0, total)
-    with open_executor(min(workers or default_workers(), total)) as executor:
-        for (label, rep), output in executor.run(tasks):
-            run_id = None
-            if store is not None:
-                run_id = results_store.save_run(
-                    store, output.scenario, output.rows, backend=backend, started_at=output.started_at,
-                    finished_at=output.finished_at, replicate=rep, batch_id=batch_id,
-                )  # fmt: skip
-                comparison.run_ids[(label, rep)] = run_id
-            seed = output.scenario.seed
-            parts.append(output.timeseries.assign(scenario=label, replicate=rep, seed=seed, run_id=run_id))
-            if on_run is not None:
-                on_run(len(parts), total)
+    try:
+        with open_executor(min(workers or default_workers(), total)) as executor:
+            for (label, rep), output in executor.run(tasks):
+                run_id = None
+                if store is not None:
+                    run_id = results_store.save_run(
+                        store, output.scenario, output.rows, backend=backend, started_at=output.started_at,
+                        finished_at=output.finished_at, replicate=rep, batch_id=batch_id,
+                    )  # fmt: skip
+                    comparison.run_ids[(label, rep)] = run_id
+                seed = output.scenario.seed
+                parts.append(output.timeseries.assign(scenario=label, replicate=rep, seed=seed, run_id=run_id))
+                if on_run is not None:
+                    on_run(len(parts), total)
+    except WorkerLost as error:
+        kept = "none stored"
+        if store is not None:
+            kept = f"{len(parts)} of {total} runs are stored as batch {batch_id} in {store.url}"
+        raise WorkerLost(
+            f"compare {' vs '.join(arms)}: {error}; {kept}; a comparison does not resume: run it again"
+        ) from None
     frame = pd.concat(parts, ignore_index=True)
     lead = ["scenario", "replicate", "seed", "run_id"]
     frame = frame[lead + [c for c in frame.columns if c not in lead]]

@@ -1,13 +1,18 @@
 """Where runs execute: in this process, on a local process pool, or on a Dask cluster (an existing scheduler or
 a local one). Each executor takes an iterator of tasks and yields `(tag, result)` as runs finish, with a
 bounded number in flight, so a 10,000-run sweep never holds all its futures or results at once. Results do
-not depend on the executor: every run draws from its own seed.
+not depend on the executor: every run draws from its own seed. Pool workers die with the process that started
+them, and a worker that dies mid-way (e.g. out of memory) is a `WorkerLost` error, not a traceback.
 """
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +22,12 @@ from commsim.errors import CommsimError
 Task = tuple[Hashable, Callable[..., Any], tuple[Any, ...]]  # (tag, function, arguments)
 Runner = Callable[[Iterable[Task]], Iterator[tuple[Hashable, Any]]]
 IN_FLIGHT_PER_WORKER = 2
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class WorkerLost(CommsimError):
+    """A worker process died while it held runs (killed, e.g. by the out-of-memory killer); runs already
+    stored are kept, the runs it held are not."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,22 @@ def one_thread() -> None:
     import numba
 
     numba.set_num_threads(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker start-up: ask Linux to SIGKILL this worker when its parent dies (even by SIGKILL, which runs no
+    clean-up), so no worker outlives a killed sweep. The signal is armed for the thread that started the
+    worker, so a pool must be used and closed by the thread that opened it (`open_executor` does)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def start_worker(parent: int) -> None:
+    """Initializer of a pool worker: die with the parent, and one Numba thread."""
+    die_with_parent(parent)
+    one_thread()
 
 
 def serial(tasks: Iterable[Task]) -> Iterator[tuple[Hashable, Any]]:
@@ -89,6 +116,8 @@ def process_pool(pool: ProcessPoolExecutor, workers: int) -> Runner:
 
         try:
             yield from _bounded(submit, tasks, workers * IN_FLIGHT_PER_WORKER, finished)
+        except BrokenProcessPool:
+            raise WorkerLost("a worker process died (killed, e.g. out of memory)") from None
         finally:
             for future in submitted:
                 future.cancel()
@@ -104,7 +133,7 @@ def _one_thread_call(function: Callable[..., Any], *args: Any) -> Any:
 
 def dask_runner(client) -> Runner:
     """A runner on a Dask distributed client; tasks are submitted with `pure=False` (each is its own run)."""
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     def run(tasks: Iterable[Task]) -> Iterator[tuple[Hashable, Any]]:
         workers = max(1, len(client.scheduler_info()["workers"]))
@@ -123,6 +152,11 @@ def dask_runner(client) -> Runner:
 
         try:
             yield from _bounded(submit, tasks, workers * IN_FLIGHT_PER_WORKER, finished)
+        except KilledWorker:
+            raise WorkerLost(
+                "Dask worker processes died running the same run, and Dask stopped retrying it "
+                "(killed, e.g. out of memory)"
+            ) from None
         finally:
             client.cancel([f for f in submitted if not f.done()])
 
@@ -162,7 +196,12 @@ def open_executor(
     if n <= 1:
         yield Executor(serial, "this process", 1)
         return
-    pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=one_thread)
+    pool = ProcessPoolExecutor(
+        n,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker,
+        initargs=(os.getpid(),),
+    )
     for _ in range(n):  # start the workers now: they load while the caller gets ready
         pool.submit(warm_up)
     try:
