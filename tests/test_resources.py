@@ -104,3 +104,24 @@ def test_compare_checks_the_memory_of_all_its_parallel_runs_first(tmp_path):
     assert result.exit_code == 2, result.output
     assert f"x {workers} parallel runs needs about" in result.output and "--force" in result.output
     assert not (tmp_path / "c.db").exists()  # refused before the store was opened
+
+
+def test_sweep_checks_its_largest_point_times_its_workers_first(tmp_path):
+    """A design point of 50M households on more workers than fit: refused before the store is opened."""
+    biggest = load_scenario("baseline", {"population.households": 50_000_000})
+    workers = int(resources.memory_available() // resources.memory_needed(biggest))
+    experiment = tmp_path / "huge.toml"
+    experiment.write_text(
+        'name = "huge"\nscenario = "baseline"\nmonths = 1\nreplicates = 8\n[design]\nkind = "grid"\n'
+        '[parameters."population.households"]\nvalues = [1000, 50000000]\n',
+        encoding="utf-8",
+    )
+    from typer.testing import CliRunner
+
+    from commsim.cli import app
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result = CliRunner().invoke(app, ["sweep", str(experiment), "-w", str(workers + 1), "--db", url])
+    assert result.exit_code == 2, result.output
+    assert f"50,000,000 x {workers + 1} parallel runs needs about" in result.output and "--force" in result.output
+    assert not (tmp_path / "s.db").exists()

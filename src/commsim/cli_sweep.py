@@ -8,6 +8,7 @@ import typer
 from rich.text import Text
 
 from commsim.cli_common import BACKENDS, DB_HELP, bad_input_exits, err, fail, out, runs_progress
+from commsim.resources import FORCE_HELP
 
 if TYPE_CHECKING:
     from commsim.experiment import Plan
@@ -53,6 +54,7 @@ def sweep(
     ] = None,
     backend: Annotated[str, typer.Option("--backend", "-b", help="numba or python.")] = "numba",
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Run an experiment: every design point x replicate, each run stored as it finishes. Running the same
     experiment again skips the runs already stored and runs the rest. A worker process that dies (e.g. out of
@@ -61,11 +63,13 @@ def sweep(
         if backend not in BACKENDS:
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
         from commsim import store
-        from commsim.executors import WorkerLost, open_executor
+        from commsim.executors import WorkerLost, default_workers, open_executor
         from commsim.experiment import load_experiment
         from commsim.sweep import run_sweep
 
         plan = load_experiment(experiment)
+        if not force and scheduler is None:  # a remote cluster's memory is its own
+            check_sweep_memory(plan, dask_local or workers or default_workers())
         resume = command_line(sweep_words(experiment, workers, scheduler, dask_local, backend), db)
         results = store.open_store(db)
         name = plan.experiment.name
@@ -100,6 +104,18 @@ def sweep(
         soft_wrap=True,
     )
     out.print("next: " + command_line(["analyze", str(outcome.batch_id)], db), soft_wrap=True)
+
+
+def check_sweep_memory(plan: "Plan", workers: int) -> None:
+    """Refuse, before any run, a sweep whose largest district times its local workers needs more memory than is
+    free (`--force` to try anyway)."""
+    from commsim import resources
+    from commsim.loader import load_scenario
+
+    sizes = (plan.overrides(point).get("population.households") for point in range(len(plan.points)))
+    households = max([plan.base.population.households, *(size for size in sizes if size is not None)])
+    biggest = load_scenario(plan.base, {"population.households": households})
+    resources.check_memory(biggest, copies=min(workers, plan.n_runs))
 
 
 def stored(plan: "Plan", results: "Store") -> str:
