@@ -170,10 +170,10 @@ def check_db(db: str | None) -> None:
     message hides its password, as the store's own does."""
     if db is None:
         return
-    from commsim.store import StoreError, _parse
+    from commsim.store import StoreError, parse_url
 
     try:
-        _parse(db)
+        parse_url(db)
     except StoreError as error:
         raise CommsimError("--db " + str(error).removeprefix("database ")) from None
 

@@ -124,7 +124,7 @@ def open_store(db: str | None = None, *, create: bool = True) -> Store:
     """Open (creating or migrating as needed) the database at `db` (see `resolve_url`). With `create=False` a
     missing SQLite file is an error instead of a new database (for commands that only read)."""
     raw = resolve_url(db)
-    url = _parse(raw)
+    url = parse_url(raw)
     shown = shown_url(raw)
     if url.get_backend_name() == "sqlite":
         _prepare_sqlite_file(url, shown, create)
@@ -164,7 +164,8 @@ def database_files(store: Store) -> list[Path]:
     return [Path(database + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
 
 
-def _parse(raw: str) -> URL:
+def parse_url(raw: str) -> URL:
+    """`raw` as a database URL; StoreError (password masked) if it is not one. Every URL commsim takes passes here."""
     try:
         return make_url(raw)
     except exc.ArgumentError:
