@@ -176,3 +176,16 @@ def test_not_utf8_names_the_file(tmp_path):
     path = tmp_path / "latin.toml"
     path.write_bytes(b'name = "caf\xe9"\n')
     assert message(load_scenario, ScenarioError, path) == f"{path}: cannot read: not UTF-8 text (byte 11)"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "says"),
+    [("pipe.toml", "not a regular file"), ("sub", "is a directory"), ("/dev/zero", "not a regular")],
+)
+def test_an_experiments_scenario_that_is_no_regular_file_names_the_experiment(tmp_path, scenario, says):
+    os.mkfifo(tmp_path / "pipe.toml")
+    (tmp_path / "sub").mkdir()
+    text = f'scenario = "{scenario}"\n[design]\nkind = "grid"\n[parameters."groups.p_member"]\nvalues = [0.1]\n'
+    path = write(tmp_path / "e.toml", text)
+    text = message(load_experiment, ExperimentError, path)
+    assert text.startswith(f"{path}: scenario / set: ") and says in text

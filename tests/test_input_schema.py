@@ -95,12 +95,21 @@ def test_a_huge_finite_unit_cost_is_refused(tmp_path):
             '[interventions.a]\ntype = "donor_exit"\nstart_month = 12\n[interventions.b]\ntype = "donor_exit"\n',
             "interventions.b: a second donor_exit (after a); a scenario has at most one",
         ),
-        ('name = "two\\nlines"\n', "name: must be one line without control characters (got 'two\\nlines')"),
+        ('name = "two\\nlines"\n', "name: must be one line of printable text (got 'two\\nlines')"),
     ],
     ids=["referral of facilities", "villages of households", "facilities of villages", "two exits", "newline"],
 )
 def test_inconsistent_scenarios_name_the_key_and_what_is_allowed(tmp_path, text, expected):
     assert scenario_error(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize(
+    "key", ["\\u0085", "\\u2028", "\\n", "\\u202e"], ids=["next line", "line separator", "newline", "right-to-left"]
+)
+def test_an_unknown_key_that_is_not_printable_is_quoted_on_one_line(tmp_path, key):
+    text = scenario_error(tmp_path, f'[groups]\n"{key}" = 1\n')
+    assert text.startswith(f"groups.{key.encode().decode('unicode_escape')!r}: unknown key; allowed here: ")
+    assert len(text.splitlines()) == 1
 
 
 @pytest.mark.parametrize("name", ["a.b", "a__b", "two\nlines", "", "x" * 81, "-lead"])
@@ -191,7 +200,7 @@ def test_a_design_too_big_to_expand_is_refused_before_it_is_expanded(tmp_path):
 
 def test_experiment_names_are_one_line(tmp_path):
     text = experiment_error(tmp_path, EXPERIMENT.replace('name = "e"', 'name = "a\\rb"'))
-    assert text == "name: must be one line without control characters (got 'a\\rb')"
+    assert text == "name: must be one line of printable text (got 'a\\rb')"
 
 
 def test_replicate_seeds_stay_within_the_scenarios_bound(tmp_path):
@@ -214,7 +223,7 @@ def test_replicate_seeds_stay_within_the_scenarios_bound(tmp_path):
         ("scale = 0.01", "scale = 0.01\nweight = inf", "targets.mcpr.weight: Input should be a finite number"),
         ("high = 0.30", "high = inf", "parameters.households.rate_awareness_per_month.high: Input should be a finite"),
         ("low = 0.02", "low = -1e309", "parameters.households.rate_awareness_per_month.low: Input should be a finite"),
-        ('name = "t"', 'name = "t\\u0000"', "name: must be one line without control characters"),
+        ('name = "t"', 'name = "t\\u0000"', "name: must be one line of printable text"),
     ],
 )
 def test_non_finite_targets_are_refused(tmp_path, old, new, expected):

@@ -17,7 +17,6 @@ Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Month = Annotated[int, Field(ge=0, le=1200)]
 Usd = Annotated[float, Field(ge=0.0, le=1_000_000.0)]  # a unit cost above US$1M is a typo, and sums stay finite
 INTERVENTION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]|_(?!_))*")  # no '.' or '__': names are in dotted keys
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def inconsistent(key: str, message: str) -> PydanticCustomError:
@@ -34,8 +33,8 @@ def error_key(error: Mapping[str, Any]) -> str:
 
 
 def shown_key(part: str) -> str:
-    """One part of a key path as messages show it: quoted when it has control characters, cut when long."""
-    text = repr(part) if CONTROL.search(part) else part
+    """One part of a key path as messages show it: quoted unless printable (one line), cut when long."""
+    text = part if part.isprintable() else repr(part)
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
@@ -47,8 +46,8 @@ def shown_value(value: Any) -> str:
 
 def check_name(key: str, value: str) -> None:
     """Names are one line of printable text: they appear in tables, file names and one-line messages."""
-    if CONTROL.search(value):
-        raise inconsistent(key, f"must be one line without control characters (got {shown_value(value)})")
+    if not value.isprintable():
+        raise inconsistent(key, f"must be one line of printable text (got {shown_value(value)})")
 
 
 class Strict(BaseModel):

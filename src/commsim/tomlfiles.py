@@ -33,9 +33,9 @@ def shipped_dir(folder: str) -> Path:
 
 
 def shown(name: str | Path) -> str:
-    """A file name as a message shows it: quoted when it is empty or holds control characters (one line)."""
+    """A file name as a message shows it: quoted when it is empty or not printable text (so it is one line)."""
     text = str(name)
-    return repr(text) if not text or any(ord(c) < 32 or ord(c) == 127 for c in text) else text
+    return text if text and text.isprintable() else repr(text)
 
 
 def find(name: str | Path, folder: Path, kind: str, error: type[Exception]) -> Path:
