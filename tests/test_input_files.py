@@ -189,3 +189,19 @@ def test_an_experiments_scenario_that_is_no_regular_file_names_the_experiment(tm
     path = write(tmp_path / "e.toml", text)
     text = message(load_experiment, ExperimentError, path)
     assert text.startswith(f"{path}: scenario / set: ") and says in text
+
+
+@pytest.mark.parametrize(("load", "error"), LOADERS, ids=LOADER_IDS)
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('["a\\nb"' + ".k" * 40 + "]\nk = 1\n", "'a\\nb'.k.k"),
+        ('"a\u0085b" = 1\n"a\u0085b" = 2\n', "'\"a\\x85b\"': defined twice (line 2)"),  # the key as written
+        ('[g]\n"\u2028" = 1\n"\u2028" = 2\n', "g.'\"\\u2028\"': defined twice (line 3)"),
+    ],
+    ids=["deep", "next line", "line separator"],
+)
+def test_keys_that_are_not_printable_are_quoted_on_one_line(tmp_path, load, error, text, key):
+    path = write(tmp_path / "odd.toml", text)
+    text = message(load, error, path)
+    assert text.startswith(f"{path}: {key}") and len(text.split("\n")) == 1 and text.isprintable()

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from commsim import metrics, tomlfiles
 from commsim.errors import CommsimError
 from commsim.loader import ScenarioError, load_scenario, resolve_path, scenario_hash
-from commsim.scenario import Scenario, check_name, error_key, inconsistent, shown_value
+from commsim.scenario import Scenario, check_name, error_key, inconsistent
 
 EXPERIMENT_DIR = tomlfiles.shipped_dir("experiments")
 Scalar = float | int | bool | str
@@ -263,7 +263,9 @@ def check_parameters(experiment: Experiment, base: Scenario, source: str) -> Non
                 load_scenario(base, {key: value})
             except ScenarioError as err:
                 reason = str(err).splitlines()[0].split(": ", 2)[-1]
-                raise ExperimentError(f"{source}: parameters.{key} = {shown_value(value)}: {reason}") from None
+                raise ExperimentError(
+                    f"{source}: parameters.{key} = {tomlfiles.shown_value(value)}: {reason}"
+                ) from None
             if key.endswith(".start_month") and value > horizon:
                 raise ExperimentError(
                     f"{source}: parameters.{key} = {value!r}: after the last month of the runs (months = {horizon}); "
@@ -279,5 +281,9 @@ def _what(error: dict[str, Any]) -> str:
         return str(ctx.get("error", error["msg"]))
     if kind == "inconsistent":
         return error["msg"]
-    got = f" (got {shown_value(error['input'])})" if "input" in error and not isinstance(error["input"], dict) else ""
+    got = (
+        f" (got {tomlfiles.shown_value(error['input'])})"
+        if "input" in error and not isinstance(error["input"], dict)
+        else ""
+    )
     return f"{error['msg']}{got}"

@@ -12,7 +12,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from commsim import tomlfiles
-from commsim.scenario import INTERVENTION_TYPES, Scenario, error_key, shown_value
+from commsim.scenario import INTERVENTION_TYPES, Scenario, error_key
 
 SCENARIO_DIR = tomlfiles.shipped_dir("scenarios")
 MAX_EXTENDS = 16  # files in one `extends` chain; the shipped ones use 3
@@ -40,7 +40,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    named = tomlfiles.shown(parent) if isinstance(parent, str) else shown_value(parent)
+    named = tomlfiles.shown(parent) if isinstance(parent, str) else tomlfiles.shown_value(parent)
     where = f"{tomlfiles.shown(path)}: extends = {named}"
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(f"{where}: must name a scenario file (a non-empty string)")
@@ -135,7 +135,9 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> tuple[str, str]:
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return key, f"needs type = one of {', '.join(INTERVENTION_TYPES)}"
     bounds = [f"{word} {ctx[k]}" for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
-    got = f" (got {shown_value(err['input'])})" if "input" in err and not isinstance(err["input"], dict) else ""
+    got = (
+        f" (got {tomlfiles.shown_value(err['input'])})" if "input" in err and not isinstance(err["input"], dict) else ""
+    )
     if bounds:
         return key, f"must be {' and '.join(bounds)}{got}"
     return key, f"{err['msg']}{got}"

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from commsim.tomlfiles import shown_key, shown_value
+
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Month = Annotated[int, Field(ge=0, le=1200)]
@@ -30,18 +32,6 @@ def error_key(error: Mapping[str, Any]) -> str:
     if error["type"] == "inconsistent":
         loc.append(error["ctx"]["key"])
     return ".".join(map(shown_key, loc)) or "(top level)"
-
-
-def shown_key(part: str) -> str:
-    """One part of a key path as messages show it: quoted unless printable (one line), cut when long."""
-    text = part if part.isprintable() else repr(part)
-    return text if len(text) <= 80 else f"{text[:77]}..."
-
-
-def shown_value(value: Any) -> str:
-    """A bad value as messages show it: its repr, cut when long, so that a message stays one short line."""
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def check_name(key: str, value: str) -> None:

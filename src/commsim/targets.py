@@ -36,7 +36,7 @@ from commsim import tomlfiles
 from commsim.errors import CommsimError
 from commsim.loader import ScenarioError, flat_keys, load_scenario
 from commsim.measures import COHORT_MONTHS, COHORT_START, FOLLOW_UP_MONTHS, MEASURES
-from commsim.scenario import Scenario, check_name, error_key, shown_value
+from commsim.scenario import Scenario, check_name, error_key
 
 TARGETS_DIR = tomlfiles.shipped_dir("targets")
 MIN_MONTHS = COHORT_START + COHORT_MONTHS - 1 + FOLLOW_UP_MONTHS  # a run shorter than this is lengthened
@@ -219,7 +219,11 @@ def _what(error: dict[str, Any]) -> str:
     if kind == "inconsistent":
         return error["msg"]
     bounds = [f"{word} {ctx[k]}" for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
-    got = f" (got {shown_value(error['input'])})" if "input" in error and not isinstance(error["input"], dict) else ""
+    got = (
+        f" (got {tomlfiles.shown_value(error['input'])})"
+        if "input" in error and not isinstance(error["input"], dict)
+        else ""
+    )
     if bounds:
         return f"must be {' and '.join(bounds)}{got}"
     return f"{error['msg']}{got}"

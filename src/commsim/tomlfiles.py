@@ -38,6 +38,18 @@ def shown(name: str | Path) -> str:
     return text if text and text.isprintable() else repr(text)
 
 
+def shown_key(part: str) -> str:
+    """One part of a key path as messages show it: quoted unless printable (one line), cut when long."""
+    text = part if part.isprintable() else repr(part)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def shown_value(value: Any) -> str:
+    """A bad value as messages show it: its repr, cut when long, so that a message stays one short line."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def find(name: str | Path, folder: Path, kind: str, error: type[Exception]) -> Path:
     """`name` as a path if it is a file, else `folder/<name>.toml` for a bare name; `error` lists what ships."""
     path = Path(name)
@@ -116,14 +128,15 @@ def read(path: Path, error: type[Exception]) -> dict[str, Any]:
 def too_deep(data: Mapping[str, Any], limit: int = MAX_DEPTH) -> str | None:
     """The key path where `data` nests deeper than `limit` tables and arrays, or None (checked without
     recursion)."""
-    stack: list[tuple[str, Any, int]] = [(str(key), value, 1) for key, value in data.items()]
+    stack: list[tuple[str, Any, int]] = [(shown_key(str(key)), value, 1) for key, value in data.items()]
     while stack:
         where, value, depth = stack.pop()
         children = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
         for key, child in children:
             if depth >= limit:
                 return where
-            stack.append((f"{where}.{key}" if isinstance(value, Mapping) else f"{where}[{key}]", child, depth + 1))
+            step = f".{shown_key(str(key))}" if isinstance(value, Mapping) else f"[{key}]"
+            stack.append((f"{where}{step}", child, depth + 1))
     return None
 
 
@@ -136,19 +149,19 @@ def decode_message(text: str, err: tomllib.TOMLDecodeError) -> str:
     """tomllib's message, with the key named when it is defined twice (tomllib gives only line and column)."""
     message = str(err)
     overwrite, declared, inline = (pattern.fullmatch(message) for pattern in (_OVERWRITE, _DECLARED, _INLINE))
-    lines = text.splitlines()
+    lines = text.split("\n")  # tomllib counts lines by \n alone
     if inline:
         number = int(inline.group(2))
-        key = f"{_key_at(lines, number)}.{inline.group(1).strip(chr(39))}"
+        key = f"{_key_at(lines, number)}.{shown_key(inline.group(1).strip(chr(39)))}"
         return f"{key}: defined twice (line {number}); each key may be given once"
     if overwrite:
         number = int(overwrite.group(1)) if overwrite.group(1) else _last_line(lines)
         return f"{_key_at(lines, number)}: defined twice (line {number}); each key may be given once"
     if declared:
         try:
-            key = ".".join(ast.literal_eval(declared.group(1)))
+            key = ".".join(shown_key(str(part)) for part in ast.literal_eval(declared.group(1)))
         except (ValueError, SyntaxError, TypeError):
-            key = declared.group(1)
+            key = shown_key(declared.group(1))
         return f"[{key}]: table declared twice ({declared.group(2)}); each table may be declared once"
     return f"not valid TOML: {message}"
 
@@ -169,4 +182,4 @@ def _key_at(lines: list[str], number: int) -> str:
 
 
 def _dotted(key: str) -> str:
-    return ".".join(part.strip() for part in key.split("."))
+    return ".".join(shown_key(part.strip()) for part in key.split("."))
