@@ -326,39 +326,39 @@ def check_targets_file(arena: Arena, text: str | bytes) -> None:
     assert all(math.isfinite(b.low) and math.isfinite(b.high) for b in targets.spec.parameters.values())
 
 
-@settings(QUICK, max_examples=150)
+@settings(QUICK, max_examples=1000)
 @given(data=st.data())
 def test_scenario_files(arena, data):
     check_scenario_file(arena, data.draw(file_text(TINY_SCENARIO, arena)))
 
 
-@long(3000)
+@long(20_000)
 @given(data=st.data())
 def test_scenario_files_long(arena, data):
     print(f"fuzz seed: {FUZZ_SEED}")
     check_scenario_file(arena, data.draw(file_text(TINY_SCENARIO, arena)))
 
 
-@settings(QUICK, max_examples=100)
+@settings(QUICK, max_examples=500)
 @given(data=st.data())
 def test_experiment_files(arena, data):
     check_experiment_file(arena, data.draw(file_text(TINY_EXPERIMENT, arena)))
 
 
-@long(2000)
+@long(10_000)
 @given(data=st.data())
 def test_experiment_files_long(arena, data):
     print(f"fuzz seed: {FUZZ_SEED}")
     check_experiment_file(arena, data.draw(file_text(TINY_EXPERIMENT, arena)))
 
 
-@settings(QUICK, max_examples=100)
+@settings(QUICK, max_examples=500)
 @given(data=st.data())
 def test_targets_files(arena, data):
     check_targets_file(arena, data.draw(file_text(TINY_TARGETS, arena)))
 
 
-@long(2000)
+@long(10_000)
 @given(data=st.data())
 def test_targets_files_long(arena, data):
     print(f"fuzz seed: {FUZZ_SEED}")
@@ -572,17 +572,17 @@ def check_command(arena: Arena, args: list[str]) -> None:
         if ours:
             message = output[output.index("error: ") + len("error: ") :].strip()
             bare = re.fullmatch(r"'[^']*'|\[Errno [^]]*\].*|None", message)  # a KeyError's or OSError's str
-            assert len(message) > 3 and not bare, message
+            assert len(message) > 3 and not bare, f"a message that names nothing: {message}"
     assert_rows_kept(arena)
 
 
-@settings(QUICK, max_examples=40)
+@settings(QUICK, max_examples=400)
 @given(data=st.data())
 def test_cli_arguments(arena, data):
     check_command(arena, data.draw(command(arena)))
 
 
-@long(600)
+@long(3000)
 @given(data=st.data())
 def test_cli_arguments_long(arena, data):
     print(f"fuzz seed: {FUZZ_SEED}")
