@@ -9,6 +9,7 @@ the key and what is allowed, as scenario errors do.
 import hashlib
 import itertools
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,10 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from commsim import metrics, tomlfiles
 from commsim.errors import CommsimError
 from commsim.loader import ScenarioError, load_scenario, resolve_path, scenario_hash
-from commsim.scenario import Scenario
+from commsim.scenario import Scenario, check_name, error_key, inconsistent
 
 EXPERIMENT_DIR = tomlfiles.shipped_dir("experiments")
 Scalar = float | int | bool | str
+MAX_POINTS = 1_000_000  # design points of one experiment (each is a dict in memory and a row per run in the store)
+MAX_SEED = 2**63 - 1  # the scenario's seed bound: replicate r runs on seed + r
 
 
 class ExperimentError(CommsimError):
@@ -29,13 +32,15 @@ class ExperimentError(CommsimError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Parameter(Strict):
     """One swept scenario key: explicit `values`, or a `range` [low, high] (with `levels` for a grid)."""
 
-    values: list[Scalar] | None = Field(None, min_length=1, description="The values to take (grid or random).")
+    values: list[Scalar] | None = Field(
+        None, min_length=1, max_length=10_000, description="The values to take (grid or random)."
+    )
     range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = Field(
         None, description="[low, high] for random, lhs and sobol designs, or a grid with `levels`."
     )
@@ -48,6 +53,8 @@ class Parameter(Strict):
             raise ValueError("give either values = [...] or range = [low, high]")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError(f"range: low must be below high (got {self.range})")
+        if self.range is not None and not math.isfinite(self.range[1] - self.range[0]):
+            raise ValueError(f"range: too wide to sample (got {self.range}); high - low must be a finite number")
         if self.levels is not None and self.range is None:
             raise ValueError("levels needs range = [low, high]")
         return self
@@ -72,7 +79,7 @@ class Design(Strict):
         None, ge=1, le=1_000_000, description="Points for random and lhs; base samples N for sobol."
     )
     second_order: bool = Field(False, description="Sobol: also estimate second-order indices (more runs).")
-    seed: int = Field(0, ge=0, description="Seed of the design's own sampling (not of the runs).")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the design's own sampling (not of the runs).")
 
     @model_validator(mode="after")
     def _samples(self) -> "Design":
@@ -88,10 +95,12 @@ class Experiment(Strict):
 
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
-    scenario: str = Field(description="Base scenario: a shipped name or a file (relative to the experiment).")
+    scenario: str = Field(
+        min_length=1, description="Base scenario: a shipped name or a file (relative to the experiment)."
+    )
     months: int | None = Field(None, ge=1, le=1200, description="Months per run (default: the scenario's).")
     replicates: int = Field(1, ge=1, le=10_000, description="Runs per point; replicate r uses seed + r.")
-    seed: int = Field(1, ge=0, description="Seed of replicate 0.")
+    seed: int = Field(1, ge=0, le=MAX_SEED, description="Seed of replicate 0.")
     set: dict[str, Scalar] = Field(default_factory=dict, description="Fixed scenario keys for every run.")
     design: Design
     parameters: dict[str, Parameter] = Field(min_length=1, description="Swept scenario keys (dotted).")
@@ -99,6 +108,28 @@ class Experiment(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Experiment":
+        check_name("name", self.name)
+        if self.seed + self.replicates - 1 > MAX_SEED:
+            raise inconsistent(
+                "seed",
+                f"must be at most {MAX_SEED - self.replicates + 1} with {self.replicates} "
+                f"replicates (replicate r runs on seed + r) (got {self.seed})",
+            )
+        for where, keys in (("parameters", self.parameters), ("set", self.set)):
+            for key in keys:
+                check_name(f"{where}.{key}", key)
+                if key == "seed":
+                    raise inconsistent(
+                        f"{where}.seed",
+                        "the seed is not swept or fixed here: replicates set the seeds (replicate r runs on "
+                        "seed + r at every point, the same at all points); give seed = S and replicates = N at the "
+                        "top of the file",
+                    )
+        points = expected_points(self)
+        if points > MAX_POINTS:
+            raise inconsistent(
+                "design", f"{points:,} design points; at most {MAX_POINTS:,} (fewer values, levels or samples)"
+            )
         unknown = [name for name in self.outputs if name not in metrics.COLUMNS or name == "month"]
         if unknown:
             raise ValueError(f"outputs: unknown {unknown}; allowed: {', '.join(metrics.COLUMNS[1:])}")
@@ -158,6 +189,17 @@ class Plan:
         }
 
 
+def expected_points(experiment: Experiment) -> int:
+    """How many points the design has, counted before they are drawn (a grid's product can be huge)."""
+    params, design = experiment.parameters, experiment.design
+    if design.kind == "grid":
+        counts = [len(p.values) if p.values is not None else p.levels or 1 for p in params.values()]
+        return int(np.prod(counts, dtype=object))
+    if design.kind == "sobol":
+        return (design.samples or 0) * ((2 if design.second_order else 1) * len(params) + 2)
+    return design.samples or 0
+
+
 def design_points(experiment: Experiment) -> list[dict[str, Scalar]]:
     """The design's points, in a fixed order (the same every time for the same file)."""
     params, design = experiment.parameters, experiment.design
@@ -200,30 +242,35 @@ def load_experiment(name: str | Path) -> Plan:
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as err:
-        raise ExperimentError("\n".join(f"{path}: {_where(e)}: {_what(e)}" for e in err.errors())) from None
+        raise ExperimentError("\n".join(f"{path}: {error_key(e)}: {_what(e)}" for e in err.errors())) from None
     base_path = (path.parent / experiment.scenario) if (path.parent / experiment.scenario).exists() else None
     try:
         base = load_scenario(base_path or resolve_path(experiment.scenario), experiment.set)
     except ScenarioError as err:
-        raise ExperimentError(f"{path}: scenario / set: {err}") from None
+        raise ExperimentError("\n".join(f"{path}: scenario / set: {line}" for line in str(err).splitlines())) from None
     check_parameters(experiment, base, str(path))
     return Plan(experiment, base, str(path))
 
 
 def check_parameters(experiment: Experiment, base: Scenario, source: str) -> None:
-    """Every swept key must exist in the scenario and accept the ends of its range (or each listed value)."""
+    """Every swept key must exist in the scenario and accept the ends of its range (or each listed value); a
+    swept start month must fall within the runs (a later start would never take effect)."""
+    horizon = experiment.months or base.months
     for key, p in experiment.parameters.items():
         probes = p.values if p.values is not None else [p._cast(p.range[0]), p._cast(p.range[1])]
         for value in probes:
             try:
                 load_scenario(base, {key: value})
             except ScenarioError as err:
-                reason = str(err).split(": ", 2)[-1]
-                raise ExperimentError(f"{source}: parameters.{key} = {value!r}: {reason}") from None
-
-
-def _where(error: dict[str, Any]) -> str:
-    return ".".join(str(part) for part in error["loc"]) or "(top level)"
+                reason = str(err).splitlines()[0].split(": ", 2)[-1]
+                raise ExperimentError(
+                    f"{source}: parameters.{key} = {tomlfiles.shown_value(value)}: {reason}"
+                ) from None
+            if key.endswith(".start_month") and value > horizon:
+                raise ExperimentError(
+                    f"{source}: parameters.{key} = {value!r}: after the last month of the runs (months = {horizon}); "
+                    f"the intervention would never take effect: allowed up to {horizon} (at {horizon}: never)"
+                )
 
 
 def _what(error: dict[str, Any]) -> str:
@@ -232,5 +279,11 @@ def _what(error: dict[str, Any]) -> str:
         return "unknown key"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    got = f" (got {error['input']!r})" if "input" in error and not isinstance(error["input"], dict) else ""
+    if kind == "inconsistent":
+        return error["msg"]
+    got = (
+        f" (got {tomlfiles.shown_value(error['input'])})"
+        if "input" in error and not isinstance(error["input"], dict)
+        else ""
+    )
     return f"{error['msg']}{got}"

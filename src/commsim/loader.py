@@ -12,9 +12,10 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from commsim import tomlfiles
-from commsim.scenario import INTERVENTION_TYPES, Scenario
+from commsim.scenario import INTERVENTION_TYPES, Scenario, error_key
 
 SCENARIO_DIR = tomlfiles.shipped_dir("scenarios")
+MAX_EXTENDS = 16  # files in one `extends` chain; the shipped ones use 3
 
 
 class ScenarioError(ValueError):
@@ -32,21 +33,34 @@ def resolve_path(name: str | Path) -> Path:
 
 
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    """Read a file and merge it over its `extends` parent (relative to the file)."""
-    if path in chain:
-        raise ScenarioError(f"{path}: extends: cycle through {' -> '.join(str(p) for p in (*chain, path))}")
+    """Read a file and merge it over its `extends` parent (relative to the file). A parent's mistakes are
+    reported against the parent's file, after the referring file and its `extends` key."""
     data = tomlfiles.read(path, ScenarioError)
     data.setdefault("name", path.stem)
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: must be a file name (string), got {parent!r}")
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.exists():
-        raise ScenarioError(f"{path}: extends: no such file {parent_path}")
-    inherited = _read_toml(parent_path, (*chain, path))
-    validate(inherited, str(parent_path))  # a parent's own mistakes are reported against the parent's file
+    named = tomlfiles.shown(parent) if isinstance(parent, str) else tomlfiles.shown_value(parent)
+    where = f"{tomlfiles.shown(path)}: extends = {named}"
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(f"{where}: must name a scenario file (a non-empty string)")
+    if len(chain) + 1 >= MAX_EXTENDS:
+        raise ScenarioError(f"{where}: too many files in the extends chain (at most {MAX_EXTENDS})")
+    try:
+        parent_path = (path.parent / parent).resolve(strict=False)
+    except (OSError, RuntimeError, ValueError) as err:  # a symlink loop, a NUL byte: say what stat says
+        problem = tomlfiles.unreadable(path.parent / parent) or f"cannot read: {err}"
+        raise ScenarioError(f"{where}: {problem}") from None
+    if parent_path in (*chain, path):
+        raise ScenarioError(f"{where}: cycle through {' -> '.join(str(p) for p in (*chain, path, parent_path))}")
+    problem = tomlfiles.unreadable(parent_path)
+    if problem:
+        raise ScenarioError(f"{where}: {tomlfiles.shown(parent_path)}: {problem}")
+    try:
+        inherited = _read_toml(parent_path, (*chain, path))
+        validate(inherited, tomlfiles.shown(parent_path))
+    except ScenarioError as err:
+        raise ScenarioError("\n".join(f"{where}: {line}" for line in str(err).splitlines())) from None
     return deep_merge(inherited, data)
 
 
@@ -110,16 +124,20 @@ def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> tuple[str, str]:
         itype = INTERVENTION_TYPES[loc[2]]
         del loc[2]
         if err["type"] == "extra_forbidden":
-            return ".".join(map(str, loc)), f"unknown key; allowed for {itype.__name__}: {_allowed(itype)}"
-    key = ".".join(map(str, loc))
+            return error_key({**err, "loc": loc}), f"unknown key; allowed for {itype.__name__}: {_allowed(itype)}"
     kind, ctx = err["type"], err.get("ctx", {})
+    key = error_key({**err, "loc": loc})
+    if kind == "inconsistent":
+        return key, err["msg"]
     if kind == "extra_forbidden":
         model = _model_at(tuple(loc))
         return key, "unknown key" + (f"; allowed here: {_allowed(model)}" if model else "")
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return key, f"needs type = one of {', '.join(INTERVENTION_TYPES)}"
     bounds = [f"{word} {ctx[k]}" for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
-    got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    got = (
+        f" (got {tomlfiles.shown_value(err['input'])})" if "input" in err and not isinstance(err["input"], dict) else ""
+    )
     if bounds:
         return key, f"must be {' and '.join(bounds)}{got}"
     return key, f"{err['msg']}{got}"

@@ -5,19 +5,45 @@ probability, `rel_` a multiplier. Each default that rests on a published number 
 field's description (sources: ../shared/evidence.md).
 """
 
-from typing import Annotated, Literal
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from commsim.tomlfiles import shown_key, shown_value
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Month = Annotated[int, Field(ge=0, le=1200)]
+Usd = Annotated[float, Field(ge=0.0, le=1_000_000.0)]  # a unit cost above US$1M is a typo, and sums stay finite
+INTERVENTION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]|_(?!_))*")  # no '.' or '__': names are in dotted keys
+
+
+def inconsistent(key: str, message: str) -> PydanticCustomError:
+    """A cross-field error at dotted `key` (below the model that raises it); the loaders add the key to the path."""
+    return PydanticCustomError("inconsistent", message.replace("{", "(").replace("}", ")"), {"key": key})
+
+
+def error_key(error: Mapping[str, Any]) -> str:
+    """The dotted key a pydantic error is about: its location, and the key a cross-field rule names below it."""
+    loc = [str(part) for part in error["loc"]]
+    if error["type"] == "inconsistent":
+        loc.append(error["ctx"]["key"])
+    return ".".join(map(shown_key, loc)) or "(top level)"
+
+
+def check_name(key: str, value: str) -> None:
+    """Names are one line of printable text: they appear in tables, file names and one-line messages."""
+    if not value.isprintable():
+        raise inconsistent(key, f"must be one line of printable text (got {shown_value(value)})")
 
 
 class Strict(BaseModel):
-    """Base for every table: unknown keys are errors, assignments are validated."""
+    """Base for every table: unknown keys are errors, assignments are validated, numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 class Population(Strict):
@@ -49,6 +75,21 @@ class Population(Strict):
     )
     initial_awareness: Share = Field(0.45, description="Mean awareness of modern methods at month 0.")
     initial_trust: Share = Field(0.5, description="Mean trust in services at month 0.")
+
+    @model_validator(mode="after")
+    def _fits(self) -> "Population":
+        """Each village needs a household, each facility a village of its own, each referral one a facility:
+        beyond these the model would leave villages empty, stack facilities or silently drop referral levels."""
+        if self.villages > self.households:
+            raise inconsistent("villages", f"must be at most households ({self.households}) (got {self.villages})")
+        if self.facilities > self.villages:
+            raise inconsistent("facilities", f"must be at most villages ({self.villages}) (got {self.facilities})")
+        if self.referral_facilities > self.facilities:
+            raise inconsistent(
+                "referral_facilities",
+                f"must be at most facilities ({self.facilities}) (got {self.referral_facilities})",
+            )
+        return self
 
 
 class Households(Strict):
@@ -269,22 +310,21 @@ class Facilities(Strict):
 class Costs(Strict):
     """Unit costs, US$."""
 
-    chw_month_usd: float = Field(15.0, ge=0.0, description="Stipend of an active CHW per month.")
-    chw_training_usd: float = Field(100.0, ge=0.0, description="Training one CHW in FP.")
-    chw_replacement_usd: float = Field(59.0, ge=0.0, description="Recruiting a replacement CHW (Alam 2012).")
-    supervision_month_usd: float = Field(5.0, ge=0.0, description="Supervision and refresher per CHW-month.")
-    group_training_month_usd: float = Field(
+    chw_month_usd: Usd = Field(15.0, description="Stipend of an active CHW per month.")
+    chw_training_usd: Usd = Field(100.0, description="Training one CHW in FP.")
+    chw_replacement_usd: Usd = Field(59.0, description="Recruiting a replacement CHW (Alam 2012).")
+    supervision_month_usd: Usd = Field(5.0, description="Supervision and refresher per CHW-month.")
+    group_training_month_usd: Usd = Field(
         20.0,
-        ge=0.0,
         description="Capacity building per group-month (PLA ~$203 per live birth, Pulkki-Brannstrom 2016).",
     )
-    mentoring_month_usd: float = Field(3.0, ge=0.0, description="CHW follow-up of a linked group per month.")
-    linkage_month_usd: float = Field(4.0, ge=0.0, description="Keeping a group's formal link per month.")
-    advocacy_month_usd: float = Field(2.0, ge=0.0, description="Advocacy support per group-month.")
-    feedback_month_usd: float = Field(2.0, ge=0.0, description="Feedback mechanism per group-month.")
-    supply_facility_month_usd: float = Field(150.0, ge=0.0, description="Supply-chain support per facility-month.")
-    commodity_user_month_usd: float = Field(0.8, ge=0.0, description="Commodities per user-month.")
-    facility_visit_usd: float = Field(1.0, ge=0.0, description="Staff time per FP visit.")
+    mentoring_month_usd: Usd = Field(3.0, description="CHW follow-up of a linked group per month.")
+    linkage_month_usd: Usd = Field(4.0, description="Keeping a group's formal link per month.")
+    advocacy_month_usd: Usd = Field(2.0, description="Advocacy support per group-month.")
+    feedback_month_usd: Usd = Field(2.0, description="Feedback mechanism per group-month.")
+    supply_facility_month_usd: Usd = Field(150.0, description="Supply-chain support per facility-month.")
+    commodity_user_month_usd: Usd = Field(0.8, description="Commodities per user-month.")
+    facility_visit_usd: Usd = Field(1.0, description="Staff time per FP visit.")
 
 
 class Intervention(Strict):
@@ -444,3 +484,23 @@ class Scenario(Strict):
         exclude_if=lambda value: value is None,  # absent, not null: uncalibrated scenarios keep their hashes
         description="Set by `commsim calibrate`: the targets this scenario's fitted values come from.",
     )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        """One-line names; intervention names that dotted keys can address; at most one donor exit (a second
+        would cut CHW visits again after the donor has already gone)."""
+        check_name("name", self.name)
+        for name in self.interventions:
+            if not INTERVENTION_NAME.fullmatch(name) or len(name) > 80:
+                raise inconsistent(
+                    f"interventions.{name}",
+                    f"bad name {shown_value(name)}: use up to 80 letters, digits, '-' and '_' "
+                    "(no '.' or '__': the name is part "
+                    "of dotted keys such as interventions.NAME.coverage)",
+                )
+        exits = [name for name, iv in self.interventions.items() if isinstance(iv, DonorExit)]
+        if len(exits) > 1:
+            raise inconsistent(
+                f"interventions.{exits[1]}", f"a second donor_exit (after {exits[0]}); a scenario has at most one"
+            )
+        return self

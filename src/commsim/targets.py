@@ -36,7 +36,7 @@ from commsim import tomlfiles
 from commsim.errors import CommsimError
 from commsim.loader import ScenarioError, flat_keys, load_scenario
 from commsim.measures import COHORT_MONTHS, COHORT_START, FOLLOW_UP_MONTHS, MEASURES
-from commsim.scenario import Scenario
+from commsim.scenario import Scenario, check_name, error_key
 
 TARGETS_DIR = tomlfiles.shipped_dir("targets")
 MIN_MONTHS = COHORT_START + COHORT_MONTHS - 1 + FOLLOW_UP_MONTHS  # a run shorter than this is lengthened
@@ -49,7 +49,7 @@ class TargetsError(CommsimError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Target(Strict):
@@ -98,6 +98,14 @@ class TargetsSpec(Strict):
     targets: dict[str, Target] = Field(min_length=1, description="Measures to fit, by name.")
     parameters: dict[str, Bounds] = Field(min_length=1, description="Scenario keys to fit (dotted), with bounds.")
 
+    @model_validator(mode="after")
+    def _names(self) -> "TargetsSpec":
+        check_name("name", self.name)
+        for where, keys in (("set", self.set), ("parameters", self.parameters)):
+            for key in keys:
+                check_name(f"{where}.{key}", key)
+        return self
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -130,7 +138,7 @@ def load_targets(name: str | Path) -> Targets:
     try:
         spec = TargetsSpec.model_validate(data)
     except ValidationError as error:
-        raise TargetsError("\n".join(f"{path}: {_where(e)}: {_what(e)}" for e in _errors(error))) from None
+        raise TargetsError("\n".join(f"{path}: {error_key(e)}: {_what(e)}" for e in _errors(error))) from None
     unknown = [measure for measure in spec.targets if measure not in MEASURES]
     if unknown:
         raise TargetsError(f"{path}: targets.{unknown[0]}: unknown measure; allowed: {', '.join(MEASURES)}")
@@ -199,10 +207,6 @@ def _errors(error: ValidationError) -> list[dict[str, Any]]:
     return [e for e in found if not (e["type"] == "missing" and e["loc"][:-1] in misspelt)]
 
 
-def _where(error: dict[str, Any]) -> str:
-    return ".".join(str(part) for part in error["loc"]) or "(top level)"
-
-
 def _what(error: dict[str, Any]) -> str:
     kind, ctx = error["type"], error.get("ctx", {})
     if kind == "extra_forbidden":
@@ -212,8 +216,14 @@ def _what(error: dict[str, Any]) -> str:
         return f"unknown key{hint}; allowed here: {', '.join(allowed)}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind == "inconsistent":
+        return error["msg"]
     bounds = [f"{word} {ctx[k]}" for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
-    got = f" (got {error['input']!r})" if "input" in error and not isinstance(error["input"], dict) else ""
+    got = (
+        f" (got {tomlfiles.shown_value(error['input'])})"
+        if "input" in error and not isinstance(error["input"], dict)
+        else ""
+    )
     if bounds:
         return f"must be {' and '.join(bounds)}{got}"
     return f"{error['msg']}{got}"
