@@ -213,3 +213,30 @@ def test_a_run_that_kills_its_worker_is_one_error(options, message):
     with open_executor(**options) as executor, pytest.raises(CommsimError) as caught:
         list(executor.run([("killer", signal.raise_signal, (signal.SIGKILL,))]))
     assert str(caught.value).startswith(message)
+
+
+def test_a_killed_worker_ends_calibrate_in_one_message_and_the_study_continues(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cal.db'}"
+    command = [str(VENV_BIN / "commsim"), "calibrate", "baseline", "--targets", "mali_dhs2018", "--trials", "2",
+               "--workers", "2", "--db", url, "--out", str(tmp_path / "calibrated.toml")]  # fmt: skip
+    process = start(command, tmp_path)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+            workers = [pid for pid in descendants(process.pid) if "spawn_main" in command_of(pid)]
+            time.sleep(0.1)
+        assert len(workers) == 2, "calibrate never started its two workers"
+        time.sleep(2)  # into the first trial's runs
+        os.kill(workers[0], signal.SIGKILL)
+        _, stderr = ended(process, tmp_path, 120)
+    finally:
+        process.kill()
+        kill_all(workers)
+    assert process.returncode == 2, stderr
+    assert "Traceback" not in stderr and stderr.count("error:") == 1, stderr
+    assert (
+        "error: calibrate baseline: a worker process died (killed, e.g. out of memory); finished trials are kept; "
+        "run the same command again to continue"
+    ) in " ".join(stderr.split())
+    assert not (tmp_path / "calibrated.toml").exists()

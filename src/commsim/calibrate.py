@@ -273,7 +273,13 @@ def calibrate(
     with open_executor(workers) as executor:
         while done < trials:
             study.sampler = optuna.samplers.TPESampler(seed=sampler_seed(seed, done))
-            study.optimize(objective, n_trials=1)
+            trial = study.ask()
+            try:
+                loss = objective(trial)
+            except BaseException:  # a lost worker, Ctrl-C: the trial is kept as failed, the error told once
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                raise
+            study.tell(trial, loss)
             last = study.get_trials(deepcopy=False)[-1]
             done, new = len(finished_trials(study)), new + 1
             if on_trial is not None:

@@ -10,10 +10,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from commsim.cli_common import DB_HELP, bad_input_exits, err, out
+from commsim.cli_common import DB_HELP, bad_input_exits, err, fail, out
 
 if TYPE_CHECKING:
     from commsim.calibrate import CalibrationResult, TrialReport
+
+CONTINUE = "finished trials are kept; run the same command again to continue"
 
 
 @contextmanager
@@ -151,6 +153,7 @@ def calibrate(
     the same command again continues it. Writes a scenario that extends SCENARIO with the fitted values."""
     with bad_input_exits():
         from commsim.calibrate import calibrate as run_calibration
+        from commsim.executors import WorkerLost
         from commsim.targets import load_targets
 
         loaded = load_targets(targets)
@@ -179,8 +182,10 @@ def calibrate(
                     overwrite=overwrite,
                 )
             except KeyboardInterrupt:
-                err.print("stopped: finished trials are kept; run the same command again to continue", style="yellow")
+                err.print(f"stopped: {CONTINUE}", style="yellow")
                 raise typer.Exit(130) from None
+            except WorkerLost as error:
+                fail(f"calibrate {scenario}: {error}; {CONTINUE}")
     already = result.trials - result.new_trials
     out.print(
         f"study {result.study}: {result.new_trials} new trials, {result.trials} finished"
