@@ -240,3 +240,10 @@ def test_a_killed_worker_ends_calibrate_in_one_message_and_the_study_continues(t
         "run the same command again to continue"
     ) in " ".join(stderr.split())
     assert not (tmp_path / "calibrated.toml").exists()
+
+
+def test_the_warm_up_builds_and_steps_a_valid_district():
+    """Workers run it once and nobody reads its result, so a warm-up the schema refuses would go unseen."""
+    from commsim.executors import warm_up
+
+    assert warm_up() == os.getpid()

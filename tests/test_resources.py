@@ -16,6 +16,8 @@ from commsim.loader import load_scenario
 from commsim.model import CommunityHealthModel
 from commsim.resources import MemoryNeedError
 
+TINY = {"population__households": 200, "population__villages": 2, "population__facilities": 2}
+
 
 def test_the_estimate_grows_with_households_at_the_measured_rate():
     small, big = (load_scenario("baseline", {"population.households": n}) for n in (10_000, 1_010_000))
@@ -79,11 +81,11 @@ def test_a_run_in_a_memory_limited_cgroup_is_refused_before_it_builds(tmp_path):
 )
 def test_a_bad_seed_is_named(rng, says):
     with pytest.raises(ValueError, match=rf"^rng: input should be .*{says}.* got {rng!r}$"):
-        CommunityHealthModel("baseline", rng=rng, population__households=200, population__villages=2)
+        CommunityHealthModel("baseline", rng=rng, **TINY)
 
 
 def test_a_numpy_seed_is_a_seed_and_none_is_not_a_scenario():
-    model = CommunityHealthModel("baseline", rng=np.int64(7), population__households=200, population__villages=2)
+    model = CommunityHealthModel("baseline", rng=np.int64(7), **TINY)
     assert model.seed == 7 and type(model.seed) is int
     with pytest.raises(TypeError, match="scenario: a scenario file, a shipped scenario's name"):
         CommunityHealthModel(None)

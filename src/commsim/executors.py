@@ -95,7 +95,8 @@ def warm_up() -> int:
     while the parent opens the store. Returns the worker's pid."""
     from commsim.model import CommunityHealthModel
 
-    CommunityHealthModel("baseline", population__households=200, population__villages=2).step()
+    tiny = {"population__households": 200, "population__villages": 2, "population__facilities": 2}
+    CommunityHealthModel("baseline", **tiny).step()
     return os.getpid()
 
 
