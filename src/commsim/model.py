@@ -2,6 +2,7 @@
 DataCollector. One step is one month; `backend` chooses compiled kernels or the per-agent Python twin.
 """
 
+import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -71,6 +72,7 @@ class CommunityHealthModel(mesa.Model):
                 f"scenario: a scenario file, a shipped scenario's name, a Scenario or a mapping, got {scenario!r}"
             )
         config = load_scenario(scenario, overrides)
+        configure_threads()
         seed = config.seed if rng is None else run_seed(rng)
         if check_memory:
             resources.check_memory(config, hint="check_memory=False")
@@ -208,6 +210,21 @@ def run_seed(rng: object) -> int:
         return _SEED.validate_python(rng.item() if isinstance(rng, np.integer) else rng)
     except ValidationError as error:
         raise ValueError(f"rng: {error.errors()[0]['msg'].lower()} (the run's seed), got {rng!r}") from None
+
+
+def configure_threads() -> None:
+    """How OpenMP threads wait between parallel loops; set before the OpenMP runtime loads (the first parallel
+    kernel call), so at model build; values the user has set are kept (`OMP_WAIT_POLICY=active` on a dedicated
+    machine).
+
+    Measured at 1M households (ms per month, benchmarks/bench_model.py and by hand on 2026-11-23): spinning
+    without bound (OpenMP's default) 43 serial / 25 on two threads on a quiet machine, but up to 25x slower than
+    serial when another process holds a core; passive waiting is never worse than serial but gains nothing
+    (48 / 46); passive with a bounded spin (the setting here) gains on a quiet machine (42 / 31) and costs about
+    2x next to a busy neighbour.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("GOMP_SPINCOUNT", "200000")
 
 
 @contextmanager

@@ -4,11 +4,11 @@ A CHW leaves at a monthly hazard that is higher without supervision and refreshe
 a vacant post is refilled by an untrained CHW. Visits go to households with an open referral first.
 """
 
-from numba import njit
 from numba.extending import register_jitable
 
 from commsim import metrics as m
 from commsim import rng
+from commsim.kernels import kernel
 from commsim.rng import uniform
 
 NOT_DEPLOYED, ACTIVE, VACANT = 0, 1, 2
@@ -45,7 +45,7 @@ def chw_month(k, chw, p, keys, acc):
             chw.p_visit_referred[k] = visits / r
 
 
-@njit(cache=True)
+@kernel()
 def chws_month(chw, p, keys, acc):
     """chw_month for every post."""
     for k in range(chw.status.shape[0]):

@@ -2,11 +2,11 @@
 advocacy, feedback, supply support and drift. The loops over all facilities.
 """
 
-from numba import njit
 from numba.extending import register_jitable
 
 from commsim import metrics as m
 from commsim import rng
+from commsim.kernels import kernel
 from commsim.rng import uniform
 
 
@@ -46,14 +46,14 @@ def facility_update(f, fac, p):
     fac.stock[f] = min(max(s, 0.0), 1.0)
 
 
-@njit(cache=True)
+@kernel()
 def facilities_open(fac, keys, acc):
     """facility_open for every facility."""
     for f in range(fac.stock.shape[0]):
         facility_open(f, fac, keys, acc)
 
 
-@njit(cache=True)
+@kernel()
 def facilities_update(fac, p):
     """facility_update for every facility."""
     for f in range(fac.stock.shape[0]):

@@ -5,10 +5,10 @@ meets (faster with organisational strengthening), and decays otherwise; a group 
 threshold stops meeting, and so loses its self-sustaining growth: groups that keep meeting keep their effect.
 """
 
-from numba import njit
 from numba.extending import register_jitable
 
 from commsim import metrics as m
+from commsim.kernels import kernel
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -46,7 +46,7 @@ def group_month(g, grp, chw, fac, p, acc):
     acc[m.CAPACITY_SUM] += c
 
 
-@njit(cache=True)
+@kernel()
 def groups_month(grp, chw, fac, p, acc):
     """group_month for every group, in group order (facilities' advocacy is a float sum)."""
     fac.n_feedback[:] = 0

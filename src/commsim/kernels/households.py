@@ -11,11 +11,12 @@ phase and the loops parallelise over fixed blocks with identical results on any 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 from numba.extending import register_jitable
 
 from commsim import metrics as m
 from commsim import rng
+from commsim.kernels import kernel
 from commsim.rng import uniform
 
 BLOCK = 8192  # households per block: partial sums are per block, so they never depend on thread count
@@ -253,7 +254,7 @@ def village_blocks(village: np.ndarray, size: int = BLOCK) -> np.ndarray:
     return np.unique(np.concatenate(([0], cuts[cuts > 0], [village.size]))).astype(np.int64)
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def decide(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     """household_month for every household, in parallel over the blocks."""
     n_blocks = bounds.size - 1
@@ -264,7 +265,7 @@ def decide(hh, grp, chw, fac, vil, p, keys, acc, bounds):
         acc += part[b]
 
 
-@njit(cache=True)
+@kernel()
 def count_requests(hh, fac):
     """Requests per facility this month."""
     fac.n_requests[:] = 0
@@ -274,7 +275,7 @@ def count_requests(hh, fac):
             fac.n_requests[abs(r) - 1] += 1
 
 
-@njit(cache=True, parallel=True)
+@kernel(parallel=True)
 def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     """household_serve for every request, then household_record for every household: the end-of-month state
     is both this month's output and next month's start, so one pass counts both. Blocks
