@@ -247,7 +247,7 @@ def load_experiment(name: str | Path) -> Plan:
     try:
         base = load_scenario(base_path or resolve_path(experiment.scenario), experiment.set)
     except ScenarioError as err:
-        raise ExperimentError("\n".join(f"{path}: scenario / set: {line}" for line in str(err).splitlines())) from None
+        raise ExperimentError("\n".join(f"{path}: scenario / set: {line}" for line in str(err).split("\n"))) from None
     check_parameters(experiment, base, str(path))
     return Plan(experiment, base, str(path))
 
@@ -262,7 +262,7 @@ def check_parameters(experiment: Experiment, base: Scenario, source: str) -> Non
             try:
                 load_scenario(base, {key: value})
             except ScenarioError as err:
-                reason = str(err).splitlines()[0].split(": ", 2)[-1]
+                reason = str(err).split("\n")[0].split(": ", 2)[-1]
                 raise ExperimentError(
                     f"{source}: parameters.{key} = {tomlfiles.shown_value(value)}: {reason}"
                 ) from None
