@@ -552,7 +552,8 @@ def known_failure(args: list[str]) -> str | None:
 USAGE = re.compile(r"(Usage:|Try '.* --help'|─ Error ─)")  # click's usage errors, plain or in a rich panel
 
 
-def check_command(arena: Arena, args: list[str]) -> None:
+def check_command(arena: Arena, args: list[str], named: Path | None = None) -> None:
+    """Run one command: success, or exit 2 with one message (naming `named`, the file at fault, when given)."""
     reason = known_failure(args)
     if reason is not None:
         event(f"known failure skipped: {reason}")
@@ -573,6 +574,7 @@ def check_command(arena: Arena, args: list[str]) -> None:
             message = output[output.index("error: ") + len("error: ") :].strip()
             bare = re.fullmatch(r"'[^']*'|\[Errno [^]]*\].*|None", message)  # a KeyError's or OSError's str
             assert len(message) > 3 and not bare, f"a message that names nothing: {message}"
+            assert named is None or str(named) in message, f"the message does not name {named}: {message}"
     assert_rows_kept(arena)
 
 
@@ -587,3 +589,55 @@ def test_cli_arguments(arena, data):
 def test_cli_arguments_long(arena, data):
     print(f"fuzz seed: {FUZZ_SEED}")
     check_command(arena, data.draw(command(arena)))
+
+
+@st.composite
+def command_with_a_bad_file(draw, arena: Arena) -> tuple[list[str], Path]:
+    """A valid command whose one file (scenario, experiment or targets) is a mutated one."""
+    kind = draw(st.sampled_from(["run", "compare", "sweep", "calibrate"]))
+    good = {"sweep": TINY_EXPERIMENT, "calibrate": TINY_TARGETS}.get(kind, TINY_SCENARIO)
+    path = arena.write(arena.fresh().name, draw(file_text(good, arena)))
+    small = ["-n", "200", "-m", "3", "--set", "population.villages=10", "--set", "population.facilities=2"]
+    db = ["--db", arena.db]
+    if kind == "run":
+        return ["run", str(path), *small, "--out", str(arena.fresh("")), *db], path
+    if kind == "compare":
+        return [
+            "compare",
+            "baseline",
+            str(path),
+            *small,
+            "--reps",
+            "1",
+            "--workers",
+            "1",
+            *db,
+            "--out",
+            str(arena.fresh("")),
+        ], path
+    if kind == "sweep":
+        return ["sweep", str(path), "--workers", "1", *db], path
+    return [
+        "calibrate",
+        str(arena.scenario),
+        "--targets",
+        str(path),
+        "--trials",
+        "1",
+        *db,
+        "--out",
+        str(arena.fresh(".toml")),
+    ], path
+
+
+@settings(QUICK, max_examples=60)
+@given(data=st.data())
+def test_cli_bad_files(arena, data):
+    check_command(arena, *data.draw(command_with_a_bad_file(arena)))
+
+
+@long(1000)
+@given(data=st.data())
+def test_cli_bad_files_long(arena, data):
+    print(f"fuzz seed: {FUZZ_SEED}")
+    check_command(arena, *data.draw(command_with_a_bad_file(arena)))

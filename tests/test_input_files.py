@@ -205,3 +205,19 @@ def test_keys_that_are_not_printable_are_quoted_on_one_line(tmp_path, load, erro
     path = write(tmp_path / "odd.toml", text)
     text = message(load, error, path)
     assert text.startswith(f"{path}: {key}") and len(text.split("\n")) == 1 and text.isprintable()
+
+
+def test_an_experiments_scenario_is_found_next_to_it_not_in_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "cwd").mkdir()
+    write(tmp_path / "cwd" / "mine.toml", "months = 3\n")
+    monkeypatch.chdir(tmp_path / "cwd")
+    text = 'scenario = "mine.toml"\n[design]\nkind = "grid"\n[parameters."groups.p_member"]\nvalues = [0.1]\n'
+    path = write(tmp_path / "exp" / "e.toml", text)
+    assert message(load_experiment, ExperimentError, path).startswith(
+        f"{path}: scenario / set: {tmp_path / 'exp' / 'mine.toml'}: no such scenario file (shipped: "
+    )
+    write(tmp_path / "exp" / "mine.toml", "months = 4\n")  # next to the experiment: found
+    assert load_experiment(path).base.months == 4
+    write(path, text.replace("mine.toml", "donor_exit"))  # a bare name: the shipped scenario
+    assert load_experiment(path).base.name == "donor_exit"

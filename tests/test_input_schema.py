@@ -249,3 +249,10 @@ def test_a_non_finite_cost_is_refused_before_the_run_and_stores_nothing(tmp_path
         with sqlite3.connect(db) as con:
             tables = {row[0] for row in con.execute("select name from sqlite_master where type = 'table'")}
             assert "runs" not in tables or con.execute("select count(*) from runs").fetchone() == (0,)
+
+
+def test_an_unknown_measure_with_a_newline_is_one_line(tmp_path):
+    path = write(tmp_path / "t.toml", TARGETS.replace("[targets.mcpr]", '[targets."mc\\npr"]'))
+    with pytest.raises(TargetsError) as info:
+        load_targets(path)
+    assert str(info.value).startswith(f"{path}: targets.'mc\\npr': unknown measure; allowed: ")

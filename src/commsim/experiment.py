@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from commsim import metrics, tomlfiles
 from commsim.errors import CommsimError
-from commsim.loader import ScenarioError, load_scenario, resolve_path, scenario_hash
+from commsim.loader import SCENARIO_DIR, ScenarioError, load_scenario, scenario_hash
 from commsim.scenario import Scenario, check_name, error_key, inconsistent
 
 EXPERIMENT_DIR = tomlfiles.shipped_dir("experiments")
@@ -243,13 +243,21 @@ def load_experiment(name: str | Path) -> Plan:
         experiment = Experiment.model_validate(data)
     except ValidationError as err:
         raise ExperimentError("\n".join(f"{path}: {error_key(e)}: {_what(e)}" for e in err.errors())) from None
-    base_path = (path.parent / experiment.scenario) if (path.parent / experiment.scenario).exists() else None
     try:
-        base = load_scenario(base_path or resolve_path(experiment.scenario), experiment.set)
+        base = load_scenario(base_scenario(path, experiment.scenario), experiment.set)
     except ScenarioError as err:
-        raise ExperimentError("\n".join(f"{path}: scenario / set: {line}" for line in str(err).splitlines())) from None
+        raise ExperimentError("\n".join(f"{path}: scenario / set: {line}" for line in str(err).split("\n"))) from None
     check_parameters(experiment, base, str(path))
     return Plan(experiment, base, str(path))
+
+
+def base_scenario(path: Path, name: str) -> Path:
+    """The experiment's base scenario: a file relative to the experiment, else a shipped one by bare name; never
+    a file relative to the working directory, which the experiment did not name."""
+    local = path.parent / name
+    shipped = SCENARIO_DIR / f"{Path(name).stem}.toml"
+    bare = len(Path(name).parts) == 1 and Path(name).suffix in ("", ".toml")
+    return shipped if not local.exists() and bare and shipped.is_file() else local
 
 
 def check_parameters(experiment: Experiment, base: Scenario, source: str) -> None:
@@ -262,7 +270,7 @@ def check_parameters(experiment: Experiment, base: Scenario, source: str) -> Non
             try:
                 load_scenario(base, {key: value})
             except ScenarioError as err:
-                reason = str(err).splitlines()[0].split(": ", 2)[-1]
+                reason = str(err).split("\n")[0].split(": ", 2)[-1]
                 raise ExperimentError(
                     f"{source}: parameters.{key} = {tomlfiles.shown_value(value)}: {reason}"
                 ) from None

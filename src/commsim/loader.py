@@ -60,7 +60,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         inherited = _read_toml(parent_path, (*chain, path))
         validate(inherited, tomlfiles.shown(parent_path))
     except ScenarioError as err:
-        raise ScenarioError("\n".join(f"{where}: {line}" for line in str(err).splitlines())) from None
+        raise ScenarioError("\n".join(f"{where}: {line}" for line in str(err).split("\n"))) from None
     return deep_merge(inherited, data)
 
 
@@ -163,7 +163,7 @@ def load_scenario(
         data, source = dict(scenario), "scenario dict"
     else:
         path = resolve_path(scenario)
-        data, source = _read_toml(path.resolve(), ()), str(scenario)
+        data, source = _read_toml(path.resolve(), ()), tomlfiles.shown(scenario)
     if overrides:
         data = apply_overrides(data, overrides, source)
     return validate(data, source)

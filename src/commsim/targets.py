@@ -141,7 +141,9 @@ def load_targets(name: str | Path) -> Targets:
         raise TargetsError("\n".join(f"{path}: {error_key(e)}: {_what(e)}" for e in _errors(error))) from None
     unknown = [measure for measure in spec.targets if measure not in MEASURES]
     if unknown:
-        raise TargetsError(f"{path}: targets.{unknown[0]}: unknown measure; allowed: {', '.join(MEASURES)}")
+        raise TargetsError(
+            f"{path}: targets.{tomlfiles.shown_key(unknown[0])}: unknown measure; allowed: {', '.join(MEASURES)}"
+        )
     if not any(target.weight > 0 for target in spec.targets.values()):
         raise TargetsError(f"{path}: targets: every weight is 0; at least one target must have weight > 0")
     for key in spec.set:
@@ -195,7 +197,7 @@ def _near(key: str, keys: dict[str, Any]) -> str:
 def _reason(error: ScenarioError, *, with_key: bool = False) -> str:
     """A scenario error without its source ("scenario baseline: groups.x: must be ..." -> "must be ...", or
     "groups.x: must be ..." with the key)."""
-    first = str(error).splitlines()[0]
+    first = str(error).split("\n")[0]
     return first.split(": ", 1)[-1] if with_key else first.split(": ", 2)[-1]
 
 

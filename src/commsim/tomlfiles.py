@@ -85,6 +85,10 @@ def _refused(info: os.stat_result) -> str | None:
     return None
 
 
+class _Refused(Exception):
+    """A file refused before its contents are parsed."""
+
+
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes, refused before reading when it is not a regular file or too large. Opened without
     blocking, so a FIFO swapped in after the check cannot hang the read either."""
@@ -97,10 +101,6 @@ def _read_bytes(path: Path) -> bytes:
     if len(data) > MAX_BYTES:
         raise _Refused(f"too large (over {MAX_BYTES:,} bytes; a TOML file here may have at most {MAX_BYTES:,})")
     return data
-
-
-class _Refused(Exception):
-    """A file refused before its contents are parsed."""
 
 
 def read(path: Path, error: type[Exception]) -> dict[str, Any]:
