@@ -116,8 +116,8 @@ def test_phases_lists_the_model_step_order():
     result = invoke("phases")
     assert result.exit_code == 0, result.output
     numbered = [line.split()[:2] for line in result.stdout.splitlines() if line.strip()[:1].isdigit()]
-    assert numbered == [[f"{n}.", name] for n, (name, _) in enumerate(model.PHASES, start=1)]
-    for _, description in model.PHASES:
+    assert numbered == [[f"{n}.", phase.name] for n, phase in enumerate(model.PHASES, start=1)]
+    for description in (phase.does for phase in model.PHASES):
         assert description[:30] in result.stdout.replace("\n", " ")
 
 
@@ -197,7 +197,7 @@ def test_real_process_bad_input_and_phases(unknown_key_scenario):
     assert "typo.toml: groups.p_membr: unknown key" in bad.stderr
     good = subprocess.run([*command, "phases"], capture_output=True, text=True, timeout=120)
     assert good.returncode == 0, good.stderr
-    assert all(name in good.stdout for name, _ in model.PHASES)
+    assert all(phase.name in good.stdout for phase in model.PHASES)
 
 
 def test_real_process_run(tiny_scenario, small_run_args, tmp_path):

@@ -133,3 +133,21 @@ def test_bad_compare_input(tmp_path, args, message):
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert not (tmp_path / "x.db").exists()  # nothing ran, nothing was created
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["results", "list", "--batch", str(10**30)],
+        ["results", "list", "--limit", str(10**30)],
+        ["results", "show", str(10**30)],
+        ["results", "export", "--batch", str(2**63)],
+        ["analyze", str(10**30)],
+    ],
+)
+def test_an_id_beyond_what_a_database_holds_is_named(db, args):
+    result = runner.invoke(app, [*args, "--db", db])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "9223372036854775807" in result.output.replace("\n", "").replace("│", "").replace(" ", "")

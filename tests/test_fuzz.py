@@ -529,35 +529,11 @@ def command(draw, arena: Arena) -> list[str]:
     return args + extra
 
 
-# Known failures in files this suite's owner does not own, excluded by their exact minimal example until their
-# owners fix them (see the report of branch input). Each entry: (a predicate on the argument list, the reason).
-NUMBERED = ("--batch", "--limit")
-
-
-def _huge_id(args: list[str]) -> bool:
-    """`results list/show/export` with a run id, --batch or --limit beyond SQLite's 64-bit integers."""
-    ids = [a for i, a in enumerate(args) if (args[:2] == ["results", "show"] and i == 2) or args[i - 1] in NUMBERED]
-    return args[0] == "results" and any(re.fullmatch(r"-?\d+", a) and abs(int(a)) >= 2**63 for a in ids)
-
-
-KNOWN: list[tuple[Callable[[list[str]], bool], str]] = [
-    (_huge_id, "results list --batch/--limit 10**30, show 10**30: OverflowError from SQLite, exit 1 (cli_results)"),
-]
-
-
-def known_failure(args: list[str]) -> str | None:
-    return next((reason for matches, reason in KNOWN if matches(args)), None)
-
-
 USAGE = re.compile(r"(Usage:|Try '.* --help'|─ Error ─)")  # click's usage errors, plain or in a rich panel
 
 
 def check_command(arena: Arena, args: list[str], named: Path | None = None) -> None:
     """Run one command: success, or exit 2 with one message (naming `named`, the file at fault, when given)."""
-    reason = known_failure(args)
-    if reason is not None:
-        event(f"known failure skipped: {reason}")
-        return
     with alarm(), contextlib.chdir(arena.root):  # a default output path lands in the arena, not the checkout
         result = CliRunner().invoke(app, args)
     output = result.output

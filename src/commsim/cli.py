@@ -180,10 +180,10 @@ def phases() -> None:
     """Show the order of the monthly step: what happens in each phase of one month."""
     from commsim.model import PHASES
 
-    width = max(len(name) for name, _ in PHASES)
+    width = max(len(phase.name) for phase in PHASES)
     out.print("Each month (one model step), in this order:")
-    for number, (name, description) in enumerate(PHASES, start=1):
-        out.print(Text.assemble(f"{number:>2}. ", (name.ljust(width), "bold"), "  ", description), soft_wrap=True)
+    for number, phase in enumerate(PHASES, start=1):
+        out.print(Text.assemble(f"{number:>2}. ", (phase.name.ljust(width), "bold"), "  ", phase.does), soft_wrap=True)
     out.print("Then the month's outputs are collected (the columns of timeseries.csv).")
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from commsim import outfiles
-from commsim.cli_common import DB_HELP, bad_input_exits, default_out_dir, err, out
+from commsim.cli_common import DB_HELP, MAX_ID, bad_input_exits, default_out_dir, err, out
 from commsim.errors import CommsimError
 from commsim.outfiles import OVERWRITE_HELP
 
@@ -71,6 +71,8 @@ def analyze(
 def resolve_sweep(results: "Store", sweep: str) -> int:
     """A batch id as given, or the stored sweep of an experiment (found by the experiment's key)."""
     if sweep.strip().isdigit():
+        if not 1 <= int(sweep) <= MAX_ID:
+            raise CommsimError(f"SWEEP {sweep}: a batch id is a whole number from 1 to {MAX_ID}")
         return int(sweep)
     from commsim import store
     from commsim.experiment import load_experiment

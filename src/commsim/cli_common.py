@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 BACKENDS = ("numba", "python")  # = model.BACKENDS (a test checks); importing the model costs ~1 s
 EXIT_BAD_INPUT = 2
+MAX_ID = 2**63 - 1  # the largest run or batch id a database can hold (a signed 64-bit integer)
 DB_HELP = "Results database, any SQLAlchemy URL (default: $COMMSIM_DB, else sqlite:///results/commsim.db)."
 
 PIPED_WIDTH = 160  # tables written to a file or pipe: wide enough that no scenario name is cut

@@ -15,6 +15,7 @@ from commsim import outfiles, resources
 from commsim.cli_common import (
     BACKENDS,
     DB_HELP,
+    MAX_ID,
     bad_input_exits,
     build_overrides,
     default_out_dir,
@@ -161,8 +162,10 @@ def _command_line() -> str:
 @results_app.command("list")
 def list_runs(
     scenario: Annotated[str | None, typer.Option("--scenario", help="Only runs of this scenario name.")] = None,
-    batch: Annotated[int | None, typer.Option("--batch", help="Only runs of this comparison or sweep.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many (newest first).")] = 30,
+    batch: Annotated[
+        int | None, typer.Option("--batch", min=1, max=MAX_ID, help="Only runs of this comparison or sweep.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_ID, help="At most this many (newest first).")] = 30,
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
 ) -> None:
     """Stored runs, newest first: id, batch, scenario, seed, size, final mCPR, cost, when."""
@@ -209,7 +212,9 @@ def _when(value: datetime) -> str:
 
 @results_app.command("show")
 def show_run(
-    run_id: Annotated[int, typer.Argument(metavar="RUN", help="Run id (see `commsim results list`).")],
+    run_id: Annotated[
+        int, typer.Argument(metavar="RUN", min=1, max=MAX_ID, help="Run id (see `commsim results list`).")
+    ],
     toml: Annotated[bool, typer.Option("--toml", help="Print the run's resolved scenario as TOML instead.")] = False,
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
 ) -> None:
@@ -244,7 +249,9 @@ def show_run(
 def export_runs(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or parquet.")] = "csv",
     scenario: Annotated[str | None, typer.Option("--scenario", help="Only runs of this scenario name.")] = None,
-    batch: Annotated[int | None, typer.Option("--batch", help="Only runs of this comparison or sweep.")] = None,
+    batch: Annotated[
+        int | None, typer.Option("--batch", min=1, max=MAX_ID, help="Only runs of this comparison or sweep.")
+    ] = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: results/export-<date>-<time>.<format>).")
     ] = None,

@@ -4,10 +4,10 @@ DataCollector. One step is one month; `backend` chooses compiled kernels or the 
 
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import mesa
 import numba
@@ -29,22 +29,6 @@ from commsim.scenario import Scenario
 BACKENDS = ("numba", "python")
 SERIAL_BELOW = 4 * household_kernels.BLOCK  # smaller districts step on one thread: a parallel launch costs more
 N_STREAMS = 32
-
-PHASES: tuple[tuple[str, str], ...] = (
-    ("interventions", "scheduled interventions begin or end"),
-    ("chws", "CHWs leave or are replaced; visit chances, referred households first"),
-    ("groups", "groups are trained and mentored, meet or stop, get ready to refer, and press their facility"),
-    (
-        "households",
-        "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
-    ),
-    ("facilities_open", "facilities count requests, draw stockouts and the share they can serve"),
-    ("serve", "requests are served or fail; every household is counted into the outputs and next month's tallies"),
-    (
-        "facilities_update",
-        "quality and stock move with advocacy, feedback, supply support and drift",
-    ),
-)
 
 
 class CommunityHealthModel(mesa.Model):
@@ -89,7 +73,8 @@ class CommunityHealthModel(mesa.Model):
         self.fixed_counts = metrics.fixed_counts(self.district.households)
         self.acc = self.fixed_counts.copy()
         self.cost_cumulative = 0.0
-        self.phase_seconds = dict.fromkeys((name for name, _ in PHASES), 0.0)
+        self.one_off_cost = 0.0  # this month's one-off intervention costs (the interventions phase sets it)
+        self.phase_seconds = dict.fromkeys((phase.name for phase in PHASES), 0.0)
         d = self.district
         self.group_agents = [WomensGroup(self, g) for g in range(d.groups.capacity.size)]
         self.chw_agents = [CommunityHealthWorker(self, k) for k in range(d.chws.status.size)]
@@ -118,75 +103,24 @@ class CommunityHealthModel(mesa.Model):
         return metrics.outputs(acc, 0, d.households.source.size, d.groups.capacity.size, (0.0, 0.0))
 
     def step(self) -> None:
-        """Advance one month through PHASES and collect the outputs."""
+        """Advance one month through PHASES, each timed, and collect the outputs."""
         d = self.district
         month = self.month + 1
         self.keys[:] = counter_rng.stream_keys(self.seed, month, N_STREAMS)
         self.acc[:] = self.fixed_counts
-        clock = time.perf_counter()
-        one_off = interventions.apply_month(self.schedule, d, self.month)
-        clock = self._lap("interventions", clock)
-        if self.backend == "numba":
-            self._step_kernels(clock)
-        else:
-            self._step_agents(clock)
+        compiled = self.backend == "numba"
+        with kernel_threads(d.households.source.size):
+            for phase in PHASES:
+                clock = time.perf_counter()
+                (phase.compiled if compiled else phase.twin)(self)
+                self.phase_seconds[phase.name] += time.perf_counter() - clock
         stipends = self.schedule.pays_stipends(self.month)
-        cost = interventions.month_cost(self.config, d, self.acc, one_off, stipends=stipends)
+        cost = interventions.month_cost(self.config, d, self.acc, self.one_off_cost, stipends=stipends)
         self.cost_cumulative += cost
         self.month = month
         n, n_groups = d.households.source.size, d.groups.capacity.size
         self.latest = metrics.outputs(self.acc, month, n, n_groups, (cost, self.cost_cumulative))
         self.datacollector.collect(self)
-
-    def _lap(self, phase: str, since: float) -> float:
-        now = time.perf_counter()
-        self.phase_seconds[phase] += now - since
-        return now
-
-    def _step_kernels(self, clock: float) -> None:
-        with kernel_threads(self.district.households.source.size):
-            self._run_kernels(clock)
-
-    def _run_kernels(self, clock: float) -> None:
-        d, p, keys, acc = self.district, self.params, self.keys, self.acc
-        hh, grp, chw, fac, vil = d.households, d.groups, d.chws, d.facilities, d.villages
-        chw_kernels.chws_month(chw, p, keys, acc)
-        clock = self._lap("chws", clock)
-        group_kernels.groups_month(grp, chw, fac, p, acc)
-        clock = self._lap("groups", clock)
-        household_kernels.decide(hh, grp, chw, fac, vil, p, keys, acc, self.blocks)
-        clock = self._lap("households", clock)
-        household_kernels.count_requests(hh, fac)
-        facility_kernels.facilities_open(fac, keys, acc)
-        clock = self._lap("facilities_open", clock)
-        household_kernels.serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, self.blocks)
-        clock = self._lap("serve", clock)
-        facility_kernels.facilities_update(fac, p)
-        self._lap("facilities_update", clock)
-
-    def _step_agents(self, clock: float) -> None:
-        d = self.district
-        d.facilities.n_feedback[:] = 0  # groups add their voice in their step
-        d.facilities.advocacy[:] = 0.0
-        for agents, method, phase in (
-            (self.chw_agents, "step", "chws"),
-            (self.group_agents, "step", "groups"),
-            (self.household_agents, "step", "households"),
-            (self.facility_agents, "open", "facilities_open"),
-        ):
-            for agent in agents:
-                getattr(agent, method)()
-            clock = self._lap(phase, clock)
-        for facility in self.facility_agents:
-            facility.serve()
-        for column in (d.villages.n_users, d.groups.n_users, d.chws.n_referred):
-            column[:] = 0
-        for household in self.household_agents:
-            household.record()
-        clock = self._lap("serve", clock)
-        for facility in self.facility_agents:
-            facility.update()
-        self._lap("facilities_update", clock)
 
     def run(self, months: int | None = None) -> None:
         """Step `months` times (default: the scenario's months)."""
@@ -239,6 +173,115 @@ def kernel_threads(n_households: int) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(threads)
+
+
+# --- The phases of a month: what each does for the compiled kernels and for the Python twin --------------
+
+
+class Phase(NamedTuple):
+    """One step of a month: its name, what it does (as `commsim phases` prints it), and the function that does it
+    on the compiled backend and on the Python twin (each takes the model)."""
+
+    name: str
+    does: str
+    compiled: Callable[["CommunityHealthModel"], None]
+    twin: Callable[["CommunityHealthModel"], None]
+
+
+def _interventions(m: "CommunityHealthModel") -> None:
+    m.one_off_cost = interventions.apply_month(m.schedule, m.district, m.month)
+
+
+def _chws_compiled(m: "CommunityHealthModel") -> None:
+    chw_kernels.chws_month(m.district.chws, m.params, m.keys, m.acc)
+
+
+def _groups_compiled(m: "CommunityHealthModel") -> None:
+    d = m.district
+    group_kernels.groups_month(d.groups, d.chws, d.facilities, m.params, m.acc)
+
+
+def _groups_twin(m: "CommunityHealthModel") -> None:
+    m.district.facilities.n_feedback[:] = 0  # groups add their voice in their step
+    m.district.facilities.advocacy[:] = 0.0
+    _each(m.group_agents, "step")
+
+
+def _households_compiled(m: "CommunityHealthModel") -> None:
+    d = m.district
+    household_kernels.decide(
+        d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks
+    )
+
+
+def _open_compiled(m: "CommunityHealthModel") -> None:
+    household_kernels.count_requests(m.district.households, m.district.facilities)
+    facility_kernels.facilities_open(m.district.facilities, m.keys, m.acc)
+
+
+def _serve_compiled(m: "CommunityHealthModel") -> None:
+    d = m.district
+    household_kernels.serve_and_record(
+        d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks
+    )
+
+
+def _serve_twin(m: "CommunityHealthModel") -> None:
+    d = m.district
+    _each(m.facility_agents, "serve")
+    for column in (d.villages.n_users, d.groups.n_users, d.chws.n_referred):
+        column[:] = 0
+    _each(m.household_agents, "record")
+
+
+def _update_compiled(m: "CommunityHealthModel") -> None:
+    facility_kernels.facilities_update(m.district.facilities, m.params)
+
+
+def _each(agents: list, method: str) -> None:
+    for agent in agents:
+        getattr(agent, method)()
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("interventions", "scheduled interventions begin or end", _interventions, _interventions),
+    Phase(
+        "chws",
+        "CHWs leave or are replaced; visit chances, referred households first",
+        _chws_compiled,
+        lambda m: _each(m.chw_agents, "step"),
+    ),
+    Phase(
+        "groups",
+        "groups are trained and mentored, meet or stop, get ready to refer, and press their facility",
+        _groups_compiled,
+        _groups_twin,
+    ),
+    Phase(
+        "households",
+        "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
+        _households_compiled,
+        lambda m: _each(m.household_agents, "step"),
+    ),
+    Phase(
+        "facilities_open",
+        "facilities count requests, draw stockouts and the share they can serve",
+        _open_compiled,
+        lambda m: _each(m.facility_agents, "open"),
+    ),
+    Phase(
+        "serve",
+        "requests are served or fail; every household is counted into the outputs and next month's tallies",
+        _serve_compiled,
+        _serve_twin,
+    ),
+    Phase(
+        "facilities_update",
+        "quality and stock move with advocacy, feedback, supply support and drift",
+        _update_compiled,
+        lambda m: _each(m.facility_agents, "update"),
+    ),
+)
 
 
 def _reporter(name: str):

@@ -170,10 +170,11 @@ def parse_url(raw: str) -> URL:
         return make_url(raw)
     except exc.ArgumentError:
         raise StoreError(f"database {shown_url(raw)!r}: not a database URL ({EXAMPLES})") from None
-    except ValueError as error:  # a port that is not a number
-        port = str(error).rpartition(":")[2].strip()
+    except ValueError as error:  # SQLAlchemy reads the port with int(): a bad port, or a host it misread
+        port = str(error).rpartition(": ")[2].strip()
         raise StoreError(
-            f"database {shown_url(raw)!r}: the port must be a number from 1 to 65535, got {port} ({EXAMPLES})"
+            f"database {shown_url(raw)!r}: the port must be a number from 1 to 65535 (after the host and ':'; an "
+            f"IPv6 host goes in brackets, [::1]), got {port} ({EXAMPLES})"
         ) from None
 
 
