@@ -479,7 +479,7 @@ def phase_table(timings: dict[int, list[Timing]], thread_counts: list[int]) -> l
     bests = {k: best(timings[k]) for k in thread_counts}
     out = []
     per_month = {k: {p: s / bests[k].months for p, s in bests[k].phases.items()} for k in thread_counts}
-    names = [name for name, _ in PHASES]
+    names = [phase.name for phase in PHASES]
     rest = {k: bests[k].per_month - sum(per_month[k].values()) for k in thread_counts}
     for name in [*names, "other"]:
         values = {k: (rest[k] if name == "other" else per_month[k][name]) for k in thread_counts}
