@@ -168,3 +168,14 @@ def test_a_full_disk_leaves_no_partial_file(full_disk, stored):
         assert "No space left on device" in message and "nothing was written" in message
     assert kept.read_text(encoding="utf-8") == "a,b\n1,2\n"  # the old file stands, whole
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "kept.csv"]  # no 0-byte or temporary file
+
+
+def test_an_intervention_after_the_horizon_is_noted_not_refused(tmp_path):
+    """Allowed (a longer run reaches it), but the user is told it does nothing in this run."""
+    args = ["run", "donor_exit", *SMALL, "--no-store", "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    note = " ".join(result.stderr.split())
+    assert "interventions.donor_exit starts at month 24, after the run's 12 months: it has no effect" in note
+    reached = runner.invoke(app, [*args[:-2], "--months", "30", "--out", str(tmp_path / "p")])
+    assert reached.exit_code == 0 and "no effect in this run" not in reached.stderr

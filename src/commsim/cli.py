@@ -26,6 +26,7 @@ from commsim.cli_common import (
     month_progress,
     out,
     summary_table,
+    warn_unreached,
 )
 from commsim.cli_results import compare, results_app
 from commsim.cli_sweep import sweep
@@ -105,6 +106,7 @@ def run(
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
         overrides = build_overrides(months, seed, households, sets or [])
         config = loader.load_scenario(scenario, overrides)
+        warn_unreached(config)
         if not force:
             resources.check_memory(config, hint="--force")
         from commsim import store

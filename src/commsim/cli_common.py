@@ -20,6 +20,8 @@ from commsim.loader import ScenarioError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from commsim.scenario import Scenario
+
 BACKENDS = ("numba", "python")  # = model.BACKENDS (a test checks); importing the model costs ~1 s
 EXIT_BAD_INPUT = 2
 MAX_ID = 2**63 - 1  # the largest run or batch id a database can hold (a signed 64-bit integer)
@@ -56,6 +58,19 @@ def bad_input_exits() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted", style="yellow")
         raise typer.Exit(130) from None
+
+
+def warn_unreached(config: "Scenario") -> None:
+    """A note on stderr for each intervention that starts after the run's last month: it is allowed (a longer
+    run would reach it; start = months is how the UI says "never") but does nothing in this run."""
+    for name, intervention in config.interventions.items():
+        if intervention.start_month > config.months:
+            err.print(
+                f"note: {config.name}: interventions.{name} starts at month {intervention.start_month}, after the "
+                f"run's {config.months} months: it has no effect in this run",
+                style="yellow",
+                soft_wrap=True,
+            )
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:

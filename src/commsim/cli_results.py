@@ -22,6 +22,7 @@ from commsim.cli_common import (
     out,
     runs_progress,
     summary_table,
+    warn_unreached,
 )
 from commsim.errors import CommsimError
 from commsim.outfiles import OVERWRITE_HELP
@@ -116,6 +117,8 @@ def compare(
 
         overrides = build_overrides(months, None, households, sets or [])
         arms, base = comparisons.resolve_arms(scenarios, baseline, overrides)
+        for config in arms.values():
+            warn_unreached(config)
         if not force:
             from commsim.executors import default_workers
 
