@@ -59,7 +59,7 @@ def population(n: int) -> dict[str, Any]:
 CHILD_COMPILE = """
 import json, sys, time
 t0 = time.perf_counter()
-from commsim.model import CommunityHealthModel
+from commsim.model.community import CommunityHealthModel
 t_import = time.perf_counter()
 from numba.core import event
 
@@ -101,7 +101,7 @@ def rss():
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
-from commsim.model import CommunityHealthModel
+from commsim.model.community import CommunityHealthModel
 pop = json.loads(sys.argv[1])
 warm = CommunityHealthModel(json.loads(sys.argv[2]), rng=1)
 warm.step()  # load the kernels (and anything else imported lazily) before the baseline reading
@@ -232,9 +232,9 @@ def spread_note(timings: list[Timing]) -> str:
 
 def serial_note(n: int) -> str:
     """The model may step small districts on one thread whatever numba.set_num_threads says."""
-    import commsim.model
+    import commsim.model.community
 
-    limit = getattr(commsim.model, "SERIAL_BELOW", 0)
+    limit = getattr(commsim.model.community, "SERIAL_BELOW", 0)
     return f"; NB the model steps districts below {limit:,} households on 1 thread (SERIAL_BELOW)" if n < limit else ""
 
 
@@ -274,7 +274,7 @@ def bench_compile(rows: list[Row]) -> None:
 
 
 def bench_memory(rows: list[Row], max_households: int) -> None:
-    from commsim.state import Households, bytes_per_row
+    from commsim.model.state import Households, bytes_per_row
 
     per_row = bytes_per_row(Households)
     rows.append(
@@ -305,8 +305,8 @@ def bench_memory(rows: list[Row], max_households: int) -> None:
     else:
         figure, note = f"{untrimmed:,.0f} B", "after build + 1 step; includes allocator slack, Mesa agents, outputs"
     rows.append(Row("4", "RSS growth per household at 1M", figure, note=note))
-    from commsim.loader import load_scenario
-    from commsim.resources import memory_needed
+    from commsim.model.resources import memory_needed
+    from commsim.scenario.loader import load_scenario
 
     estimate = memory_needed(load_scenario(population(n)))
     ratio = estimate / r["peak"]
@@ -317,7 +317,7 @@ def bench_memory(rows: list[Row], max_households: int) -> None:
             f"{ratio:.2f}",
             ">= 1 and <= 1.5",
             1 <= ratio <= 1.5,
-            f"estimate {estimate / 2**20:,.0f} MiB, peak {r['peak'] / 2**20:,.0f} MiB (commsim.resources refuses "
+            f"estimate {estimate / 2**20:,.0f} MiB, peak {r['peak'] / 2**20:,.0f} MiB (commsim.model.resources refuses "
             "districts whose estimate exceeds the free memory)",
         )
     )
@@ -327,7 +327,7 @@ def bench_baseline(rows: list[Row], repeats: int) -> None:
     """Wall time of `commsim run scenarios/baseline.toml --out tmp` (or run_scenario('baseline')), storing the run
     in a temporary database as a user's run stores it in results/commsim.db."""
     script = Path(sys.executable).parent / "commsim"
-    has_cli = find_spec("commsim.cli") is not None and (script.exists() or shutil.which("commsim") is not None)
+    has_cli = find_spec("commsim.cli.app") is not None and (script.exists() or shutil.which("commsim") is not None)
     with tempfile.TemporaryDirectory(prefix="commsim-bench-run-") as tmp:
         if has_cli:
             exe = str(script) if script.exists() else str(shutil.which("commsim"))
@@ -336,10 +336,10 @@ def bench_baseline(rows: list[Row], repeats: int) -> None:
             def command(i: int) -> list[str]:
                 return [exe, "run", str(BASELINE_TOML.relative_to(ROOT)), "--out", str(Path(tmp) / f"run{i}")]
         else:
-            label = "python -c run_scenario('baseline') (commsim.cli not importable)"
+            label = "python -c run_scenario('baseline') (commsim.cli.app not importable)"
 
             def command(i: int) -> list[str]:
-                code = "from commsim.runs import run_scenario; run_scenario('baseline')"
+                code = "from commsim.runs.run import run_scenario; run_scenario('baseline')"
                 return [sys.executable, "-c", code]
 
         walls = []
@@ -369,7 +369,7 @@ def bench_baseline(rows: list[Row], repeats: int) -> None:
 
 def warm_up_kernels() -> None:
     """Compile (or load from the package's cache) every kernel before any timing in this process."""
-    from commsim.model import CommunityHealthModel
+    from commsim.model.community import CommunityHealthModel
 
     stage("warm-up: load/compile kernels in this process")
     start = time.perf_counter()
@@ -380,7 +380,7 @@ def warm_up_kernels() -> None:
 
 
 def bench_twin(rows: list[Row], thread_counts: list[int], quick: bool) -> None:
-    from commsim.model import CommunityHealthModel
+    from commsim.model.community import CommunityHealthModel
 
     n = TWIN_SIZE
     stage(f"10k: numba backend, {', '.join(map(thread_label, thread_counts))}")
@@ -430,7 +430,7 @@ def bench_twin(rows: list[Row], thread_counts: list[int], quick: bool) -> None:
 def bench_scaling(
     rows: list[Row], phase_rows: list[Row], sizes: list[int], thread_counts: list[int], quick: bool
 ) -> None:
-    from commsim.model import CommunityHealthModel
+    from commsim.model.community import CommunityHealthModel
 
     for n in sizes:
         stage(f"{size_text(n)}: building")
@@ -474,7 +474,7 @@ def bench_scaling(
 
 
 def phase_table(timings: dict[int, list[Timing]], thread_counts: list[int]) -> list[Row]:
-    from commsim.model import PHASES
+    from commsim.model.community import PHASES
 
     bests = {k: best(timings[k]) for k in thread_counts}
     out = []

@@ -89,7 +89,7 @@ def kept_alive_pool(workers: int) -> Iterator[Any]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from commsim.executors import IN_FLIGHT_PER_WORKER, Executor, one_thread
+    from commsim.runs.executors import IN_FLIGHT_PER_WORKER, Executor, one_thread
 
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=one_thread)
 
@@ -154,7 +154,7 @@ class Contender:
 
 def results_digest(store: Any, batch_id: int) -> str:
     """A digest of a sweep's stored outputs, by point and month (independent of the order runs finished)."""
-    from commsim import store as results_store
+    from commsim.store import database as results_store
 
     frame = results_store.export(store, batch_id=batch_id)
     frame = frame.drop(columns=["run_id", "batch_id"]).sort_values(["point", "month"]).reset_index(drop=True)
@@ -163,9 +163,9 @@ def results_digest(store: Any, batch_id: int) -> str:
 
 def timed_sweep(contender: Contender, experiment: Path, warm_up: Path, workdir: Path, tag: str) -> Sweep:
     """Warm-up sweep then the timed sweep, on the same executor object, into a fresh SQLite store."""
-    from commsim import store as results_store
-    from commsim.experiment import load_experiment
-    from commsim.sweep import run_sweep
+    from commsim.runs.experiment import load_experiment
+    from commsim.runs.sweep import run_sweep
+    from commsim.store import database as results_store
 
     db = workdir / f"{contender.key}-{tag}.db"
     store = results_store.open_store(f"sqlite:///{db}")
@@ -193,7 +193,7 @@ def timed_sweep(contender: Contender, experiment: Path, warm_up: Path, workdir: 
 
 
 def bench_executors(rows: list[Row], runs: int, rounds: int, workdir: Path) -> dict[str, Contender]:
-    from commsim.executors import open_executor
+    from commsim.runs.executors import open_executor
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     experiment = write_experiment(workdir, "bench_sweep", runs)
@@ -290,9 +290,9 @@ PARTS = ("resolve", "build", "steps", "frame", "store")
 
 def instrumented_run(plan: Any, store: Any, batch_id: int, point: int) -> dict[str, float]:
     """The work of run_task + save_run for one point, with a clock around each part."""
-    from commsim import store as results_store
-    from commsim.loader import load_scenario
-    from commsim.model import CommunityHealthModel
+    from commsim.model.community import CommunityHealthModel
+    from commsim.scenario.loader import load_scenario
+    from commsim.store import database as results_store
 
     t = {}
     started = datetime.now(UTC)
@@ -320,8 +320,8 @@ def instrumented_run(plan: Any, store: Any, batch_id: int, point: int) -> dict[s
 
 
 def bench_breakdown(rows: list[Row], n_runs: int, workdir: Path, serial_ms: float | None) -> None:
-    from commsim import store as results_store
-    from commsim.experiment import load_experiment
+    from commsim.runs.experiment import load_experiment
+    from commsim.store import database as results_store
 
     plan = load_experiment(write_experiment(workdir, "bench_sweep_breakdown", n_runs))
     store = results_store.open_store(f"sqlite:///{workdir / 'breakdown.db'}")
@@ -380,8 +380,8 @@ def build_threads(plan: Any, repeats: int = 7) -> list[Row]:
     the parallel serve kernel, outside the model's SERIAL_BELOW guard."""
     import numba
 
-    from commsim.loader import load_scenario
-    from commsim.model import CommunityHealthModel
+    from commsim.model.community import CommunityHealthModel
+    from commsim.scenario.loader import load_scenario
 
     config = load_scenario(plan.base, {**plan.overrides(0), "seed": 1})
     default = numba.get_num_threads()
@@ -420,9 +420,9 @@ def probe_tasks(workers: int) -> list[tuple[int, Callable[[], tuple[int, int]], 
 
 def bench_profile(rows: list[Row], workdir: Path, top: int, out: Path | None) -> None:
     """cProfile of one run (run_task + save_run) in this process, warm."""
-    from commsim import store as results_store
-    from commsim.experiment import load_experiment
-    from commsim.runs import run_task
+    from commsim.runs.experiment import load_experiment
+    from commsim.runs.run import run_task
+    from commsim.store import database as results_store
 
     plan = load_experiment(write_experiment(workdir, "bench_sweep_profile", 3))
     store = results_store.open_store(f"sqlite:///{workdir / 'profile.db'}")

@@ -131,7 +131,7 @@ class App:
     """The app served as `commsim ui` serves it, on a free loopback port."""
 
     def __init__(self, workdir: Path) -> None:
-        from commsim.cli_ui import server_command, server_env
+        from commsim.cli.ui import server_command, server_env
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

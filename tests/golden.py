@@ -15,8 +15,8 @@ EVERY = 12  # months between recorded rows (and the last month)
 
 def summary() -> dict[str, dict[str, dict[str, float | int]]]:
     """{scenario: {month: {output: value}}} from the numba backend, as plain JSON types."""
-    from commsim import loader
-    from commsim.runs import run_scenario
+    from commsim.runs.run import run_scenario
+    from commsim.scenario import loader
 
     table: dict[str, dict[str, dict[str, float | int]]] = {}
     for path in loader.shipped_scenarios():

@@ -13,9 +13,11 @@ from SALib.analyze import sobol
 from SALib.test_functions import Ishigami
 from typer.testing import CliRunner
 
-from commsim import analyze, executors, store, sweep
-from commsim.cli_analyze import analyze as analyze_command
-from commsim.experiment import Experiment, design_points, load_experiment
+from commsim.cli.analyze import analyze as analyze_command
+from commsim.results import sensitivity as analyze
+from commsim.runs import executors, sweep
+from commsim.runs.experiment import Experiment, design_points, load_experiment
+from commsim.store import database as store
 
 COVERAGE, STRENGTH = "groups.training_coverage", "interventions.monthly_follow_up.strength"
 PNG = b"\x89PNG\r\n\x1a\n"

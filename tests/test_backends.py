@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commsim import loader, metrics
-from commsim.kernels import households as household_kernels
-from commsim.loader import ScenarioError
-from commsim.model import CommunityHealthModel
+from commsim.model import metrics
+from commsim.model.community import CommunityHealthModel
+from commsim.model.kernels import households as household_kernels
+from commsim.scenario import loader
+from commsim.scenario.loader import ScenarioError
 
 SMALL = {"population__households": 1200, "population__villages": 10, "population__facilities": 3}
 SHIPPED = [p.stem for p in loader.shipped_scenarios()]
@@ -141,7 +142,7 @@ def test_default_seed_is_the_scenarios():
 
 THREAD_SCRIPT = """
 import hashlib, numba, numpy as np
-from commsim.model import CommunityHealthModel
+from commsim.model.community import CommunityHealthModel
 m = CommunityHealthModel("baseline", rng=5, population__households=30000, population__villages=60)
 m.run(12)
 state = hashlib.sha256()

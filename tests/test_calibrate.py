@@ -16,15 +16,15 @@ import typer
 from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
-from commsim import calibrate as calibration
-from commsim.calibrate import calibrate, evaluate, extends_path, sampler_seed, weighted_loss
-from commsim.cli_calibrate import calibrate as calibrate_command
-from commsim.cli_results import compare as compare_command
-from commsim.compare import Comparison
-from commsim.loader import SCENARIO_DIR, load_scenario
-from commsim.measures import MEASURES, measure_run
-from commsim.report_text import describe_calibration, scenario_text
-from commsim.targets import Target, TargetsError, check_targets, load_targets
+from commsim.cli.calibrate import calibrate as calibrate_command
+from commsim.cli.results import compare as compare_command
+from commsim.evidence import calibrate as calibration
+from commsim.evidence.calibrate import calibrate, evaluate, extends_path, sampler_seed, weighted_loss
+from commsim.evidence.measures import MEASURES, measure_run
+from commsim.evidence.targets import Target, TargetsError, check_targets, load_targets
+from commsim.reports.text import describe_calibration, scenario_text
+from commsim.runs.compare import Comparison
+from commsim.scenario.loader import SCENARIO_DIR, load_scenario
 
 # --- The synthetic truth -------------------------------------------------------------------------------------
 # A small district (3,000 households, 20 villages, 4 facilities) run for 24 months, 3 replicates on seeds 1-3.
@@ -424,7 +424,7 @@ def test_study_in_postgresql_beside_the_runs(pg_url, tmp_path):
     the store still opens (its revision lives in its own version table, Optuna's in alembic_version)."""
     import sqlalchemy as sa
 
-    from commsim import store
+    from commsim.store import database as store
 
     scenario = district_file(tmp_path)
     targets = bad(tmp_path, tomli_w.dumps({**GOOD, "replicates": 1, "set": {"population.households": 1000}}))

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from commsim import store
-from commsim.cli import app
+from commsim.cli.app import app
+from commsim.store import database as store
 
 runner = CliRunner()
 SMALL = ["-n", "1500", "-m", "12", "--set", "population.villages=12", "--set", "population.facilities=3"]
@@ -99,7 +99,7 @@ def test_run_with_overwrite_replaces_its_own_files_but_never_its_input(tmp_path)
 
 
 def _baseline() -> str:
-    from commsim.loader import resolve_path
+    from commsim.scenario.loader import resolve_path
 
     return str(resolve_path("baseline").resolve())
 
@@ -115,12 +115,12 @@ def test_export_of_an_unknown_batch_or_no_match_is_an_error(stored, tmp_path):
 
 
 def test_validate_refuses_an_unwritable_out_before_it_runs(monkeypatch, tmp_path):
-    import commsim.validate
+    import commsim.evidence.facts
 
     def ran(**_):
         raise AssertionError("validate ran its facts before checking --out")
 
-    monkeypatch.setattr(commsim.validate, "validate", ran)
+    monkeypatch.setattr(commsim.evidence.facts, "validate", ran)
     blocker = tmp_path / "a-file"
     blocker.write_text("x", encoding="utf-8")
     message = one_error(runner.invoke(app, ["validate", "--quick", "--out", str(blocker / "page.html")]))

@@ -8,8 +8,9 @@ import pytest
 from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
-from commsim import loader, store
-from commsim.cli import app
+from commsim.cli.app import app
+from commsim.scenario import loader
+from commsim.store import database as store
 
 runner = CliRunner()
 SMALL = ["-n", "1500", "-m", "12", "--set", "population.villages=12", "--set", "population.facilities=3"]

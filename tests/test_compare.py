@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from commsim import compare, effects, loader, store
 from commsim.errors import CommsimError
+from commsim.results import effects
+from commsim.runs import compare
+from commsim.scenario import loader
+from commsim.store import database as store
 
 SMALL = {"population.households": 2000, "population.villages": 16, "population.facilities": 3, "months": 36}
 T_975_2DF = 4.3027  # Student t quantile, 97.5%, 2 degrees of freedom, as statistical tables print it

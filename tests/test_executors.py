@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from commsim import store
 from commsim.errors import CommsimError
-from commsim.executors import open_executor
-from commsim.experiment import load_experiment
+from commsim.runs.executors import open_executor
+from commsim.runs.experiment import load_experiment
+from commsim.store import database as store
 from test_sweep import GRID, VENV_BIN, stored_frame, write
 
 # runs long enough to be caught: a worker killed after every run had finished would break nothing
@@ -247,6 +247,6 @@ def test_a_killed_worker_ends_calibrate_in_one_message_and_the_study_continues(t
 
 def test_the_warm_up_builds_and_steps_a_valid_district():
     """Workers run it once and nobody reads its result, so a warm-up the schema refuses would go unseen."""
-    from commsim.executors import warm_up
+    from commsim.runs.executors import warm_up
 
     assert warm_up() == os.getpid()

@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from commsim.cli import app
-from commsim.experiment import ExperimentError, load_experiment
-from commsim.loader import ScenarioError, flat_keys, load_scenario, to_toml
-from commsim.targets import TargetsError, check_targets, load_targets
+from commsim.cli.app import app
+from commsim.evidence.targets import TargetsError, check_targets, load_targets
+from commsim.runs.experiment import ExperimentError, load_experiment
+from commsim.scenario.loader import ScenarioError, flat_keys, load_scenario, to_toml
 
 FUZZ_SEED = int(os.environ.get("COMMSIM_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
 PASSWORD = "s3cretPW"  # in the PostgreSQL URLs the CLI is given: it must never be shown

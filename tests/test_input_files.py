@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from commsim import tomlfiles
-from commsim.experiment import ExperimentError, load_experiment
-from commsim.loader import ScenarioError, load_scenario
-from commsim.scenario import Groups
-from commsim.targets import TargetsError, load_targets
+from commsim.evidence.targets import TargetsError, load_targets
+from commsim.runs.experiment import ExperimentError, load_experiment
+from commsim.scenario import files as tomlfiles
+from commsim.scenario.loader import ScenarioError, load_scenario
+from commsim.scenario.schema import Groups
 
 LOADERS = [(load_scenario, ScenarioError), (load_experiment, ExperimentError), (load_targets, TargetsError)]
 LOADER_IDS = ["scenario", "experiment", "targets"]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from commsim.cli import app
-from commsim.experiment import ExperimentError, load_experiment
-from commsim.loader import ScenarioError, load_scenario
-from commsim.targets import TargetsError, load_targets
+from commsim.cli.app import app
+from commsim.evidence.targets import TargetsError, load_targets
+from commsim.runs.experiment import ExperimentError, load_experiment
+from commsim.scenario.loader import ScenarioError, load_scenario
 
 EXPERIMENT = """name = "e"
 scenario = "baseline"

@@ -7,9 +7,10 @@ import numba
 import numpy as np
 import pytest
 
-from commsim import loader, metrics, state
-from commsim.model import CommunityHealthModel
-from commsim.population import build_district
+from commsim.model import metrics, state
+from commsim.model.community import CommunityHealthModel
+from commsim.model.population import build_district
+from commsim.scenario import loader
 
 MONTHS = 48
 DISTRICT = {"population__households": 4000, "population__villages": 20, "population__facilities": 4}

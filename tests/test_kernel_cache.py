@@ -14,7 +14,7 @@ import commsim
 
 PACKAGE = Path(commsim.__file__).resolve().parent
 RUN = (
-    "from commsim.model import CommunityHealthModel\n"
+    "from commsim.model.community import CommunityHealthModel\n"
     "m = CommunityHealthModel({'population': {'households': 2000, 'villages': 8, 'facilities': 2}}, rng=3)\n"
     "m.run(6)\n"
     "print(m.latest['users'], m.latest['new_users'], m.latest['discontinued'])\n"
@@ -33,13 +33,13 @@ def run_copy(tree: Path) -> str:
 @pytest.mark.slow
 def test_editing_an_inlined_rule_changes_the_next_run_without_deleting_the_cache(tmp_path):
     shutil.copytree(PACKAGE, tmp_path / "commsim", ignore=shutil.ignore_patterns("__pycache__"))
-    cache = tmp_path / "commsim" / "kernels" / "__pycache__"
+    cache = tmp_path / "commsim" / "model" / "kernels" / "__pycache__"
     first = run_copy(tmp_path)
     indexes = sorted(cache.glob("*.nbi"))
     assert indexes, "the kernels were not cached"
     assert run_copy(tmp_path) == first  # from the cache: the same numbers
 
-    rng = tmp_path / "commsim" / "rng.py"
+    rng = tmp_path / "commsim" / "model" / "rng.py"
     source = rng.read_text(encoding="utf-8")
     assert source.count(UNIFORM_RETURN) == 1
     rng.write_text(source.replace(UNIFORM_RETURN, UNIFORM_RETURN.replace("TO_UNIT", "TO_UNIT * 0.5")), "utf-8")

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from commsim import loader
-from commsim.loader import ScenarioError, flat_keys, load_scenario, scenario_hash, to_toml
-from commsim.scenario import INTERVENTION_TYPES, Groups, Linkage, Scenario
+from commsim.scenario import loader
+from commsim.scenario.loader import ScenarioError, flat_keys, load_scenario, scenario_hash, to_toml
+from commsim.scenario.schema import INTERVENTION_TYPES, Groups, Linkage, Scenario
 
 SHIPPED = loader.shipped_scenarios()
 SHIPPED_IDS = [p.stem for p in SHIPPED]
@@ -382,7 +382,7 @@ def test_numpy_scalars_are_accepted_as_overrides():
 
 def test_shipped_files_are_found_in_an_installs_share_folder(tmp_path, monkeypatch):
     """A regular (non-editable) install has no checkout: the shipped files are in <prefix>/share/commsim."""
-    from commsim import tomlfiles
+    from commsim.scenario import files as tomlfiles
 
     assert tomlfiles.shipped_dir("scenarios") == tomlfiles.CHECKOUT / "scenarios"  # a clone: its own folder
     monkeypatch.setattr(tomlfiles, "CHECKOUT", tmp_path / "no-checkout")

@@ -13,9 +13,14 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from commsim import __version__, compare, effects, report, report_text, store
-from commsim.loader import load_scenario
-from commsim.scenario import INTERVENTION_TYPES, Scenario
+from commsim import __version__
+from commsim.reports import comparison as report
+from commsim.reports import text as report_text
+from commsim.results import effects
+from commsim.runs import compare
+from commsim.scenario.loader import load_scenario
+from commsim.scenario.schema import INTERVENTION_TYPES, Scenario
+from commsim.store import database as store
 
 ARMS = ["baseline", "hrh2030_groups", "donor_exit"]
 OVERRIDES = {"population.households": 2000, "months": 36}

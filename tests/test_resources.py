@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from commsim import resources
-from commsim.loader import load_scenario
-from commsim.model import CommunityHealthModel
-from commsim.resources import MemoryNeedError
+from commsim.model import resources
+from commsim.model.community import CommunityHealthModel
+from commsim.model.resources import MemoryNeedError
+from commsim.scenario.loader import load_scenario
 
 TINY = {"population__households": 200, "population__villages": 2, "population__facilities": 2}
 
@@ -58,7 +58,7 @@ def test_a_run_in_a_memory_limited_cgroup_is_refused_before_it_builds(tmp_path):
         pytest.fail("the cgroup test needs root (CI runs as root)")
     group = _memory_cgroup(1 << 30)
     try:
-        enter = f"echo $$ > {group / 'cgroup.procs'} && exec \"$@\""
+        enter = f'echo $$ > {group / "cgroup.procs"} && exec "$@"'
         command = [sys.executable, "-m", "commsim", "run", "baseline", "-n", "5000000", "-m", "1", "--no-store"]
         result = subprocess.run(
             ["sh", "-c", enter, "sh", *command, "--out", str(tmp_path / "out")],
@@ -98,7 +98,7 @@ def test_compare_checks_the_memory_of_all_its_parallel_runs_first(tmp_path):
     workers = int(available // resources.memory_needed(biggest)) + 1
     from typer.testing import CliRunner
 
-    from commsim.cli import app
+    from commsim.cli.app import app
 
     url = f"sqlite:///{tmp_path / 'c.db'}"
     args = ["compare", "baseline", "supply_fix", "-n", "50000000", "-r", str(workers), "-w", str(workers)]
@@ -120,7 +120,7 @@ def test_sweep_checks_its_largest_point_times_its_workers_first(tmp_path):
     )
     from typer.testing import CliRunner
 
-    from commsim.cli import app
+    from commsim.cli.app import app
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     result = CliRunner().invoke(app, ["sweep", str(experiment), "-w", str(workers + 1), "--db", url])

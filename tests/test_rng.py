@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from commsim import rng
+from commsim.model import rng
 
 N = 100_000
 KEYS = (

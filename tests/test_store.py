@@ -28,9 +28,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import commsim
-from commsim import loader, metrics, store
-from commsim.scenario import Scenario
-from commsim.store import StoreError
+from commsim.model import metrics
+from commsim.scenario import loader
+from commsim.scenario.schema import Scenario
+from commsim.store import database as store
+from commsim.store.database import StoreError
 
 TINY = {"population.households": 800, "population.villages": 8, "population.facilities": 2}
 STARTED = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
@@ -43,7 +45,7 @@ def synthetic_timeseries(months: int, tag: int) -> "pd.DataFrame":
     import numpy as np
     import pandas as pd
 
-    from commsim import metrics
+    from commsim.model import metrics
 
     month = np.arange(months + 1)
     data = {}
@@ -83,7 +85,7 @@ def opened():
 @pytest.fixture(scope="module")
 def tiny_run():
     """A real run of the model: 800 households, 6 months (the Python twin: no kernels to compile)."""
-    from commsim.runs import run_scenario
+    from commsim.runs.run import run_scenario
 
     return run_scenario("baseline", months=6, backend="python", overrides=TINY)
 
@@ -406,8 +408,8 @@ from pathlib import Path
 
 import alembic.command, alembic.runtime.migration, alembic.script  # everything imported before the start
 
-from commsim import store
-from commsim.loader import load_scenario
+from commsim.store import database as store
+from commsim.scenario.loader import load_scenario
 
 url, writer, count, months, ready, go = sys.argv[1:]
 writer, count, months = int(writer), int(count), int(months)
@@ -576,8 +578,8 @@ import sqlite3  # imported while we may still read them: the standard library of
 import alembic.command, alembic.runtime.migration, alembic.script
 import sqlalchemy.dialects.sqlite.pysqlite
 
-from commsim import store
-from commsim.loader import load_scenario
+from commsim.store import database as store
+from commsim.scenario.loader import load_scenario
 
 url = sys.argv[1]
 scenario = load_scenario("baseline")

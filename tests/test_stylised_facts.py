@@ -1,4 +1,4 @@
-"""The stylised facts of ../shared/evidence.md as behaviour of the model (`commsim.validate`), in quick mode:
+"""The stylised facts of ../shared/evidence.md as behaviour of the model (`commsim.evidence.facts`), in quick mode:
 3 seeds per arm, common random numbers across arms, the 20k-household baseline district. Each fact lists its
 checks; a failure names the ones the model missed and what it produced."""
 
@@ -6,8 +6,8 @@ import pytest
 from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
-from commsim import validate
-from commsim.cli import app
+from commsim.cli.app import app
+from commsim.evidence import facts as validate
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,14 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from commsim import store
-from commsim.cli import app
-from commsim.cli_sweep import PASSWORD_NOTE, command_line, sweep_words
-from commsim.executors import open_executor
-from commsim.experiment import ExperimentError, load_experiment
-from commsim.model import CommunityHealthModel
-from commsim.runs import run_task
-from commsim.sweep import run_sweep
+from commsim.cli.app import app
+from commsim.cli.sweep import PASSWORD_NOTE, command_line, sweep_words
+from commsim.model.community import CommunityHealthModel
+from commsim.runs.executors import open_executor
+from commsim.runs.experiment import ExperimentError, load_experiment
+from commsim.runs.run import run_task
+from commsim.runs.sweep import run_sweep
+from commsim.store import database as store
 
 VENV_BIN = Path(sys.executable).parent
 DISTRICT = '"population.households" = 1200\n"population.villages" = 10\n"population.facilities" = 3\n'

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from commsim.cli_ui import server_command, server_env
+from commsim.cli.ui import server_command, server_env
 from commsim.ui.serve import new_token
 from test_ui_components import ARMS, SECRET, fill_store, with_password
 

@@ -21,14 +21,16 @@ import typer
 from solara.widgets import HTML
 from typer.testing import CliRunner
 
-from commsim import effects, report, store
-from commsim.cli_ui import server_command, server_env, ui
-from commsim.compare import comparison_seeds, resolve_arms, run_comparison
-from commsim.executors import Executor, serial
-from commsim.experiment import load_experiment
-from commsim.loader import load_scenario, shipped_scenarios
-from commsim.runs import run_scenario
-from commsim.sweep import run_sweep
+from commsim.cli.ui import server_command, server_env, ui
+from commsim.reports import comparison as report
+from commsim.results import effects
+from commsim.runs.compare import comparison_seeds, resolve_arms, run_comparison
+from commsim.runs.executors import Executor, serial
+from commsim.runs.experiment import load_experiment
+from commsim.runs.run import run_scenario
+from commsim.runs.sweep import run_sweep
+from commsim.scenario.loader import load_scenario, shipped_scenarios
+from commsim.store import database as store
 from commsim.ui import charts, compare_page, levers, live, stored, sweeps_page
 from commsim.ui.district_map import HOUSEHOLD_STATES, DistrictMap, household_states, sample
 from commsim.ui.session import CHARTS, LiveRun
@@ -659,7 +661,7 @@ def test_ui_refuses_a_bad_database_url(ui_app, monkeypatch, db, message):
 
 
 def test_ui_refuses_to_start_without_offline_assets(ui_app, monkeypatch, tmp_path):
-    from commsim import cli_ui
+    from commsim.cli import ui as cli_ui
 
     monkeypatch.setattr(subprocess, "Popen", FakeServer)
     monkeypatch.setattr(cli_ui, "assets_dir", lambda: tmp_path)

@@ -3,19 +3,19 @@
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from commsim.loader import ScenarioError, load_scenario
-    from commsim.model import CommunityHealthModel
-    from commsim.scenario import Scenario
+    from commsim.model.community import CommunityHealthModel
+    from commsim.scenario.loader import ScenarioError, load_scenario
+    from commsim.scenario.schema import Scenario
 
 __all__ = ["CommunityHealthModel", "Scenario", "ScenarioError", "load_scenario"]
 __version__ = "0.1.0"
 
-# Imported on first use (PEP 562), so `commsim --help` and `import commsim.loader` do not pay for Mesa and Numba.
+# Imported on first use (PEP 562): `commsim --help` and `import commsim.scenario.loader` pay nothing for Mesa, Numba.
 _LAZY = {
-    "CommunityHealthModel": "commsim.model",
-    "Scenario": "commsim.scenario",
-    "ScenarioError": "commsim.loader",
-    "load_scenario": "commsim.loader",
+    "CommunityHealthModel": "commsim.model.community",
+    "Scenario": "commsim.scenario.schema",
+    "ScenarioError": "commsim.scenario.loader",
+    "load_scenario": "commsim.scenario.loader",
 }
 
 

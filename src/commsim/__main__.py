@@ -1,5 +1,5 @@
 """`python -m commsim`: the same as the `commsim` command."""
 
-from commsim.cli import app
+from commsim.cli.app import app
 
 app(prog_name="commsim")

@@ -16,13 +16,14 @@ from html import escape
 import pandas as pd
 import solara
 
-from commsim import effects, report
-from commsim.compare import Comparison, comparison_seeds, resolve_arms, run_comparison
 from commsim.errors import CommsimError
-from commsim.executors import default_workers
-from commsim.loader import ScenarioError
-from commsim.report_charts import equity_figure, final_means, mcpr_figure
-from commsim.store import open_store
+from commsim.reports import comparison as report
+from commsim.reports.charts import equity_figure, final_means, mcpr_figure
+from commsim.results import effects
+from commsim.runs.compare import Comparison, comparison_seeds, resolve_arms, run_comparison
+from commsim.runs.executors import default_workers
+from commsim.scenario.loader import ScenarioError
+from commsim.store.database import open_store
 from commsim.ui import stored
 from commsim.ui.figures import png
 from commsim.ui.levers import HOUSEHOLDS_RANGE, LeverError, parse_whole

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from commsim.population import District
+from commsim.model.population import District
 
 MAP_POINTS = 20_000  # households drawn at most (as 2 x 2 pixel dots written straight into the image)
 FIGSIZE, DPI = (7.6, 5.6), 90  # 684 x 504 px

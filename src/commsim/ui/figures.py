@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from commsim.analyze import format_value
+from commsim.results.sensitivity import format_value
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from commsim.errors import CommsimError
-from commsim.scenario import INTERVENTION_TYPES, Scenario
+from commsim.scenario.schema import INTERVENTION_TYPES, Scenario
 
 HOUSEHOLDS_RANGE = (100, 1_000_000)  # the live page draws and steps one district in the browser's session
 SEED_RANGE = (0, 2**31 - 1)

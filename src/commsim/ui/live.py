@@ -18,7 +18,7 @@ from typing import Any
 import solara
 
 from commsim.errors import CommsimError
-from commsim.loader import ScenarioError, load_scenario, shipped_scenarios
+from commsim.scenario.loader import ScenarioError, load_scenario, shipped_scenarios
 from commsim.ui import levers
 from commsim.ui.session import CHARTS, LiveRun
 from commsim.ui.widgets import SMALL, CommitSlider, Message, note, number_field

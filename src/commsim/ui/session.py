@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from commsim.model import CommunityHealthModel
-from commsim.population import BAND_LABELS
-from commsim.scenario import Scenario
+from commsim.model.community import CommunityHealthModel
+from commsim.model.population import BAND_LABELS
+from commsim.scenario.schema import Scenario
 from commsim.ui import charts
 from commsim.ui.charts import Series
 from commsim.ui.district_map import DistrictMap

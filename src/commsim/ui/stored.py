@@ -5,17 +5,14 @@ Read only: these functions open the store without creating it, and read through 
 is the only place that talks SQL).
 """
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import exc
-from sqlalchemy.engine import make_url
 
-from commsim import store as results_store
-from commsim.compare import Comparison
-from commsim.loader import ScenarioError, validate
-from commsim.store import Store, StoreError
+from commsim.runs.compare import Comparison
+from commsim.scenario.loader import ScenarioError, validate
+from commsim.store import database as results_store
+from commsim.store.database import Store, StoreError
 
 
 def database_url() -> str:
@@ -30,13 +27,8 @@ def shown_database() -> str:
 
 def nothing_stored_yet(url: str) -> bool:
     """A SQLite database file that does not exist yet: nothing stored, which is no error for a page that lists."""
-    try:
-        parsed = make_url(url)
-    except exc.ArgumentError:
-        return False
-    database = parsed.database or ""
-    plain_file = database not in ("", ":memory:") and not database.startswith("file:")
-    return parsed.get_backend_name() == "sqlite" and plain_file and not Path(database).exists()
+    path = results_store.sqlite_file(url)
+    return path is not None and not path.exists()
 
 
 def open_for_reading() -> Store:

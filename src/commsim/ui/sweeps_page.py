@@ -9,9 +9,9 @@ import logging
 import pandas as pd
 import solara
 
-from commsim import analyze
-from commsim import analyze_plots as plots
 from commsim.errors import CommsimError
+from commsim.reports import sensitivity as plots
+from commsim.results import sensitivity as analyze
 from commsim.ui import stored
 from commsim.ui.figures import png, spread_figure
 from commsim.ui.widgets import Message, note

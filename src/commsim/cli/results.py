@@ -1,0 +1,288 @@
+"""`commsim compare` (scenarios on common seeds, stored, summarised, reported) and `commsim results`
+(list, show and export stored runs)."""
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from commsim import outfiles
+from commsim.cli.common import (
+    BACKENDS,
+    DB_HELP,
+    MAX_ID,
+    bad_input_exits,
+    build_overrides,
+    default_out_dir,
+    out,
+    runs_progress,
+    summary_table,
+    warn_unreached,
+)
+from commsim.errors import CommsimError
+from commsim.model import resources
+from commsim.model.resources import FORCE_HELP
+from commsim.outfiles import OVERWRITE_HELP
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+results_app = typer.Typer(help="List, show and export stored runs.", no_args_is_help=True)
+EXPORT_FORMATS = ("csv", "parquet")
+COMPARE_FILES = ("report.html", "summary.csv")
+
+
+def _range(lo: float, hi: float, fmt: Callable[[float], str]) -> str:
+    return "" if math.isnan(lo) else f" ({fmt(lo)} to {fmt(hi)})"
+
+
+def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table:
+    """The planner's table: one row per scenario (baseline first)."""
+    table = Table(
+        caption=f"{reps} replicates on common seeds; intervals 95% (paired for differences); gaps: nearest minus "
+        "farthest distance band, richest minus poorest quintile (positive: the far or poor are behind)"
+    )
+    for name, justify in (
+        ("scenario", "left"),
+        ("final mCPR", "right"),
+        (f"vs {baseline} (pp)", "right"),
+        ("additional users", "right"),
+        ("total cost", "right"),
+        ("cost per additional user", "right"),
+        ("distance gap (pp)", "right"),
+        ("wealth gap (pp)", "right"),
+        ("after donor exit", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    from commsim.reports.text import fmt_pp, fmt_pp_bound, fmt_share, fmt_sustainability, fmt_usd, fmt_users
+
+    for row in summary.itertuples():
+        is_base = row.scenario == baseline
+        table.add_row(
+            row.scenario,
+            fmt_share(row.mcpr) + _range(row.mcpr_lo, row.mcpr_hi, fmt_share),
+            "(baseline)" if is_base else fmt_pp(row.diff_pp) + _range(row.diff_lo_pp, row.diff_hi_pp, fmt_pp_bound),
+            ""
+            if is_base
+            else fmt_users(row.additional_users) + _range(row.additional_users_lo, row.additional_users_hi, fmt_users),
+            fmt_usd(row.total_cost),
+            fmt_usd(row.cost_per_additional_user),
+            f"{row.distance_gap_pp:+.1f}",
+            f"{row.wealth_gap_pp:+.1f}",
+            # a verdict only where there is a donor exit
+            fmt_sustainability(row.sustainability)
+            + (f" after the exit at month {int(row.donor_exit_month)}" if row.sustainability else ""),
+        )
+    return table
+
+
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(metavar="SCENARIO...", help="Scenario files or shipped names.")],
+    reps: Annotated[int, typer.Option("--reps", "-r", min=1, max=10_000, help="Replicates (seeds) per scenario.")] = 10,
+    months: Annotated[int | None, typer.Option("--months", "-m", help="Months (default: each scenario's).")] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Scenario to compare against (default: 'baseline' if given, else the first)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="First seed; replicate r uses seed + r.")] = 1,
+    households: Annotated[
+        int | None, typer.Option("--households", "-n", help="Shorthand for --set population.households=H.")
+    ] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Set a key in every scenario (repeatable).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Parallel runs (default: all cores).")
+    ] = None,
+    backend: Annotated[str, typer.Option("--backend", "-b", help="numba or python.")] = "numba",
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Report directory (default: results/compare-<date>-<time>).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+) -> None:
+    """Run scenarios on the same seeds and compare them with the baseline: prevalence, paired differences,
+    additional users, cost per additional user, equity gaps and what lasts after a donor exit. Stores every
+    run; writes report.html and summary.csv."""
+    with bad_input_exits():
+        if backend not in BACKENDS:
+            raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+        from commsim.results import effects
+        from commsim.runs import compare as comparisons
+        from commsim.store import database as store
+
+        overrides = build_overrides(months, None, households, sets or [])
+        arms, base = comparisons.resolve_arms(scenarios, baseline, overrides)
+        for config in arms.values():
+            warn_unreached(config)
+        if not force:
+            from commsim.runs.executors import default_workers
+
+            biggest = max(arms.values(), key=lambda config: config.population.households)
+            resources.check_memory(biggest, copies=min(workers or default_workers(), len(arms) * reps))
+        results = store.open_store(db)
+        target = out_dir if out_dir is not None else default_out_dir("compare")
+        outfiles.check_dir(target, COMPARE_FILES, overwrite=overwrite, protected=store.database_files(results))
+        seeds = comparisons.comparison_seeds(reps, seed)
+        with runs_progress("runs") as on_run:
+            comparison = comparisons.run_comparison(
+                arms, base, seeds, store=results, workers=workers, backend=backend, on_run=on_run
+            )
+        summary = effects.summarise(comparison.frame, base, comparison.exits())
+        with outfiles.replacing(target / "summary.csv") as csv:
+            summary.to_csv(csv, index=False)
+
+        from commsim.reports.comparison import write_report
+
+        report = write_report(comparison, summary, target, command=_command_line())
+
+    out.print(comparison_table(summary, base, reps))
+    out.print(
+        Text.assemble(
+            f"{len(comparison.run_ids)} runs stored as batch ",
+            (str(comparison.batch_id), "bold"),
+            f" in {results.url}",
+        ),
+        soft_wrap=True,
+    )
+    out.print(Text.assemble("report ", (str(report), "bold"), "  table ", str(target / "summary.csv")), soft_wrap=True)
+
+
+def _command_line() -> str:
+    """The command as typed, for the report's footer, with any database URL's password masked."""
+    import shlex
+    import sys
+
+    from commsim.store.database import shown_url
+
+    return "commsim " + " ".join(shlex.quote(shown_url(arg)) for arg in sys.argv[1:])
+
+
+@results_app.command("list")
+def list_runs(
+    scenario: Annotated[str | None, typer.Option("--scenario", help="Only runs of this scenario name.")] = None,
+    batch: Annotated[
+        int | None, typer.Option("--batch", min=1, max=MAX_ID, help="Only runs of this comparison or sweep.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_ID, help="At most this many (newest first).")] = 30,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
+) -> None:
+    """Stored runs, newest first: id, batch, scenario, seed, size, final mCPR, cost, when."""
+    with bad_input_exits():
+        from commsim.store import database as store
+
+        results = store.open_store(db, create=False)
+        frame = store.list_runs(results, scenario=scenario, batch_id=batch, limit=limit)
+    if frame.empty:
+        out.print(
+            f"no stored runs in {results.url}" + (f" match {_filters(scenario, batch)}" if scenario or batch else "")
+        )
+        return
+    from commsim.reports.text import fmt_share, fmt_usd
+
+    table = Table(caption=f"{len(frame)} run(s) in {results.url}")
+    for name in ("id", "batch", "scenario", "seed", "rep", "households", "months", "final mCPR", "cost", "finished"):
+        table.add_column(name, justify="left" if name in ("scenario", "finished") else "right")
+    for row in frame.itertuples():
+        table.add_row(
+            str(row.id),
+            "" if row.batch_id is None or row.batch_id != row.batch_id else str(int(row.batch_id)),
+            row.scenario_name,
+            str(row.seed),
+            str(row.replicate),
+            f"{row.households:,}",
+            str(row.months),
+            fmt_share(row.mcpr),
+            fmt_usd(row.cost_cumulative),
+            _when(row.finished_at),
+        )
+    out.print(table)
+
+
+def _filters(scenario: str | None, batch: int | None) -> str:
+    """The filters as the user gave them, for a message."""
+    given = [f"--scenario {scenario}" if scenario is not None else "", f"--batch {batch}" if batch is not None else ""]
+    return " ".join(part for part in given if part) or "(no filter)"
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+@results_app.command("show")
+def show_run(
+    run_id: Annotated[
+        int, typer.Argument(metavar="RUN", min=1, max=MAX_ID, help="Run id (see `commsim results list`).")
+    ],
+    toml: Annotated[bool, typer.Option("--toml", help="Print the run's resolved scenario as TOML instead.")] = False,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
+) -> None:
+    """One stored run: where it came from and its outputs at the start and the end."""
+    with bad_input_exits():
+        from commsim.scenario import loader
+        from commsim.store import database as store
+
+        results = store.open_store(db, create=False)
+        record, ts = store.get_run(results, run_id)
+        scenario = loader.load_scenario(record["parameters"])
+    if toml:
+        typer.echo(loader.to_toml(scenario), nl=False)  # raw: no wrapping, so it parses back
+        return
+    header = {
+        "run": str(record["id"]),
+        "scenario": record["scenario_name"],
+        "hash": record["scenario_hash"],
+        "seed": str(record["seed"]),
+        "replicate": str(record["replicate"]),
+        "batch": "" if record["batch_id"] is None else str(record["batch_id"]),
+        "backend": record["backend"],
+        "commsim": record["version"],
+        "finished": _when(record["finished_at"]),
+        "wall": f"{record['wall_seconds']:.1f} s",
+    }
+    out.print(Text("  ").join(Text.assemble(f"{k} ", (v, "bold")) for k, v in header.items() if v), soft_wrap=True)
+    out.print(summary_table(ts))
+    out.print(f"re-run: commsim results show {run_id} --toml > run.toml && commsim run run.toml", soft_wrap=True)
+
+
+@results_app.command("export")
+def export_runs(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or parquet.")] = "csv",
+    scenario: Annotated[str | None, typer.Option("--scenario", help="Only runs of this scenario name.")] = None,
+    batch: Annotated[
+        int | None, typer.Option("--batch", min=1, max=MAX_ID, help="Only runs of this comparison or sweep.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output file (default: results/export-<date>-<time>.<format>).")
+    ] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+) -> None:
+    """Every stored month of the selected runs, one row per run and month, with the run's scenario, hash, seed
+    and replicate."""
+    with bad_input_exits():
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"--format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+        from commsim.store import database as store
+
+        results = store.open_store(db, create=False)
+        target = out_file if out_file is not None else default_out_dir("export").with_suffix(f".{fmt}")
+        outfiles.check_file(target, overwrite=overwrite, protected=store.database_files(results))
+        if batch is not None:
+            store.get_batch(results, batch)  # an unknown batch is named, not exported as nothing
+        frame = store.export(results, scenario=scenario, batch_id=batch)
+        if frame.empty:
+            raise CommsimError(f"no stored runs in {results.url} match {_filters(scenario, batch)}: nothing written")
+        with outfiles.replacing(target) as temporary:
+            if fmt == "csv":
+                frame.to_csv(temporary, index=False)
+            else:
+                frame.to_parquet(temporary, index=False)
+    runs = frame["run_id"].nunique() if not frame.empty else 0
+    out.print(Text.assemble(f"{len(frame):,} rows from {runs} run(s) written to ", (str(target), "bold")))

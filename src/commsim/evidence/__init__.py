@@ -1,0 +1,1 @@
+"""The model against evidence: survey-style measures, stylised facts, targets and calibration."""

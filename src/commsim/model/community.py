@@ -1,0 +1,288 @@
+"""`CommunityHealthModel`: a Mesa model that owns the state tables, the schedule, the phase order and the
+DataCollector. One step is one month; `backend` chooses compiled kernels or the per-agent Python twin.
+"""
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NamedTuple
+
+import mesa
+import numba
+import numpy as np
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from commsim.model import interventions, metrics, resources
+from commsim.model import rng as counter_rng
+from commsim.model.agents import CommunityHealthWorker, Facility, Household, WomensGroup
+from commsim.model.kernels import chws as chw_kernels
+from commsim.model.kernels import facilities as facility_kernels
+from commsim.model.kernels import groups as group_kernels
+from commsim.model.kernels import households as household_kernels
+from commsim.model.params import build_params
+from commsim.model.population import build_district
+from commsim.scenario.loader import load_scenario
+from commsim.scenario.schema import Scenario
+
+BACKENDS = ("numba", "python")
+SERIAL_BELOW = 4 * household_kernels.BLOCK  # smaller districts step on one thread: a parallel launch costs more
+N_STREAMS = 32
+
+
+class CommunityHealthModel(mesa.Model):
+    """Households, women's groups, CHWs and facilities of one district under one scenario.
+
+    `scenario` is a path, a shipped scenario's name, a Scenario or a mapping; `rng` an integer seed (default: the
+    scenario's seed); `overrides` set scenario keys with `__` for each dot, e.g. `groups__training_coverage=0.6`.
+    A district needing more memory than the machine has free is refused before it is built, unless
+    `check_memory=False`. The commsim scenario is `model.config` (Mesa's own `model.scenario` is another thing).
+    """
+
+    def __init__(
+        self,
+        scenario: "str | Path | Scenario | Mapping[str, Any]" = "baseline",
+        *,
+        rng: int | None = None,
+        backend: str = "numba",
+        check_memory: bool = True,
+        **overrides: Any,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+        if not isinstance(scenario, str | Path | Scenario | Mapping):
+            raise TypeError(
+                f"scenario: a scenario file, a shipped scenario's name, a Scenario or a mapping, got {scenario!r}"
+            )
+        config = load_scenario(scenario, overrides)
+        configure_threads()
+        seed = config.seed if rng is None else run_seed(rng)
+        if check_memory:
+            resources.check_memory(config, hint="check_memory=False")
+        super().__init__(rng=seed)
+        self.config = config
+        self.seed = seed
+        self.backend = backend
+        self.month = 0
+        self.district = build_district(config, seed)
+        self.params = build_params(config)
+        self.schedule = interventions.Schedule(config, seed)
+        self.blocks = household_kernels.village_blocks(self.district.households.village)
+        self.keys = np.zeros(N_STREAMS, np.uint64)
+        self.fixed_counts = metrics.fixed_counts(self.district.households)
+        self.acc = self.fixed_counts.copy()
+        self.cost_cumulative = 0.0
+        self.one_off_cost = 0.0  # this month's one-off intervention costs (the interventions phase sets it)
+        self.phase_seconds = dict.fromkeys((phase.name for phase in PHASES), 0.0)
+        d = self.district
+        self.group_agents = [WomensGroup(self, g) for g in range(d.groups.capacity.size)]
+        self.chw_agents = [CommunityHealthWorker(self, k) for k in range(d.chws.status.size)]
+        self.facility_agents = [Facility(self, f) for f in range(d.facilities.stock.size)]
+        self.household_agents = (
+            [Household(self, i) for i in range(d.households.source.size)] if backend == "python" else []
+        )
+        self.latest = self._initial_outputs()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in metrics.COLUMNS if name != "month"}
+        )
+        self.datacollector.collect(self)
+
+    def _initial_outputs(self) -> dict[str, Any]:
+        """Month 0: the built district's stocks, no flows."""
+        d, acc = self.district, self.fixed_counts.copy()
+        with kernel_threads(d.households.source.size):
+            household_kernels.serve_and_record(
+                d.households, d.groups, d.chws, d.facilities, d.villages, self.params, self.keys, acc, self.blocks
+            )
+        acc[metrics.ACTIVE_GROUPS] = d.groups.active.sum()
+        acc[metrics.CAPACITY_SUM] = d.groups.capacity.sum()
+        active = d.chws.status == chw_kernels.ACTIVE
+        acc[metrics.ACTIVE_CHWS] = np.count_nonzero(active)
+        acc[metrics.FP_TRAINED_CHWS] = np.count_nonzero(active & (d.chws.fp_trained == 1))
+        return metrics.outputs(acc, 0, d.households.source.size, d.groups.capacity.size, (0.0, 0.0))
+
+    def step(self) -> None:
+        """Advance one month through PHASES, each timed, and collect the outputs."""
+        d = self.district
+        month = self.month + 1
+        self.keys[:] = counter_rng.stream_keys(self.seed, month, N_STREAMS)
+        self.acc[:] = self.fixed_counts
+        compiled = self.backend == "numba"
+        with kernel_threads(d.households.source.size):
+            for phase in PHASES:
+                clock = time.perf_counter()
+                (phase.compiled if compiled else phase.twin)(self)
+                self.phase_seconds[phase.name] += time.perf_counter() - clock
+        stipends = self.schedule.pays_stipends(self.month)
+        cost = interventions.month_cost(self.config, d, self.acc, self.one_off_cost, stipends=stipends)
+        self.cost_cumulative += cost
+        self.month = month
+        n, n_groups = d.households.source.size, d.groups.capacity.size
+        self.latest = metrics.outputs(self.acc, month, n, n_groups, (cost, self.cost_cumulative))
+        self.datacollector.collect(self)
+
+    def run(self, months: int | None = None) -> None:
+        """Step `months` times (default: the scenario's months)."""
+        for _ in range(self.config.months if months is None else months):
+            self.step()
+
+    def timeseries(self):
+        """The collected outputs, one row per month, columns as in the CSV."""
+        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        frame.insert(0, "month", np.arange(len(frame)))
+        return frame[list(metrics.COLUMNS)]
+
+
+_SEED = TypeAdapter(Annotated[int, Scenario.model_fields["seed"]], config=ConfigDict(strict=True))
+
+
+def run_seed(rng: object) -> int:
+    """`rng` as a run's seed, with the scenario schema's own rule for `seed` (a whole number, 0 to 2**63-1); a
+    NumPy integer counts, a float, a string or a bool does not."""
+    try:
+        return _SEED.validate_python(rng.item() if isinstance(rng, np.integer) else rng)
+    except ValidationError as error:
+        raise ValueError(f"rng: {error.errors()[0]['msg'].lower()} (the run's seed), got {rng!r}") from None
+
+
+def configure_threads() -> None:
+    """How OpenMP threads wait between parallel loops; set before the OpenMP runtime loads (the first parallel
+    kernel call), so at model build; values the user has set are kept (`OMP_WAIT_POLICY=active` on a dedicated
+    machine).
+
+    Measured at 1M households (ms per month, benchmarks/bench_model.py and by hand on 2026-11-23): spinning
+    without bound (OpenMP's default) 43 serial / 25 on two threads on a quiet machine, but up to 25x slower than
+    serial when another process holds a core; passive waiting is never worse than serial but gains nothing
+    (48 / 46); passive with a bounded spin (the setting here) gains on a quiet machine (42 / 31) and costs about
+    2x next to a busy neighbour.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("GOMP_SPINCOUNT", "200000")
+
+
+@contextmanager
+def kernel_threads(n_households: int) -> Iterator[None]:
+    """Kernels of districts below SERIAL_BELOW households run on one thread (a parallel launch costs more)."""
+    if n_households >= SERIAL_BELOW:
+        yield
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
+# --- The phases of a month: what each does for the compiled kernels and for the Python twin --------------
+
+
+class Phase(NamedTuple):
+    """One step of a month: its name, what it does (as `commsim phases` prints it), and the function that does it
+    on the compiled backend and on the Python twin (each takes the model)."""
+
+    name: str
+    does: str
+    compiled: Callable[["CommunityHealthModel"], None]
+    twin: Callable[["CommunityHealthModel"], None]
+
+
+def _interventions(m: "CommunityHealthModel") -> None:
+    m.one_off_cost = interventions.apply_month(m.schedule, m.district, m.month)
+
+
+def _chws_compiled(m: "CommunityHealthModel") -> None:
+    chw_kernels.chws_month(m.district.chws, m.params, m.keys, m.acc)
+
+
+def _groups_compiled(m: "CommunityHealthModel") -> None:
+    d = m.district
+    group_kernels.groups_month(d.groups, d.chws, d.facilities, m.params, m.acc)
+
+
+def _groups_twin(m: "CommunityHealthModel") -> None:
+    m.district.facilities.n_feedback[:] = 0  # groups add their voice in their step
+    m.district.facilities.advocacy[:] = 0.0
+    _each(m.group_agents, "step")
+
+
+def _households_compiled(m: "CommunityHealthModel") -> None:
+    d = m.district
+    household_kernels.decide(
+        d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks
+    )
+
+
+def _open_compiled(m: "CommunityHealthModel") -> None:
+    household_kernels.count_requests(m.district.households, m.district.facilities)
+    facility_kernels.facilities_open(m.district.facilities, m.keys, m.acc)
+
+
+def _serve_compiled(m: "CommunityHealthModel") -> None:
+    d = m.district
+    household_kernels.serve_and_record(
+        d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks
+    )
+
+
+def _serve_twin(m: "CommunityHealthModel") -> None:
+    d = m.district
+    _each(m.facility_agents, "serve")
+    for column in (d.villages.n_users, d.groups.n_users, d.chws.n_referred):
+        column[:] = 0
+    _each(m.household_agents, "record")
+
+
+def _update_compiled(m: "CommunityHealthModel") -> None:
+    facility_kernels.facilities_update(m.district.facilities, m.params)
+
+
+def _each(agents: list, method: str) -> None:
+    for agent in agents:
+        getattr(agent, method)()
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("interventions", "scheduled interventions begin or end", _interventions, _interventions),
+    Phase(
+        "chws",
+        "CHWs leave or are replaced; visit chances, referred households first",
+        _chws_compiled,
+        lambda m: _each(m.chw_agents, "step"),
+    ),
+    Phase(
+        "groups",
+        "groups are trained and mentored, meet or stop, get ready to refer, and press their facility",
+        _groups_compiled,
+        _groups_twin,
+    ),
+    Phase(
+        "households",
+        "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
+        _households_compiled,
+        lambda m: _each(m.household_agents, "step"),
+    ),
+    Phase(
+        "facilities_open",
+        "facilities count requests, draw stockouts and the share they can serve",
+        _open_compiled,
+        lambda m: _each(m.facility_agents, "open"),
+    ),
+    Phase(
+        "serve",
+        "requests are served or fail; every household is counted into the outputs and next month's tallies",
+        _serve_compiled,
+        _serve_twin,
+    ),
+    Phase(
+        "facilities_update",
+        "quality and stock move with advocacy, feedback, supply support and drift",
+        _update_compiled,
+        lambda m: _each(m.facility_agents, "update"),
+    ),
+)
+
+
+def _reporter(name: str):
+    return lambda model: model.latest[name]

@@ -1,0 +1,55 @@
+"""Women's-group rules: capacity dynamics, meetings, referral readiness; and the loop over all groups.
+
+Capacity c grows with training and a linked CHW's mentoring, grows by itself as c(1-c) while the group
+meets (faster with organisational strengthening), and decays otherwise; a group below the meeting
+threshold stops meeting, and so loses its self-sustaining growth: groups that keep meeting keep their effect.
+"""
+
+from numba.extending import register_jitable
+
+from commsim.model import metrics as m
+from commsim.model.kernels import kernel
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def group_month(g, grp, chw, fac, p, acc):
+    """One month of group g; sets this month's meeting gain, exposure weight and referral chance, and adds its
+    members' voice to its facility: feedback if it has the mechanism, advocacy if it is strong."""
+    c = grp.capacity[g]
+    k = grp.chw[g]
+    chw_on = k >= 0 and chw.status[k] == 1
+    if grp.training[g] > 0.0 and (grp.via_chw[g] == 0 or (chw_on and chw.fp_trained[k] == 1)):
+        c += p.training_gain * (1.0 - c)
+        grp.modules[g] = min(p.fp_modules, grp.modules[g] + grp.training[g])
+        acc[m.GROUPS_TRAINED] += 1
+    if grp.linked_chw[g] == 1 and chw_on:
+        c += p.mentoring_gain * (1.0 - c)
+        acc[m.GROUPS_MENTORED] += 1
+    if grp.active[g] == 1:
+        c += grp.sustain[g] * c * (1.0 - c)
+    c -= p.capacity_decay * c
+    active = 1 if c >= p.meeting_threshold else 0
+    fp_content = grp.modules[g] / p.fp_modules
+    grp.capacity[g] = c
+    grp.active[g] = active
+    grp.meeting_gain[g] = p.awareness_gain_meeting * c * fp_content if active == 1 else 0.0
+    grp.exposure_weight[g] = 1.0 + (p.rel_peer_trained - 1.0) * fp_content
+    linked = grp.linked_chw[g] == 1 or grp.linked_facility[g] == 1
+    grp.p_refer[g] = p.p_refer_group * c * grp.link_strength[g] if active == 1 and linked else 0.0
+    if active == 1:
+        f = grp.facility[g]
+        if grp.feedback[g] == 1:
+            fac.n_feedback[f] += grp.n_members[g]
+        if c >= p.advocacy_threshold:
+            fac.advocacy[f] += c * (1.0 + grp.advocacy[g]) * grp.n_members[g]
+    acc[m.ACTIVE_GROUPS] += active
+    acc[m.CAPACITY_SUM] += c
+
+
+@kernel()
+def groups_month(grp, chw, fac, p, acc):
+    """group_month for every group, in group order (facilities' advocacy is a float sum)."""
+    fac.n_feedback[:] = 0
+    fac.advocacy[:] = 0.0
+    for g in range(grp.capacity.shape[0]):
+        group_month(g, grp, chw, fac, p, acc)

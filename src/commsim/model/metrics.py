@@ -1,0 +1,123 @@
+"""Monthly outputs: accumulator slots filled by the rules, and the named series built from them.
+
+Rules add to a float64 accumulator `acc` at the slots below (kernels per block, the twin per agent); the
+model turns one month's accumulator into the named outputs of DESIGN.md (the CSV columns).
+"""
+
+import numpy as np
+
+from commsim.model.population import BAND_LABELS
+
+# Flows (reset each month)
+NEW_USERS, DISCONTINUED, FACILITY_VISITS, FAILED_VISITS = 0, 1, 2, 3
+REFERRALS_MADE, REFERRALS_COMPLETED, CHW_VISITS, CHW_NEW_USERS = 4, 5, 6, 7
+CHWS_LEFT, CHWS_HIRED, STOCKOUTS, GROUPS_TRAINED, GROUPS_MENTORED = 8, 9, 10, 11, 12
+# Stocks (recounted each month)
+USERS, UNMET, EVER_USERS, TRUST_SUM, AWARENESS_SUM, USERS_CHW = 13, 14, 15, 16, 17, 18
+ACTIVE_GROUPS, CAPACITY_SUM, ACTIVE_CHWS, SUPERVISED_CHWS, FP_TRAINED_CHWS = 19, 20, 21, 22, 23
+USERS_BAND, HH_BAND = 24, 28  # 4 slots each
+USERS_Q, HH_Q = 32, 37  # 5 slots each
+N_SLOTS = 42
+
+
+def fixed_counts(households) -> np.ndarray:
+    """An accumulator holding what never changes: households per distance band and per wealth quintile.
+    Each month starts from it, so the rules count only what moves."""
+    acc = np.zeros(N_SLOTS)
+    acc[HH_BAND : HH_BAND + 4] = np.bincount(households.band, minlength=4)
+    acc[HH_Q : HH_Q + 5] = np.bincount(households.wealth, minlength=5)
+    return acc
+
+
+OUTPUTS: tuple[str, ...] = (
+    "month",
+    "mcpr",
+    "users",
+    "new_users",
+    "discontinued",
+    "facility_visits",
+    "referrals_made",
+    "referrals_completed",
+    "active_groups",
+    "mean_group_capacity",
+    "active_chws",
+    "stockouts",
+    "mean_trust",
+    "cost_cumulative",
+)
+EQUITY: tuple[str, ...] = tuple(f"mcpr_{label}" for label in BAND_LABELS) + tuple(f"mcpr_q{q}" for q in range(1, 6))
+EXTRA: tuple[str, ...] = (
+    "unmet_need",
+    "mean_awareness",
+    "users_via_chw",
+    "failed_visits",
+    "chws_left",
+    "cost_month",
+    "ever_users",
+    "chw_visits",
+    "new_users_via_chw",
+    "fp_trained_chws",
+)
+COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA
+COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
+    (
+        "month",
+        "users",
+        "new_users",
+        "discontinued",
+        "facility_visits",
+        "referrals_made",
+        "referrals_completed",
+        "active_groups",
+        "active_chws",
+        "stockouts",
+        "users_via_chw",
+        "failed_visits",
+        "chws_left",
+        "ever_users",
+        "chw_visits",
+        "new_users_via_chw",
+        "fp_trained_chws",
+    )
+)
+
+
+def _share(num: float, den: float) -> float:
+    return num / den if den > 0 else 0.0
+
+
+def outputs(acc: np.ndarray, month: int, n_households: int, n_groups: int, costs: tuple[float, float]) -> dict:
+    """The named outputs of one month from its accumulator; `costs` is (this month, cumulative)."""
+    row = {
+        "month": month,
+        "mcpr": acc[USERS] / n_households,
+        "users": int(acc[USERS]),
+        "new_users": int(acc[NEW_USERS]),
+        "discontinued": int(acc[DISCONTINUED]),
+        "facility_visits": int(acc[FACILITY_VISITS]),
+        "referrals_made": int(acc[REFERRALS_MADE]),
+        "referrals_completed": int(acc[REFERRALS_COMPLETED]),
+        "active_groups": int(acc[ACTIVE_GROUPS]),
+        "mean_group_capacity": _share(acc[CAPACITY_SUM], n_groups),
+        "active_chws": int(acc[ACTIVE_CHWS]),
+        "stockouts": int(acc[STOCKOUTS]),
+        "mean_trust": acc[TRUST_SUM] / n_households,
+        "cost_cumulative": costs[1],
+    }
+    for b, label in enumerate(BAND_LABELS):
+        row[f"mcpr_{label}"] = _share(acc[USERS_BAND + b], acc[HH_BAND + b])
+    for q in range(5):
+        row[f"mcpr_q{q + 1}"] = _share(acc[USERS_Q + q], acc[HH_Q + q])
+    row.update(
+        unmet_need=acc[UNMET] / n_households,
+        mean_awareness=acc[AWARENESS_SUM] / n_households,
+        users_via_chw=int(acc[USERS_CHW]),
+        failed_visits=int(acc[FAILED_VISITS]),
+        chws_left=int(acc[CHWS_LEFT]),
+        cost_month=costs[0],
+        ever_users=int(acc[EVER_USERS]),
+        chw_visits=int(acc[CHW_VISITS]),
+        new_users_via_chw=int(acc[CHW_NEW_USERS]),
+        fp_trained_chws=int(acc[FP_TRAINED_CHWS]),
+    )
+    return row

@@ -1,0 +1,260 @@
+"""Build a synthetic rural district from a scenario and a seed into the state tables.
+
+Vectorised NumPy; every random number comes from the counter-based stream (rng.uniforms), so the same
+scenario and seed build the same district on any machine and either backend.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from commsim.model import rng
+from commsim.model.state import Chws, Facilities, Groups, Households, Villages, allocate
+from commsim.scenario.schema import Scenario
+
+BAND_EDGES_KM = (2.0, 5.0, 10.0)
+BAND_LABELS = ("0_2km", "2_5km", "5_10km", "10km_plus")
+VILLAGE_SIZE_SIGMA = 0.6  # lognormal spread of village sizes
+CANDIDATE_FACILITIES = 4  # nearest facilities to a village centre searched for its homes
+
+
+class District(NamedTuple):
+    """Every table of a built district."""
+
+    households: Households
+    groups: Groups
+    chws: Chws
+    facilities: Facilities
+    villages: Villages
+
+
+def _draws(seed: int, k: int, n: int) -> np.ndarray:
+    return rng.uniforms(rng.stream_key(seed, 0, rng.BUILD + k), n)
+
+
+def _normal(seed: int, k: int, n: int) -> np.ndarray:
+    """Standard normals by Box-Muller from two uniform streams."""
+    u1 = np.maximum(_draws(seed, k, n), 1e-300)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * _draws(seed, k + 1, n))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """0-based ranks, ties broken by index."""
+    ranks = np.empty(values.size, np.int64)
+    ranks[np.argsort(values, kind="stable")] = np.arange(values.size)
+    return ranks
+
+
+def _villages(sc: Scenario, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pop = sc.population
+    nv = pop.villages
+    vx = _draws(seed, 1, nv) * pop.side_km
+    vy = _draws(seed, 2, nv) * pop.side_km
+    weights = np.exp(VILLAGE_SIZE_SIGMA * _normal(seed, 3, nv))
+    cum = np.cumsum(weights) / weights.sum()
+    village = np.minimum(np.searchsorted(cum, (np.arange(pop.households) + 0.5) / pop.households), nv - 1)
+    return vx, vy, village.astype(np.int32)
+
+
+def _facilities(sc: Scenario, seed: int, vx, vy, n_hh_v) -> tuple[np.ndarray, ...]:
+    """Facilities at villages drawn with probability by size (without replacement, Efraimidis-Spirakis)."""
+    nf, nv = sc.population.facilities, vx.size
+    keys = np.log(np.maximum(_draws(seed, 6, nv), 1e-300)) / np.maximum(n_hh_v, 0.5)
+    order = np.argsort(-keys, kind="stable")
+    fac_village = order[np.arange(nf) % nv]
+    lap = np.arange(nf) // nv  # a second facility in the same village stands a little apart
+    fx = np.clip(vx[fac_village] + lap * 0.5, 0.0, sc.population.side_km)
+    fy = vy[fac_village].copy()
+    level = np.ones(nf, np.uint8)
+    biggest = np.argsort(-n_hh_v[fac_village], kind="stable")[: sc.population.referral_facilities]
+    level[biggest] = 2
+    return fac_village.astype(np.int32), fx, fy, level
+
+
+def _nearest_two(hx, hy, village, vx, vy, fx, fy) -> tuple[np.ndarray, ...]:
+    """Each home's two nearest facilities among those nearest its village centre."""
+    k = min(CANDIDATE_FACILITIES, fx.size)
+    _, cand = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([vx, vy]), k=k)
+    cand = cand.reshape(vx.size, k)
+    n = hx.size
+    fac1, fac2 = np.empty(n, np.int64), np.empty(n, np.int64)
+    d1, d2 = np.empty(n), np.empty(n)
+    for lo in range(0, n, 1_000_000):
+        hi = min(n, lo + 1_000_000)
+        c = cand[village[lo:hi]]
+        d = np.hypot(fx[c] - hx[lo:hi, None], fy[c] - hy[lo:hi, None])
+        order = np.argsort(d, axis=1, kind="stable")
+        first, second = order[:, 0], order[:, min(1, k - 1)]
+        rows = np.arange(hi - lo)
+        fac1[lo:hi], fac2[lo:hi] = c[rows, first], c[rows, second]
+        d1[lo:hi], d2[lo:hi] = d[rows, first], d[rows, second]
+    return fac1, fac2, d1, d2
+
+
+def build_district(sc: Scenario, seed: int) -> District:
+    """The district of scenario `sc` under `seed`: villages, homes, facilities, groups and CHW posts."""
+    pop, hhp, _gp, cp, fp = sc.population, sc.households, sc.groups, sc.chws, sc.facilities
+    n, nv = pop.households, pop.villages
+    vx, vy, village = _villages(sc, seed)
+    n_hh_v = np.bincount(village, minlength=nv)
+
+    radius = pop.village_radius_km * np.sqrt(_draws(seed, 4, n))
+    angle = 2.0 * np.pi * _draws(seed, 5, n)
+    hx = np.clip(vx[village] + radius * np.cos(angle), 0.0, pop.side_km)
+    hy = np.clip(vy[village] + radius * np.sin(angle), 0.0, pop.side_km)
+
+    fac_village, fx, fy, level = _facilities(sc, seed, vx, vy, n_hh_v)
+    fac1, fac2, d1, d2 = _nearest_two(hx, hy, village, vx, vy, fx, fy)
+    band = np.searchsorted(np.array(BAND_EDGES_KM), d1, side="right")
+    v_remote = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([vx, vy]), k=1)[0]
+
+    score = (1.0 - pop.wealth_remoteness) * _draws(seed, 8, n) + pop.wealth_remoteness * (
+        1.0 - _ranks(d1) / max(n - 1, 1)
+    )
+    wealth = (_ranks(score) * 5) // n
+
+    groups, group = _groups(sc, seed, village, nv, v_remote, fac1)
+    chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size)
+    groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
+
+    need = _draws(seed, 9, n) < pop.p_need
+    odds = hhp.distance_odds_per_km ** np.minimum(d1, hhp.distance_levels_off_km)
+    access = odds * fp.quality * (hhp.rel_access_poorest + (1.0 - hhp.rel_access_poorest) * wealth / 4.0)
+    chw_on = (chws.status[chw] == 1) & (chws.fp_trained[chw] == 1)
+    chw_access = (cp.p_method_access if cp.provides_methods else 0.0) * min(
+        1.0, cp.visits_per_month / cp.households_per_chw
+    )
+    via_chw = np.where(chw_on, chw_access, 0.0)
+    p_user = _equilibrium_use(access + via_chw, need, pop.initial_mcpr / max(pop.p_need, 1e-9), hhp)
+    user = need & (_draws(seed, 10, n) < p_user)
+    source = np.where(user, np.where(_draws(seed, 16, n) * (access + via_chw) < via_chw, 3, 1), 0)
+    ever = user | (_draws(seed, 11, n) < np.where(need, 0.38, 0.2))  # ~38% of unmet need are former users
+
+    awareness = pop.initial_awareness + 0.05 * (wealth - 2) + 0.15 * user + 0.15 * (_draws(seed, 12, n) - 0.5) * 2
+    trust = pop.initial_trust + 0.1 * user + 0.15 * (_draws(seed, 13, n) - 0.5) * 2
+
+    households = allocate(
+        Households,
+        n,
+        village=village,
+        x=hx,
+        y=hy,
+        fac1=fac1,
+        fac2=fac2,
+        dist1=d1,
+        dist2=d2,
+        band=band,
+        wealth=wealth,
+        need=need,
+        source=source,
+        ever_user=ever,
+        months_on=np.where(user, (_draws(seed, 14, n) * 36).astype(np.int16), 0),
+        awareness=np.clip(awareness, 0.0, 1.0),
+        trust=np.clip(trust, 0.0, 1.0),
+        group=group,
+        chw=chw,
+    )
+    n_catch = np.bincount(fac1, minlength=fx.size)
+    quality = np.clip(fp.quality + fp.quality_spread * (2 * _draws(seed, 15, fx.size) - 1), 0.0, 1.0)
+    base_capacity = np.where(level == 2, fp.referral_capacity_per_month, fp.capacity_per_month).astype(float)
+    facilities = allocate(
+        Facilities,
+        fx.size,
+        village=fac_village,
+        x=fx,
+        y=fy,
+        level=level,
+        remoteness=np.bincount(fac1, weights=d1, minlength=fx.size) / np.maximum(n_catch, 1),
+        base_capacity=base_capacity,
+        capacity=base_capacity,
+        quality=quality,
+        quality_base=quality,
+        stock=np.full(fx.size, fp.stock_reliability),
+        stock_base=np.full(fx.size, fp.stock_reliability),
+        n_catchment=n_catch,
+    )
+    villages = allocate(Villages, nv, x=vx, y=vy, n_households=n_hh_v, remoteness=v_remote)
+    return District(households, groups, chws, facilities, villages)
+
+
+def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, hhp) -> np.ndarray:
+    """P(user | need) = r / (r + h) with r = k x access, the steady state of adoption at rate r against
+    discontinuation h; k is found by bisection so that the mean over women with need is `target`."""
+    h = hhp.p_discontinue_per_month + hhp.need_turnover_per_month
+    if not need.any() or target <= 0.0:
+        return np.zeros(access.size)
+    lo, hi = 0.0, 1.0
+    a = access[need]
+    while (hi * a / (hi * a + h)).mean() < target and hi < 1e9:
+        hi *= 2.0
+    for _ in range(60):
+        k = 0.5 * (lo + hi)
+        lo, hi = (k, hi) if (k * a / (k * a + h)).mean() < target else (lo, k)
+    k = 0.5 * (lo + hi)
+    return k * access / (k * access + h)
+
+
+def _groups(sc: Scenario, seed: int, village, nv, v_remote, fac1) -> tuple[Groups, np.ndarray]:
+    gp = sc.groups
+    per = gp.per_village
+    ng = nv * per
+    if per == 0:
+        return allocate(Groups, 0), np.full(village.size, -1, np.int32)
+    member = _draws(seed, 20, village.size) < gp.p_member
+    which = np.minimum((_draws(seed, 21, village.size) * per).astype(np.int64), per - 1)
+    group = np.where(member, village * per + which, -1).astype(np.int32)
+    g_village = np.repeat(np.arange(nv), per)
+    nearest = np.full(nv, -1, np.int64)
+    nearest[village[::-1]] = fac1[::-1]  # any home's nearest facility stands for its village's
+    sustain = gp.self_sustain_per_month * (1.0 + gp.self_sustain_spread * (2.0 * _draws(seed, 22, ng) - 1.0))
+    # the rule grows c by r c (1-c) and then loses decay x c, so a meeting group settles at 1 - d / ((1-d) r)
+    decay = gp.capacity_decay_per_month
+    settled = 1.0 - decay / np.maximum((1.0 - decay) * sustain, 1e-12)
+    below = 0.5 * gp.meeting_threshold * _draws(seed, 23, ng)
+    capacity = np.where(settled >= gp.meeting_threshold, settled, below)
+    groups = allocate(
+        Groups,
+        ng,
+        village=g_village,
+        facility=np.maximum(nearest[g_village], 0),
+        remoteness=v_remote[g_village],
+        n_members=np.bincount(group[member], minlength=ng),
+        capacity=capacity,
+        sustain=sustain,
+        active=capacity >= gp.meeting_threshold,
+        link_strength=np.ones(ng),
+    )
+    return groups, group
+
+
+def _first_post(n_hh_v: np.ndarray, per_chw: int) -> np.ndarray:
+    posts = np.maximum(-(-n_hh_v // per_chw), 1)
+    return (np.cumsum(posts) - posts).astype(np.int64)
+
+
+def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv) -> tuple[Chws, np.ndarray]:
+    """One post per `households_per_chw` homes in every village; the remotest villages' posts are staffed."""
+    cp = sc.chws
+    posts = np.maximum(-(-n_hh_v // cp.households_per_chw), 1)
+    first = _first_post(n_hh_v, cp.households_per_chw)
+    n_posts = int(posts.sum())
+    rank_in_village = np.arange(village.size) - np.searchsorted(village, village)  # homes sorted by village
+    chw = (first[village] + rank_in_village % posts[village]).astype(np.int32)
+    post_village = np.repeat(np.arange(nv), posts)
+    staffed_villages = np.argsort(-v_remote, kind="stable")[: round(cp.coverage * nv)]
+    staffed = np.zeros(nv, bool)
+    staffed[staffed_villages] = True
+    active = staffed[post_village]
+    chws = allocate(
+        Chws,
+        n_posts,
+        village=post_village,
+        remoteness=v_remote[post_village],
+        status=active.astype(np.uint8),
+        fp_trained=active & (_draws(seed, 30, n_posts) < cp.p_fp_trained),
+        supervised=active & (_draws(seed, 31, n_posts) < cp.p_supervised),
+        visits_per_month=np.full(n_posts, cp.visits_per_month),
+        n_households=np.bincount(chw, minlength=n_posts),
+    )
+    return chws, chw

@@ -1,0 +1,219 @@
+"""The report's charts: mCPR over time with uncertainty bands, final mCPR by distance band and wealth quintile,
+and cost; each a `matplotlib.figure.Figure` without pyplot (imported lazily), embedded as a base64 PNG with alt
+text that states its numbers."""
+
+import base64
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from commsim.model.population import BAND_LABELS
+from commsim.reports.run_summary import BAND_NAMES
+from commsim.reports.text import fmt_share, fmt_usd
+from commsim.results import effects
+from commsim.runs.compare import Comparison
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+FIGSIZE, DPI = (9.0, 4.5), 100  # 900 x 450 px: readable, and a few tens of kB per chart
+BASELINE_COLOUR = "0.45"
+QUINTILE_NAMES = {1: "Q1 poorest", 2: "Q2", 3: "Q3", 4: "Q4", 5: "Q5 richest"}
+
+
+# --- Charts -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart embedded in the page: a heading, alt text, the PNG as base64, and a caption."""
+
+    title: str
+    alt: str
+    png_base64: str
+    caption: str
+
+
+def colours(labels: list[str], baseline: str) -> dict[str, Any]:
+    """One colour per scenario, the same in every chart: grey for the baseline, tab10 for the others."""
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10"]
+    others = [label for label in labels if label != baseline]
+    return {label: BASELINE_COLOUR if label == baseline else palette(others.index(label) % 10) for label in labels}
+
+
+def _percent_axis(axis) -> None:
+    """Y ticks as percentages of a share (0.2 -> 20%)."""
+    from matplotlib.ticker import PercentFormatter
+
+    axis.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+
+
+def _usd_axis(axis) -> None:
+    """Few, short US$ ticks on the x axis ($50k, $1.2M), so long amounts do not overlap."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    def short(v: float, _) -> str:
+        """A US$ tick label in k or M."""
+        for size, suffix in ((1e6, "M"), (1e3, "k")):
+            if abs(v) >= size:
+                return f"${v / size:,.{0 if v % size == 0 else 1}f}{suffix}"
+        return f"${v:,.0f}"
+
+    axis.xaxis.set_major_locator(MaxNLocator(4))
+    axis.xaxis.set_major_formatter(FuncFormatter(short))
+
+
+def mcpr_figure(comparison: Comparison, order: list[str]) -> "Figure":
+    """mCPR by month per scenario with its 95% band across replicates; donor exits as dashed vertical lines."""
+    from matplotlib.figure import Figure
+
+    band = effects.bands(comparison.frame, "mcpr")
+    palette = colours(order, comparison.baseline)
+    exits = comparison.exits()
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    axis = fig.subplots()
+    for label in order:
+        mine = band[band["scenario"] == label]
+        axis.plot(mine["month"], mine["mean"], color=palette[label], label=label)
+        axis.fill_between(mine["month"], mine["lo"], mine["hi"], color=palette[label], alpha=0.15, linewidth=0)
+        if exits.get(label) is not None:
+            axis.axvline(exits[label], color=palette[label], linestyle="--", linewidth=1, label=f"donor exit ({label})")
+    axis.set_xlabel("month")
+    axis.set_ylabel("mCPR (share of index women)")
+    axis.set_xlim(band["month"].min(), max(band["month"].max(), 1))
+    _percent_axis(axis)
+    axis.grid(alpha=0.3)
+    fig.legend(*axis.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
+    return fig
+
+
+def final_means(frame: pd.DataFrame) -> pd.DataFrame:
+    """Final-month outputs averaged over replicates, one row per scenario."""
+    return effects.final_rows(frame).groupby(level="scenario").mean(numeric_only=True)
+
+
+def _grouped_bars(axis, table: pd.DataFrame, groups: dict[str, str], order: list[str], palette: dict) -> None:
+    """Bars of table[column] for each group (x) and scenario (colour)."""
+    width = 0.8 / len(order)
+    for n, label in enumerate(order):
+        xs = [g + (n - (len(order) - 1) / 2) * width for g in range(len(groups))]
+        axis.bar(xs, [table.loc[label, column] for column in groups], width, color=palette[label], label=label)
+    axis.set_xticks(range(len(groups)), list(groups.values()))
+    _percent_axis(axis)
+    axis.grid(axis="y", alpha=0.3)
+
+
+def equity_figure(final: pd.DataFrame, order: list[str], baseline: str) -> "Figure":
+    """Final mCPR (`final_means`) by distance band (left) and wealth quintile (right), grouped by scenario."""
+    from matplotlib.figure import Figure
+
+    palette = colours(order, baseline)
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    distance, wealth = fig.subplots(1, 2, sharey=True)
+    _grouped_bars(distance, final, {f"mcpr_{b}": BAND_NAMES.get(b, b) for b in BAND_LABELS}, order, palette)
+    _grouped_bars(wealth, final, {f"mcpr_q{q}": name for q, name in QUINTILE_NAMES.items()}, order, palette)
+    distance.set_title("by distance to the nearest facility")
+    wealth.set_title("by wealth quintile")
+    distance.set_ylabel("final mCPR")
+    fig.legend(*distance.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
+    return fig
+
+
+def _cost_bars(axis, labels: list[str], values: list[float], palette: dict[str, Any]) -> None:
+    """Horizontal bars (long scenario names stay readable), first scenario on top, each labelled in US$."""
+    bars = axis.barh(labels, values, color=[palette[label] for label in labels])
+    axis.bar_label(bars, labels=[" " + fmt_usd(x) for x in values], fontsize="small")
+    axis.invert_yaxis()
+    _usd_axis(axis)
+    axis.grid(axis="x", alpha=0.3)
+    axis.margins(x=0.3)
+
+
+def cost_figure(summary: pd.DataFrame, baseline: str) -> "Figure":
+    """Total cost per scenario (left) and cost per additional user against the baseline (right)."""
+    from matplotlib.figure import Figure
+
+    palette = colours(list(summary["scenario"]), baseline)
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    total, per_user = fig.subplots(1, 2)
+    _cost_bars(total, list(summary["scenario"]), list(summary["total_cost"]), palette)
+    total.set_title("total cost over the horizon")
+    others = summary[(summary["scenario"] != baseline) & summary["cost_per_additional_user"].notna()]
+    _cost_bars(per_user, list(others["scenario"]), list(others["cost_per_additional_user"]), palette)
+    per_user.set_title("cost per additional user")
+    if others.empty:
+        per_user.text(0.5, 0.5, "no scenario adds users", ha="center", va="center", transform=per_user.transAxes)
+    return fig
+
+
+def png_base64(fig: "Figure") -> str:
+    """The figure as a base64-encoded PNG, for a data: URI."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _mcpr_alt(summary: pd.DataFrame, exits: dict[str, int]) -> str:
+    """Alt text of the mCPR chart: final mCPR per scenario and the donor exits."""
+    finals = ", ".join(f"{row['scenario']} {fmt_share(row['mcpr'])}" for row in summary.to_dict("records"))
+    text = f"Line chart of mCPR by month for each scenario with 95% bands. Final mCPR: {finals}."
+    if exits:
+        text += " Dashed lines: " + "; ".join(f"donor exit of {label} at month {m}" for label, m in exits.items()) + "."
+    return text
+
+
+def _equity_alt(final: pd.DataFrame, order: list[str]) -> str:
+    """Alt text of the equity chart: final mCPR of the extreme bands and quintiles per scenario."""
+    ends = {"nearest": effects.NEAREST_BAND, "farthest": effects.FARTHEST_BAND}
+    ends |= {"poorest": effects.POOREST, "richest": effects.RICHEST}
+    scenarios = "; ".join(
+        f"{label}: " + ", ".join(f"{word} {fmt_share(final.loc[label, column])}" for word, column in ends.items())
+        for label in order
+    )
+    return f"Grouped bar charts of final mCPR by distance band and by wealth quintile. {scenarios}."
+
+
+def _cost_alt(summary: pd.DataFrame, baseline: str) -> str:
+    """Alt text of the cost chart: total cost and cost per additional user per scenario."""
+    rows = summary.to_dict("records")
+    totals = ", ".join(f"{row['scenario']} {fmt_usd(row['total_cost'])}" for row in rows)
+    per_user = ", ".join(
+        f"{row['scenario']} {fmt_usd(row['cost_per_additional_user'])}" for row in rows if row["scenario"] != baseline
+    )
+    return f"Bar charts of total cost ({totals}) and cost per additional user ({per_user or 'none'})."
+
+
+def charts(comparison: Comparison, summary: pd.DataFrame) -> list[Chart]:
+    """The report's three charts, with alt text that states in numbers what each shows."""
+    order = list(summary["scenario"])
+    exits = {label: month for label, month in comparison.exits().items() if month is not None}
+    final = final_means(comparison.frame)
+    return [
+        Chart(
+            "mCPR over time",
+            _mcpr_alt(summary, exits),
+            png_base64(mcpr_figure(comparison, order)),
+            "Mean over replicates; the shaded band is the 95% interval of the mean across replicates."
+            + (" Dashed vertical lines mark a donor exit." if exits else ""),
+        ),
+        Chart(
+            "Who is reached: final mCPR by distance and wealth",
+            _equity_alt(final, order),
+            png_base64(equity_figure(final, order, comparison.baseline)),
+            "Final month, mean over replicates. Distance is to the nearest health facility.",
+        ),
+        Chart(
+            "Cost",
+            _cost_alt(summary, comparison.baseline),
+            png_base64(cost_figure(summary, comparison.baseline)),
+            "US$ over the whole horizon. Cost per additional user is the incremental cost over the baseline divided "
+            "by the additional women using a modern method at the end; it is not shown where no users are added.",
+        ),
+    ]

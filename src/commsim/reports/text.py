@@ -1,0 +1,270 @@
+"""Scenarios and numbers in words, for the planner's report (and any page that shows a comparison): each
+intervention as a sentence, what a scenario changes from the baseline, and the formats of shares, percentage
+points, users and US$."""
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from commsim.scenario.loader import flat_keys
+from commsim.scenario.schema import (
+    Advocacy,
+    CapacityBuilding,
+    ChwScaleUp,
+    DonorExit,
+    Feedback,
+    Intervention,
+    Linkage,
+    Scenario,
+    SupplyImprovement,
+)
+
+if TYPE_CHECKING:  # formatting needs no runs: importing this module stays light (the CLI uses the formats)
+    from commsim.runs.compare import Comparison
+
+DASH = "—"
+
+
+# --- Scenarios in words -------------------------------------------------------------------------------------
+
+
+def _num(x: float) -> str:
+    """A parameter value without trailing zeros (1.0 -> 1, 0.25 -> 0.25)."""
+    return f"{x:g}"
+
+
+def _share(x: float) -> str:
+    """A share as a whole or one-decimal percentage (0.5 -> 50%, 0.125 -> 12.5%)."""
+    return f"{100 * x:.1f}".removesuffix(".0") + "%"
+
+
+def _capacity_building(iv: CapacityBuilding) -> str:
+    """What group training delivers, by whom."""
+    details = [f"{_num(iv.modules_per_month)} FP module{'' if iv.modules_per_month == 1 else 's'} a month"]
+    if iv.organisational_strengthening_per_month > 0:
+        details.append(f"organisational strengthening +{_num(iv.organisational_strengthening_per_month)}/month")
+    if iv.delivered_by == "chw":
+        details.append("only where the CHW is active and FP-trained")
+    by = "their CHW" if iv.delivered_by == "chw" else "an NGO"
+    return f"capacity building of women's groups by {by} ({'; '.join(details)})"
+
+
+def _linkage(iv: Linkage) -> str:
+    """Which formal links the groups get, and how strong."""
+    to = [name for name, on in (("their CHW", iv.to_chw), ("the health facility", iv.to_facility)) if on]
+    targets = " and to ".join(to) if to else "nothing (neither CHW nor facility)"
+    return f"formal links of women's groups to {targets} (referral strength ×{_num(iv.strength)})"
+
+
+def _advocacy(iv: Advocacy) -> str:
+    """Advocacy by strong groups, with its weight."""
+    return f"advocacy for better services by strong women's groups (weight {_num(iv.strength)})"
+
+
+def _chw_scale_up(iv: ChwScaleUp) -> str:
+    """What CHW deployment brings: posts, FP training, supervision, visits."""
+    details = ["a working CHW post in each village reached"]
+    if iv.train_fp:
+        details.append("all active CHWs trained in FP")
+    if iv.supervise:
+        details.append("all supervised with refresher training")
+    if iv.visits_per_month is not None:
+        details.append(f"{_num(iv.visits_per_month)} household visits a month")
+    return f"CHW deployment ({'; '.join(details)})"
+
+
+def _supply(iv: SupplyImprovement) -> str:
+    """Supply-chain support: the reliability reached and the capacity added."""
+    capacity = "" if iv.rel_capacity == 1 else f", FP capacity ×{_num(iv.rel_capacity)}"
+    return f"supply-chain support to facilities (stock reliability raised to {_share(iv.stock_reliability)}{capacity})"
+
+
+def _feedback(iv: Feedback) -> str:
+    """The Healthwatch-style feedback loop from groups to facilities."""
+    return (
+        "women's groups feed members' service experiences back to their facility, which acts on them "
+        f"(responsiveness ×{_num(iv.responsiveness)})"
+    )
+
+
+# per type: what it does, and what its coverage counts (as in interventions.py)
+_WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
+    CapacityBuilding: (_capacity_building, "groups"),
+    Linkage: (_linkage, "groups"),
+    Advocacy: (_advocacy, "groups"),
+    ChwScaleUp: (_chw_scale_up, "villages"),
+    SupplyImprovement: (_supply, "facilities"),
+    Feedback: (_feedback, "groups"),
+}
+
+
+def _window(iv: Intervention, exit_month: int | None) -> str:
+    """When it runs, with a donor exit cutting short a donor-funded intervention (as the schedule does)."""
+    start, end = iv.start_month, iv.end_month
+    cut = iv.funded_by == "donor" and exit_month is not None and (end is None or exit_month < end)
+    if cut and exit_month <= start:
+        return f"never runs (the donor exits at month {exit_month}, before it starts)"
+    if cut:
+        return f"months {start}–{exit_month} (until the donor exits)"
+    return f"from month {start}" if end is None else f"months {start}–{end}"
+
+
+def _reach(iv: Intervention, scenario: Scenario, noun: str) -> str:
+    """How many targets it reaches and which first; capacity building defaults to the groups' coverage."""
+    default = scenario.groups.training_coverage if isinstance(iv, CapacityBuilding) else 1.0
+    coverage = default if iv.coverage is None else iv.coverage
+    if coverage >= 1:
+        return f"reaching all {noun}"
+    order = "remotest first" if iv.remote_first else "chosen at random"
+    return f"reaching {_share(coverage)} of {noun}, {order}"
+
+
+def _donor_exit(iv: DonorExit, scenario: Scenario) -> str:
+    """The exit and what stops with it, naming the donor-funded interventions still running then."""
+    month = iv.start_month
+    ending = [
+        name
+        for name, other in scenario.interventions.items()
+        if other.funded_by == "donor"
+        and not isinstance(other, DonorExit)
+        and other.start_month < month
+        and (other.end_month is None or other.end_month > month)
+    ]
+    stops = [f"donor-funded interventions end ({', '.join(ending)})" if ending else "no donor-funded work left"]
+    if iv.rel_chw_visits == 0:
+        stops.append("CHW visits stop")
+    elif iv.rel_chw_visits == 0.5:
+        stops.append("CHW visits halve")
+    elif iv.rel_chw_visits < 1:
+        stops.append(f"CHW visits fall to {_share(iv.rel_chw_visits)} of their level")
+    if iv.end_supervision:
+        stops.append("supervision stops")
+    return f"donor exits at month {month}: " + ", ".join(stops)
+
+
+def describe_intervention(iv: Intervention, scenario: Scenario) -> str:
+    """One plain-language sentence for a planner: what the intervention does, when, whom it reaches, who pays.
+    `scenario` supplies defaults (capacity-building coverage) and the donor exit that may cut it short."""
+    if isinstance(iv, DonorExit):
+        return _donor_exit(iv, scenario)
+    what, noun = _WHAT[type(iv)]
+    exits = [other.start_month for other in scenario.interventions.values() if isinstance(other, DonorExit)]
+    parts = [what(iv), _window(iv, min(exits) if exits else None), _reach(iv, scenario, noun), f"{iv.funded_by}-funded"]
+    return ", ".join(parts)
+
+
+def parameter_changes(scenario: Scenario, baseline: Scenario) -> list[str]:
+    """Settings outside the schedule that differ from the baseline's ("groups.training_coverage 0 → 0.5"), so a
+    reader sees every difference between two arms, not only the interventions."""
+    ignore = {"name", "description", "seed", "interventions", "calibration"}
+    mine, base = flat_keys(scenario), flat_keys(baseline)
+    return [
+        f"{key} {_value(base.get(key))} → {_value(value)}"
+        for key, value in mine.items()
+        if key.split(".")[0] not in ignore and base.get(key) != value
+    ]
+
+
+def _value(value: Any) -> str:
+    """A parameter as written in a scenario file."""
+    return _num(value) if isinstance(value, float) else str(value)
+
+
+def describe_calibration(scenario: Scenario) -> str:
+    """What a calibrated scenario was fitted to, in one sentence ("" if it was not calibrated)."""
+    c = scenario.calibration
+    if c is None:
+        return ""
+    fitted = ", ".join(f"{p.key} {p.value:.3g}" for p in c.parameters)
+    fit = ", ".join(f"{f.measure} {f.model:.3g} (target {f.target:g})" for f in c.fit)
+    return f"Calibrated to {c.targets} on {c.date}: {fitted}; model vs target: {fit}."
+
+
+@dataclass(frozen=True)
+class ScenarioText:
+    """A scenario as the report describes it."""
+
+    label: str
+    name: str
+    description: str
+    is_baseline: bool
+    schedule: list[tuple[str, str]]  # (intervention key, sentence)
+    changes: list[str]
+
+
+def scenario_text(comparison: "Comparison", label: str) -> ScenarioText:
+    """One scenario of the comparison, described in words."""
+    scenario, is_baseline = comparison.scenarios[label], label == comparison.baseline
+    return ScenarioText(
+        label=label,
+        name=scenario.name,
+        description=" ".join(part for part in (scenario.description, describe_calibration(scenario)) if part),
+        is_baseline=is_baseline,
+        schedule=[(key, describe_intervention(iv, scenario)) for key, iv in scenario.interventions.items()],
+        changes=[] if is_baseline else parameter_changes(scenario, comparison.scenarios[comparison.baseline]),
+    )
+
+
+# --- The summary table --------------------------------------------------------------------------------------
+
+
+def _missing(x: Any) -> bool:
+    """None or NaN: shown as a dash."""
+    return x is None or (isinstance(x, numbers.Real) and math.isnan(x))
+
+
+def _signed(x: float, decimals: int) -> str:
+    """A signed number with thousands separators, no sign on zero ("+4.0", "-1,234", "0.0")."""
+    text = f"{x:+,.{decimals}f}"
+    return text[1:] if float(text.replace(",", "")) == 0 else text
+
+
+def fmt_share(x: float) -> str:
+    """A prevalence share as a percentage: 0.2117 -> "21.2%"."""
+    return DASH if _missing(x) else f"{100 * x:.1f}%"
+
+
+def fmt_pp(x: float) -> str:
+    """Percentage points, signed: "+4.0 pp"."""
+    return DASH if _missing(x) else f"{_signed(x, 1)} pp"
+
+
+def fmt_pp_bound(x: float) -> str:
+    """An interval bound in percentage points (the unit is on the estimate)."""
+    return DASH if _missing(x) else _signed(x, 1)
+
+
+def fmt_users(x: float) -> str:
+    """Additional women using, signed and rounded: "+1,203"."""
+    return DASH if _missing(x) else _signed(x, 0)
+
+
+def fmt_usd(x: float) -> str:
+    """Money in whole US dollars: "US$84,280"."""
+    return DASH if _missing(x) else ("-" if x < 0 else "") + f"US${abs(x):,.0f}"
+
+
+def fmt_month(x: float) -> str:
+    """A month number, or a dash."""
+    return DASH if _missing(x) else f"month {int(x)}"
+
+
+def fmt_sustainability(text: str) -> str:
+    """`effects.months_to_half` in words: "held", "N months" until the gain halves, a note, or blank."""
+    if _missing(text) or text == "":
+        return ""
+    return f"{text} month{'' if text == '1' else 's'}" if text.isdigit() else text
+
+
+def raw(value: Any) -> str:
+    """The exact value for a data-value attribute: strings as they are, integers as integers, floats by repr
+    (round-trips to the same double), missing as "nan"."""
+    if isinstance(value, str):
+        return value
+    if _missing(value):
+        return "nan"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    return repr(float(value))

@@ -1,0 +1,1 @@
+"""Reading results: comparison statistics and the sensitivity analysis of sweeps."""

@@ -1,0 +1,1 @@
+"""Running the model: one run, executors (serial, process pool, Dask), comparisons, experiments, sweeps."""

@@ -1,0 +1,506 @@
+"""The scenario schema: one typed, bounded, documented parameter tree that mirrors the TOML files.
+
+Data only, no logic. Units are in the field names (`_km`, `_per_month`, `_months`, `_usd`); `p_` marks a
+probability, `rel_` a multiplier. Each default that rests on a published number names its source in the
+field's description (sources: ../shared/evidence.md).
+"""
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from commsim.scenario.files import shown_key, shown_value
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+Month = Annotated[int, Field(ge=0, le=1200)]
+Usd = Annotated[float, Field(ge=0.0, le=1_000_000.0)]  # a unit cost above US$1M is a typo, and sums stay finite
+INTERVENTION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]|_(?!_))*")  # no '.' or '__': names are in dotted keys
+
+
+def inconsistent(key: str, message: str) -> PydanticCustomError:
+    """A cross-field error at dotted `key` (below the model that raises it); the loaders add the key to the path."""
+    return PydanticCustomError("inconsistent", message.replace("{", "(").replace("}", ")"), {"key": key})
+
+
+def error_key(error: Mapping[str, Any]) -> str:
+    """The dotted key a pydantic error is about: its location, and the key a cross-field rule names below it."""
+    loc = [str(part) for part in error["loc"]]
+    if error["type"] == "inconsistent":
+        loc.append(error["ctx"]["key"])
+    return ".".join(map(shown_key, loc)) or "(top level)"
+
+
+def check_name(key: str, value: str) -> None:
+    """Names are one line of printable text: they appear in tables, file names and one-line messages."""
+    if not value.isprintable():
+        raise inconsistent(key, f"must be one line of printable text (got {shown_value(value)})")
+
+
+class Strict(BaseModel):
+    """Base for every table: unknown keys are errors, assignments are validated, numbers are finite."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
+
+
+class Population(Strict):
+    """The synthetic rural district."""
+
+    households: int = Field(20_000, ge=10, le=50_000_000, description="Index women (one per household).")
+    villages: int = Field(80, ge=1, le=1_000_000, description="Villages, placed at random in the square.")
+    side_km: float = Field(60.0, gt=0.0, le=2000.0, description="Side of the square district, km.")
+    village_radius_km: float = Field(1.0, gt=0.0, le=20.0, description="Spread of homes around a village centre, km.")
+    facilities: int = Field(8, ge=1, le=30_000, description="Health facilities, at the largest villages.")
+    referral_facilities: int = Field(
+        1,
+        ge=0,
+        le=30_000,
+        description="How many facilities are level-2 (referral) with larger capacity.",
+    )
+    wealth_remoteness: Share = Field(
+        0.5,
+        description="Weight of remoteness in a household's wealth rank (0: none, 1: wealth is remoteness).",
+    )
+    p_need: Share = Field(
+        0.40,
+        description="Share of index women with a need for family planning (users + unmet need): "
+        "mCPR ~16% + unmet need ~24% (Mali DHS 2018; unmet need unverified).",
+    )
+    initial_mcpr: Share = Field(
+        0.16,
+        description="Modern contraceptive prevalence at month 0 among all index women (Mali DHS 2018).",
+    )
+    initial_awareness: Share = Field(0.45, description="Mean awareness of modern methods at month 0.")
+    initial_trust: Share = Field(0.5, description="Mean trust in services at month 0.")
+
+    @model_validator(mode="after")
+    def _fits(self) -> "Population":
+        """Each village needs a household, each facility a village of its own, each referral one a facility:
+        beyond these the model would leave villages empty, stack facilities or silently drop referral levels."""
+        if self.villages > self.households:
+            raise inconsistent("villages", f"must be at most households ({self.households}) (got {self.villages})")
+        if self.facilities > self.villages:
+            raise inconsistent("facilities", f"must be at most villages ({self.villages}) (got {self.facilities})")
+        if self.referral_facilities > self.facilities:
+            raise inconsistent(
+                "referral_facilities",
+                f"must be at most facilities ({self.facilities}) (got {self.referral_facilities})",
+            )
+        return self
+
+
+class Households(Strict):
+    """How index women decide: adoption, discontinuation, facility choice, trust."""
+
+    rate_external_per_month: float = Field(
+        0.004,
+        ge=0.0,
+        le=1.0,
+        description="Adoption propensity from outside contact (mass media, market).",
+    )
+    rate_awareness_per_month: float = Field(
+        0.12, ge=0.0, le=1.0, description="Adoption propensity per unit of awareness."
+    )
+    rate_peer_per_month: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="Adoption propensity from peers at full exposure (Valente 1996 exposure; "
+        "Rosero-Bixby & Casterline 1993 diffusion).",
+    )
+    peer_half_saturation: float = Field(
+        0.15,
+        gt=0.0,
+        le=10.0,
+        description="Exposure at which the peer effect is half its maximum: influence saturates, the first user "
+        "contact matters most (Behrman, Kohler & Watkins 2002).",
+    )
+    village_peer_weight: Share = Field(
+        0.5, description="Weight of the village's users for women outside an active group."
+    )
+    trust_weight: Share = Field(0.8, description="How much adoption depends on trust (0: not at all).")
+    distance_odds_per_km: float = Field(
+        0.90,
+        gt=0.0,
+        le=1.0,
+        description="Access falls by this factor per km (aOR 0.90/km, Wong 2017).",
+    )
+    distance_levels_off_km: float = Field(
+        10.0,
+        gt=0.0,
+        le=200.0,
+        description="Distance beyond which access falls no further (Wong 2017: levels off).",
+    )
+    rel_access_poorest: float = Field(
+        0.8,
+        gt=0.0,
+        le=1.0,
+        description="Access of the poorest quintile relative to the richest (linear between).",
+    )
+    choice_per_km: float = Field(
+        0.3,
+        ge=0.0,
+        le=10.0,
+        description="Disutility per km when choosing between the two nearest facilities.",
+    )
+    choice_quality: float = Field(
+        2.6,
+        ge=0.0,
+        le=100.0,
+        description="Utility per unit of quality: women travel ~8.6 km further to avoid fees (Elewonibi 2020).",
+    )
+    choice_stock: float = Field(
+        3.3,
+        ge=0.0,
+        le=100.0,
+        description="Utility per unit of stock reliability: ~11 km further to avoid a stockout (Elewonibi 2020).",
+    )
+    p_discontinue_per_month: Rate = Field(
+        0.025,
+        description="Base monthly discontinuation hazard; with quality, need changes and stockouts the total "
+        "is 0.039-0.056/month (Castle & Askew 2015; Ali, Cleland & Shah 2012).",
+    )
+    rel_discontinue_poor_quality: float = Field(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="Hazard multiplier is 1 + this x (1 - quality of the source).",
+    )
+    rel_discontinue_follow_up: float = Field(
+        0.6, ge=0.0, le=1.0, description="Hazard multiplier in a month with a CHW follow-up visit."
+    )
+    p_discontinue_failed_resupply: Share = Field(
+        0.3,
+        description="A resupply visit met by a stockout or a full clinic ends use with this probability.",
+    )
+    p_resupply_visit: Share = Field(
+        0.33,
+        description="Monthly chance a facility user returns for resupply (3-monthly injectables).",
+    )
+    need_turnover_per_month: Rate = Field(
+        0.008,
+        description="Monthly chance a woman's need ends (e.g. wants a child); need starts at the balancing rate.",
+    )
+    awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
+    trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")
+    trust_loss_failed: Rate = Field(0.2, description="Trust moves this far toward 0 after a stockout or a full clinic.")
+    trust_gain_chw_visit: Rate = Field(0.02, description="Trust moves this far toward 1 after a CHW visit.")
+    referral_boost_per_month: float = Field(
+        0.15, ge=0.0, le=1.0, description="Added adoption propensity while a referral is open."
+    )
+    referral_valid_months: int = Field(3, ge=1, le=24, description="Months a referral stays open.")
+
+
+class Groups(Strict):
+    """Women's groups / community-based organisations."""
+
+    per_village: int = Field(1, ge=0, le=20, description="Groups in each village.")
+    p_member: Share = Field(
+        0.30,
+        description="Share of a village's index women who belong to a group: >1/3 joined at 1 group per 309 "
+        "people (Fottrell 2013); 8% in Nepal (Manandhar 2004).",
+    )
+    meeting_threshold: Share = Field(0.2, description="A group below this capacity stops meeting.")
+    capacity_decay_per_month: Rate = Field(0.08, description="Capacity lost each month without support.")
+    self_sustain_per_month: Rate = Field(
+        0.12,
+        description="Mean rate at which a meeting group builds its own capacity, as growth r c(1-c). A group "
+        "settles at c* = 1 - d/((1-d) r) when it meets (d: decay); groups start at their c* (or inactive below "
+        "the threshold).",
+    )
+    self_sustain_spread: Share = Field(
+        0.5,
+        description="Groups' own rates are uniform in mean x (1 +/- spread): some sustain, some do not.",
+    )
+    training_gain_per_month: Rate = Field(0.10, description="Capacity gain per month of capacity building.")
+    mentoring_gain_per_month: Rate = Field(
+        0.04,
+        description="Capacity gain per month from a linked, active CHW's follow-up (HRH2030 monthly follow-ups).",
+    )
+    fp_modules: int = Field(6, ge=1, le=50, description="FP/RH modules in the training curriculum.")
+    awareness_gain_per_meeting: Rate = Field(
+        0.12,
+        description="Members' awareness moves this far toward 1 at a meeting of full capacity and FP content.",
+    )
+    rel_peer_trained: float = Field(
+        1.5,
+        ge=1.0,
+        le=10.0,
+        description="Peer exposure counts this much more in a group that has covered FP.",
+    )
+    p_refer_per_month: Rate = Field(
+        0.15,
+        description="Monthly chance a linked group refers a member with unmet need (x capacity x strength).",
+    )
+    advocacy_threshold: Share = Field(0.5, description="Groups at or above this capacity advocate for services.")
+    training_coverage: Share = Field(
+        0.0,
+        description="Share of groups reached by capacity building; a capacity_building intervention uses it unless "
+        "it sets its own coverage. Dose-response: ~3% of women in groups no effect, >=30% strong (Prost 2013).",
+    )
+
+
+class Chws(Strict):
+    """Community health workers."""
+
+    households_per_chw: int = Field(150, ge=1, le=100_000, description="Households a CHW serves (LHW ~1/1000 pop).")
+    coverage: Share = Field(0.5, description="Share of villages with a CHW at month 0 (remote villages first).")
+    visits_per_month: float = Field(30.0, ge=0.0, le=10_000.0, description="Household visits per CHW per month.")
+    p_fp_trained: Share = Field(0.3, description="Share of CHWs trained in FP at month 0.")
+    provides_methods: bool = Field(
+        True, description="CHWs give pills/injectables at home (community-based distribution)."
+    )
+    p_method_access: Share = Field(0.6, description="Access to a method from an FP-trained CHW during a visit.")
+    p_refer: Share = Field(0.3, description="An FP-trained CHW refers a visited non-user with need to a facility.")
+    awareness_gain_visit: Rate = Field(
+        0.08,
+        description="Awareness moves this far toward 1 at a visit (twice that from an FP-trained CHW).",
+    )
+    p_supervised: Share = Field(0.3, description="Share of CHWs supervised with refresher training at month 0.")
+    attrition_per_month: Rate = Field(
+        0.006,
+        description="Monthly leaving hazard when supervised and refreshed (5-30%/year suggested; Ngugi 2018).",
+    )
+    rel_attrition_no_refresher: float = Field(
+        2.0,
+        ge=1.0,
+        le=10.0,
+        description="Hazard multiplier without refresher training (Ngugi 2018: OR 4.0).",
+    )
+    rel_attrition_unsupervised: float = Field(
+        1.5,
+        ge=1.0,
+        le=10.0,
+        description="Hazard multiplier without supervisor feedback (Ngugi 2018: OR 2.0).",
+    )
+    p_replace_per_month: Rate = Field(0.1, description="Monthly chance a vacant CHW post is filled (untrained).")
+    quality: Share = Field(0.7, description="Service quality of a CHW as a method source.")
+
+
+class Facilities(Strict):
+    """Health facilities."""
+
+    capacity_per_month: int = Field(250, ge=0, le=1_000_000, description="FP clients a health post serves per month.")
+    referral_capacity_per_month: int = Field(600, ge=0, le=1_000_000, description="FP clients of a level-2 facility.")
+    quality: Share = Field(0.6, description="Mean service quality at month 0.")
+    quality_spread: Share = Field(0.1, description="Quality at month 0 is uniform in mean +/- spread.")
+    stock_reliability: Share = Field(
+        0.85,
+        description="Monthly chance of no FP stockout (no published numbers retrieved; FP2020 indicator 10).",
+    )
+    quality_max: Share = Field(0.95, description="Ceiling that advocacy and feedback push quality toward.")
+    stock_max: Share = Field(0.98, description="Ceiling that advocacy, feedback and supply push reliability toward.")
+    advocacy_gain_per_month: Rate = Field(
+        0.05,
+        description="Pull toward the ceilings per unit of advocacy pressure (the seeds' enabling environment).",
+    )
+    feedback_gain_per_month: Rate = Field(
+        0.10,
+        description="Pull toward the ceilings per unit of feedback through linked groups (Healthwatch).",
+    )
+    reversion_per_month: Rate = Field(0.03, description="Drift back to the funded level without pressure.")
+    supply_ramp_per_month: Rate = Field(
+        0.25, description="How fast supported facilities' reliability moves to the supply target."
+    )
+
+
+class Costs(Strict):
+    """Unit costs, US$."""
+
+    chw_month_usd: Usd = Field(15.0, description="Stipend of an active CHW per month.")
+    chw_training_usd: Usd = Field(100.0, description="Training one CHW in FP.")
+    chw_replacement_usd: Usd = Field(59.0, description="Recruiting a replacement CHW (Alam 2012).")
+    supervision_month_usd: Usd = Field(5.0, description="Supervision and refresher per CHW-month.")
+    group_training_month_usd: Usd = Field(
+        20.0,
+        description="Capacity building per group-month (PLA ~$203 per live birth, Pulkki-Brannstrom 2016).",
+    )
+    mentoring_month_usd: Usd = Field(3.0, description="CHW follow-up of a linked group per month.")
+    linkage_month_usd: Usd = Field(4.0, description="Keeping a group's formal link per month.")
+    advocacy_month_usd: Usd = Field(2.0, description="Advocacy support per group-month.")
+    feedback_month_usd: Usd = Field(2.0, description="Feedback mechanism per group-month.")
+    supply_facility_month_usd: Usd = Field(150.0, description="Supply-chain support per facility-month.")
+    commodity_user_month_usd: Usd = Field(0.8, description="Commodities per user-month.")
+    facility_visit_usd: Usd = Field(1.0, description="Staff time per FP visit.")
+
+
+class Intervention(Strict):
+    """Fields every intervention has: when it runs, who pays, whom it reaches."""
+
+    start_month: Month = Field(0, description="First month it takes effect (0 = from the start).")
+    end_month: Month | None = Field(None, description="Month it stops (None = runs to the end).")
+    funded_by: Literal["donor", "government"] = Field(
+        "donor", description="Donor-funded interventions stop when a donor_exit takes effect."
+    )
+    coverage: Share | None = Field(None, description="Share of targets reached (None = the section's default).")
+    remote_first: bool = Field(False, description="Reach the targets farthest from a facility first.")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> "Intervention":
+        if self.end_month is not None and self.end_month <= self.start_month:
+            raise ValueError(f"end_month ({self.end_month}) must be after start_month ({self.start_month})")
+        return self
+
+
+class CapacityBuilding(Intervention):
+    """Organisational, leadership and FP-module training of women's groups."""
+
+    type: Literal["capacity_building"] = "capacity_building"
+    modules_per_month: float = Field(1.0, gt=0.0, le=50.0, description="FP modules covered per month.")
+    organisational_strengthening_per_month: Rate = Field(
+        0.0,
+        description="Added self-sustaining growth of a reached group's capacity (Swasti: organisational and "
+        "leadership strengthening).",
+    )
+    delivered_by: Literal["ngo", "chw"] = Field(
+        "ngo",
+        description="'chw': a group is trained only while its CHW is active and FP-trained (HRH2030).",
+    )
+
+
+class Linkage(Intervention):
+    """Formal links from groups to their CHW and to the facility."""
+
+    type: Literal["linkage"] = "linkage"
+    to_chw: bool = True
+    to_facility: bool = True
+    strength: float = Field(1.0, ge=0.0, le=5.0, description="Multiplies a linked group's referral rate.")
+
+
+class Advocacy(Intervention):
+    """Groups advocate for better services (the enabling environment)."""
+
+    type: Literal["advocacy"] = "advocacy"
+    strength: float = Field(1.0, ge=0.0, le=10.0, description="Added advocacy weight of a reached strong group.")
+
+
+class ChwScaleUp(Intervention):
+    """Deploy CHWs to more villages, train them in FP, supervise them."""
+
+    type: Literal["chw_scale_up"] = "chw_scale_up"
+    train_fp: bool = True
+    supervise: bool = Field(True, description="Supervision with refresher training for all active CHWs.")
+    visits_per_month: float | None = Field(None, ge=0.0, le=10_000.0, description="New visit rate (None: unchanged).")
+
+
+class SupplyImprovement(Intervention):
+    """Supply-chain support to facilities."""
+
+    type: Literal["supply_improvement"] = "supply_improvement"
+    stock_reliability: Share = Field(0.97, description="Reliability the supported facilities reach.")
+    rel_capacity: float = Field(1.0, ge=0.0, le=20.0, description="Multiplies supported facilities' capacity.")
+
+
+class DonorExit(Intervention):
+    """The donor leaves at start_month: donor-funded interventions end, CHW stipends and supervision stop."""
+
+    type: Literal["donor_exit"] = "donor_exit"
+    rel_chw_visits: float = Field(0.5, ge=0.0, le=1.0, description="CHW visits after stipends stop, relative.")
+    end_supervision: bool = True
+    end_stipends: bool = Field(True, description="CHW stipends stop (and are no longer costed) from start_month.")
+
+
+class Feedback(Intervention):
+    """Groups feed members' service experiences back to facilities, which respond (Healthwatch)."""
+
+    type: Literal["feedback"] = "feedback"
+    responsiveness: float = Field(1.0, ge=0.0, le=10.0, description="How strongly facilities act on reports.")
+
+
+INTERVENTION_TYPES: dict[str, type[Intervention]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        CapacityBuilding,
+        Linkage,
+        Advocacy,
+        ChwScaleUp,
+        SupplyImprovement,
+        DonorExit,
+        Feedback,
+    )
+}
+
+AnyIntervention = Annotated[
+    CapacityBuilding | Linkage | Advocacy | ChwScaleUp | SupplyImprovement | DonorExit | Feedback,
+    Field(discriminator="type"),
+]
+
+
+class FittedParameter(Strict):
+    """One calibrated scenario key: the fitted value and the bounds it was searched in."""
+
+    key: str = Field(min_length=1, description="Dotted scenario key.")
+    value: float | int
+    low: float
+    high: float
+
+
+class FittedTarget(Strict):
+    """One calibration target and the model's value at the best trial (mean over replicates)."""
+
+    measure: str = Field(min_length=1, description="A measure of commsim.evidence.measures.MEASURES.")
+    target: float
+    model: float
+    weight: float = Field(ge=0.0)
+    scale: float = Field(gt=0.0)
+
+
+class Calibration(Strict):
+    """What a calibrated scenario was fitted to (written by `commsim calibrate`; provenance, not parameters)."""
+
+    targets: str = Field(min_length=1, description="The targets file (as given) or its name.")
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Day of the calibration, YYYY-MM-DD.")
+    parameters: list[FittedParameter] = Field(min_length=1, description="The fitted keys and their values.")
+    fit: list[FittedTarget] = Field(default_factory=list, description="Target vs model at the best trial.")
+    loss: float = Field(ge=0.0, description="Weighted loss at the best trial: sum w ((model - target) / scale)^2.")
+    study: str = Field(min_length=1, description="Optuna study name in the results database.")
+    trials: int = Field(ge=1, description="Finished trials of the study when the file was written.")
+    seed: int = Field(ge=0, description="Replicate r of every trial ran on seed + r.")
+    replicates: int = Field(ge=1)
+    months: int = Field(ge=1, le=1200, description="Months of each calibration run (measures at the last).")
+
+
+class Scenario(Strict):
+    """A complete parameter set plus a dated intervention schedule."""
+
+    name: str = Field("baseline", min_length=1, max_length=80)
+    description: str = ""
+    months: int = Field(60, ge=1, le=1200, description="Months simulated by default.")
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    population: Population = Population()
+    households: Households = Households()
+    groups: Groups = Groups()
+    chws: Chws = Chws()
+    facilities: Facilities = Facilities()
+    costs: Costs = Costs()
+    interventions: dict[str, AnyIntervention] = Field(
+        default_factory=dict, description="Named interventions; the name is part of each key path."
+    )
+    calibration: Calibration | None = Field(
+        None,
+        exclude_if=lambda value: value is None,  # absent, not null: uncalibrated scenarios keep their hashes
+        description="Set by `commsim calibrate`: the targets this scenario's fitted values come from.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        """One-line names; intervention names that dotted keys can address; at most one donor exit (a second
+        would cut CHW visits again after the donor has already gone)."""
+        check_name("name", self.name)
+        for name in self.interventions:
+            if not INTERVENTION_NAME.fullmatch(name) or len(name) > 80:
+                raise inconsistent(
+                    f"interventions.{name}",
+                    f"bad name {shown_value(name)}: use up to 80 letters, digits, '-' and '_' "
+                    "(no '.' or '__': the name is part "
+                    "of dotted keys such as interventions.NAME.coverage)",
+                )
+        exits = [name for name, iv in self.interventions.items() if isinstance(iv, DonorExit)]
+        if len(exits) > 1:
+            raise inconsistent(
+                f"interventions.{exits[1]}", f"a second donor_exit (after {exits[0]}); a scenario has at most one"
+            )
+        return self

@@ -1,0 +1,1 @@
+"""The results database: SQLAlchemy tables, migrations, and every query of stored runs."""
