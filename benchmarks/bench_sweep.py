@@ -194,17 +194,20 @@ def timed_sweep(contender: Contender, experiment: Path, warm_up: Path, workdir: 
 
 def bench_executors(rows: list[Row], runs: int, rounds: int, workdir: Path) -> dict[str, Contender]:
     from commsim.runs.executors import open_executor
+    from commsim.runs.run import warm_up as warm_worker
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     experiment = write_experiment(workdir, "bench_sweep", runs)
     warm_up = write_experiment(workdir, "bench_sweep_warmup", WARM_UP_RUNS)
     contenders = [
         Contender("serial", "serial (open_executor(1))", lambda: open_executor(1)),
-        Contender("pool", f"process pool (open_executor({WORKERS}))", lambda: open_executor(WORKERS)),
+        Contender(
+            "pool", f"process pool (open_executor({WORKERS}))", lambda: open_executor(WORKERS, warm_up=warm_worker)
+        ),
         Contender(
             "dask",
             f"Dask LocalCluster (open_executor(dask_local={WORKERS}))",
-            lambda: open_executor(dask_local=WORKERS),
+            lambda: open_executor(dask_local=WORKERS, warm_up=warm_worker),
         ),
         Contender("alive", f"what-if: process pool kept alive ({WORKERS} workers)", lambda: kept_alive_pool(WORKERS)),
     ]

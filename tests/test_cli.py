@@ -100,7 +100,7 @@ def test_python_backend_gives_the_same_csv(tiny_scenario, small_run_args, tmp_pa
 
 
 def test_cli_backends_are_the_models():
-    assert BACKENDS == model.BACKENDS
+    assert BACKENDS is model.BACKENDS  # declared once
 
 
 def test_scenarios_lists_every_shipped_scenario():

@@ -247,6 +247,6 @@ def test_a_killed_worker_ends_calibrate_in_one_message_and_the_study_continues(t
 
 def test_the_warm_up_builds_and_steps_a_valid_district():
     """Workers run it once and nobody reads its result, so a warm-up the schema refuses would go unseen."""
-    from commsim.runs.executors import warm_up
+    from commsim.runs.run import warm_up
 
     assert warm_up() == os.getpid()

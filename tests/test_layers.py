@@ -89,3 +89,17 @@ def test_a_planted_backward_import_is_caught(tmp_path, monkeypatch):
     finally:
         planted.unlink()
     assert len(found) == 2 and "model is below store" in found[0] and "typer belongs to cli" in found[1]
+
+
+PAGES = {"commsim.ui.live", "commsim.ui.compare_page", "commsim.ui.sweeps_page"}
+
+
+def test_no_page_of_the_app_imports_another_page():
+    """What two pages share lives in a module of its own (`ui.scenarios`, `ui.stored`, `ui.widgets`)."""
+    crossing = [
+        f"{module} imports {imported}"
+        for module in PAGES
+        for _, imported in imports(PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py"))
+        if imported in PAGES - {module}
+    ]
+    assert not crossing, crossing

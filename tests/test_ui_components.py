@@ -31,7 +31,7 @@ from commsim.runs.run import run_scenario
 from commsim.runs.sweep import run_sweep
 from commsim.scenario.loader import load_scenario, shipped_scenarios
 from commsim.store import database as store
-from commsim.ui import charts, compare_page, levers, live, stored, sweeps_page
+from commsim.ui import charts, compare_page, levers, live, scenarios, stored, sweeps_page
 from commsim.ui.district_map import HOUSEHOLD_STATES, DistrictMap, household_states, sample
 from commsim.ui.session import CHARTS, LiveRun
 
@@ -687,7 +687,7 @@ def test_compare_page_offers_and_runs_a_calibrated_scenario(tmp_path, monkeypatc
         encoding="utf-8",
     )
     path = "results/baseline-calibrated-test.toml"
-    assert path in live.scenario_names()
+    assert path in scenarios.scenario_names()
     url = f"sqlite:///{tmp_path / 'cal.db'}"
     monkeypatch.setenv("COMMSIM_DB", url)
     monkeypatch.setattr(compare_page, "default_workers", lambda: 1)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from commsim.scenario.schema import Scenario
 
-BACKENDS = ("numba", "python")  # = model.BACKENDS (a test checks); importing the model costs ~1 s
 EXIT_BAD_INPUT = 2
 MAX_ID = 2**63 - 1  # the largest run or batch id a database can hold (a signed 64-bit integer)
 DB_HELP = "Results database, any SQLAlchemy URL (default: $COMMSIM_DB, else sqlite:///results/commsim.db)."
@@ -159,7 +158,6 @@ SUMMARY_FLOWS: tuple[tuple[str, str], ...] = (
     ("new_users", "new users per year"),
     ("discontinued", "discontinued per year"),
 )
-BAND_NAMES = {"0_2km": "0-2 km", "2_5km": "2-5 km", "5_10km": "5-10 km", "10km_plus": "10+ km"}
 
 
 def _per_year(series: "pd.Series") -> float:
@@ -181,7 +179,7 @@ def summary_table(ts: "pd.DataFrame") -> Table:
         first, final = flows[column].iloc[:12], flows[column].iloc[-12:]
         table.add_row(label, _fmt(column, _per_year(first)), _fmt(column, _per_year(final)))
     table.add_section()
-    from commsim.model.population import BAND_LABELS
+    from commsim.model.metrics import BAND_LABELS, BAND_NAMES
 
     for band in BAND_LABELS:
         column = f"mcpr_{band}"

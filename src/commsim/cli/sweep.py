@@ -64,6 +64,7 @@ def sweep(
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
         from commsim.runs.executors import WorkerLost, default_workers, open_executor
         from commsim.runs.experiment import load_experiment
+        from commsim.runs.run import warm_up
         from commsim.runs.sweep import run_sweep
         from commsim.store import database as store
 
@@ -82,7 +83,7 @@ def sweep(
             ),
             soft_wrap=True,
         )
-        with open_executor(workers, scheduler, dask_local) as executor, runs_progress(name) as on_run:
+        with open_executor(workers, scheduler, dask_local, warm_up=warm_up) as executor, runs_progress(name) as on_run:
             out.print(f"on {executor.description}; storing in {results.url}", soft_wrap=True)
             try:
                 outcome = run_sweep(plan, results, executor, backend=backend, on_run=on_run)

@@ -35,6 +35,7 @@ from commsim import outfiles
 from commsim.errors import CommsimError
 from commsim.evidence.targets import MIN_MONTHS, Target, Targets, check_targets, load_targets
 from commsim.runs.executors import Executor, open_executor, serial
+from commsim.runs.run import warm_up
 from commsim.scenario.loader import ScenarioError, apply_overrides, load_scenario, resolve_path, scenario_hash
 from commsim.scenario.schema import Calibration, FittedParameter, FittedTarget, Scenario
 from commsim.store import database as results_store
@@ -268,7 +269,7 @@ def calibrate(
 
     done = len(finished_trials(study))
     new = 0
-    with open_executor(workers) as executor:
+    with open_executor(workers, warm_up=warm_up) as executor:
         while done < trials:
             study.sampler = optuna.samplers.TPESampler(seed=sampler_seed(seed, done))
             trial = study.ask()

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from commsim.model import interventions, metrics, resources
+from commsim.model import BACKENDS, interventions, metrics, resources
 from commsim.model import rng as counter_rng
 from commsim.model.agents import CommunityHealthWorker, Facility, Household, WomensGroup
 from commsim.model.kernels import chws as chw_kernels
@@ -26,7 +26,6 @@ from commsim.model.population import build_district
 from commsim.scenario.loader import load_scenario
 from commsim.scenario.schema import Scenario
 
-BACKENDS = ("numba", "python")
 SERIAL_BELOW = 4 * household_kernels.BLOCK  # smaller districts step on one thread: a parallel launch costs more
 N_STREAMS = 32
 

@@ -6,8 +6,6 @@ model turns one month's accumulator into the named outputs of DESIGN.md (the CSV
 
 import numpy as np
 
-from commsim.model.population import BAND_LABELS
-
 # Flows (reset each month)
 NEW_USERS, DISCONTINUED, FACILITY_VISITS, FAILED_VISITS = 0, 1, 2, 3
 REFERRALS_MADE, REFERRALS_COMPLETED, CHW_VISITS, CHW_NEW_USERS = 4, 5, 6, 7
@@ -15,6 +13,11 @@ CHWS_LEFT, CHWS_HIRED, STOCKOUTS, GROUPS_TRAINED, GROUPS_MENTORED = 8, 9, 10, 11
 # Stocks (recounted each month)
 USERS, UNMET, EVER_USERS, TRUST_SUM, AWARENESS_SUM, USERS_CHW = 13, 14, 15, 16, 17, 18
 ACTIVE_GROUPS, CAPACITY_SUM, ACTIVE_CHWS, SUPERVISED_CHWS, FP_TRAINED_CHWS = 19, 20, 21, 22, 23
+# Distance to the nearest facility, in bands: the edges (km), each band's column label and its name for people.
+BAND_EDGES_KM = (2.0, 5.0, 10.0)
+BAND_LABELS = ("0_2km", "2_5km", "5_10km", "10km_plus")
+BAND_NAMES = {"0_2km": "0-2 km", "2_5km": "2-5 km", "5_10km": "5-10 km", "10km_plus": "10+ km"}
+
 USERS_BAND, HH_BAND = 24, 28  # 4 slots each
 USERS_Q, HH_Q = 32, 37  # 5 slots each
 N_SLOTS = 42

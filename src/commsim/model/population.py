@@ -10,11 +10,10 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from commsim.model import rng
+from commsim.model.metrics import BAND_EDGES_KM
 from commsim.model.state import Chws, Facilities, Groups, Households, Villages, allocate
 from commsim.scenario.schema import Scenario
 
-BAND_EDGES_KM = (2.0, 5.0, 10.0)
-BAND_LABELS = ("0_2km", "2_5km", "5_10km", "10km_plus")
 VILLAGE_SIZE_SIGMA = 0.6  # lognormal spread of village sizes
 CANDIDATE_FACILITIES = 4  # nearest facilities to a village centre searched for its homes
 

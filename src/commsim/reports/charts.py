@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from commsim.model.population import BAND_LABELS
-from commsim.reports.run_summary import BAND_NAMES
+from commsim.model.metrics import BAND_LABELS, BAND_NAMES
 from commsim.reports.text import fmt_share, fmt_usd
 from commsim.results import effects
 from commsim.runs.compare import Comparison

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from commsim.model.population import BAND_LABELS
+from commsim.model.metrics import BAND_LABELS, BAND_NAMES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-BAND_NAMES = {"0_2km": "0-2 km", "2_5km": "2-5 km", "5_10km": "5-10 km", "10km_plus": "10+ km"}
 
 
 def _percent(axis) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from commsim.errors import CommsimError
 from commsim.runs.executors import WorkerLost, default_workers, open_executor
-from commsim.runs.run import run_task
+from commsim.runs.run import run_task, warm_up
 from commsim.scenario.loader import load_scenario
 from commsim.scenario.schema import Scenario
 from commsim.store import database as results_store
@@ -109,12 +109,12 @@ def run_comparison(
     if on_run is not None:
         on_run(0, total)
     try:
-        with open_executor(min(workers or default_workers(), total)) as executor:
+        with open_executor(min(workers or default_workers(), total), warm_up=warm_up) as executor:
             for (label, rep), output in executor.run(tasks):
                 run_id = None
                 if store is not None:
                     run_id = results_store.save_run(
-                        store, output.scenario, output.rows, backend=backend, started_at=output.started_at,
+                        store, output.scenario, output.timeseries, backend=backend, started_at=output.started_at,
                         finished_at=output.finished_at, replicate=rep, batch_id=batch_id,
                     )  # fmt: skip
                     comparison.run_ids[(label, rep)] = run_id

@@ -90,16 +90,6 @@ def _bounded(submit: Callable[[Task], Any], tasks: Iterable[Task], limit: int, f
                 break
 
 
-def warm_up() -> int:
-    """Run in each new worker: load commsim and its compiled kernels (from the cache) before the first run,
-    while the parent opens the store. Returns the worker's pid."""
-    from commsim.model.community import CommunityHealthModel
-
-    tiny = {"population__households": 200, "population__villages": 2, "population__facilities": 2}
-    CommunityHealthModel("baseline", **tiny).step()
-    return os.getpid()
-
-
 def process_pool(pool: ProcessPoolExecutor, workers: int) -> Runner:
     """A runner on a started pool of `workers` processes; the pool outlives each run of tasks."""
 
@@ -166,10 +156,15 @@ def dask_runner(client) -> Runner:
 
 @contextmanager
 def open_executor(
-    workers: int | None = None, scheduler: str | None = None, dask_local: int | None = None
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    *,
+    warm_up: Callable[[], Any] | None = None,
 ) -> Iterator[Executor]:
     """The executor asked for: a Dask scheduler by address, a local Dask cluster of `dask_local` workers, or
-    (default) a process pool of `workers` (all cores), run in this process when that is one worker."""
+    (default) a process pool of `workers` (all cores), run in this process when that is one worker. A pool's
+    workers start at once and each runs `warm_up` first, so they load while the caller gets ready."""
     if scheduler is not None and dask_local is not None:
         raise CommsimError("--scheduler and --dask-local: choose one")
     if scheduler is not None or dask_local is not None:
@@ -203,7 +198,7 @@ def open_executor(
         initializer=start_worker,
         initargs=(os.getpid(),),
     )
-    for _ in range(n):  # start the workers now: they load while the caller gets ready
+    for _ in range(n if warm_up is not None else 0):
         pool.submit(warm_up)
     try:
         yield Executor(process_pool(pool, n), f"process pool of {n} workers", n)

@@ -1,7 +1,8 @@
-"""Running the model: one scenario for N months, returning its monthly outputs. The CLI, the UI and (later)
-comparisons and sweeps all call these functions.
+"""Running the model: one scenario for N months, returning its monthly outputs. The CLI, the UI, comparisons,
+sweeps and calibration all call these functions.
 """
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +14,6 @@ import pandas as pd
 from commsim.model.community import CommunityHealthModel
 from commsim.scenario.loader import load_scenario
 from commsim.scenario.schema import Scenario
-from commsim.store.database import month_rows
 
 
 @dataclass
@@ -61,7 +61,6 @@ class RunOutput:
     timeseries: pd.DataFrame
     started_at: datetime
     finished_at: datetime
-    rows: list[dict[str, Any]]  # the timeseries as the store inserts it, made by the worker
 
 
 def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba") -> RunOutput:
@@ -71,4 +70,12 @@ def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba
     started = datetime.now(UTC)
     result = run_scenario(base, backend=backend, overrides=overrides, check_memory=False)
     finished = datetime.now(UTC)
-    return RunOutput(result.scenario, result.timeseries, started, finished, month_rows(result.timeseries))
+    return RunOutput(result.scenario, result.timeseries, started, finished)
+
+
+def warm_up() -> int:
+    """What each new worker of a pool runs first: load commsim and its compiled kernels (from the cache) with a
+    tiny district, while the parent opens the store. Returns the worker's pid."""
+    tiny = {"population": {"households": 200, "villages": 2, "facilities": 2}}
+    CommunityHealthModel(tiny).step()
+    return os.getpid()

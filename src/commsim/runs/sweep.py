@@ -74,7 +74,7 @@ def run_sweep(
             results_store.save_run(
                 store,
                 output.scenario,
-                output.rows,
+                output.timeseries,
                 backend=backend,
                 started_at=output.started_at,
                 finished_at=output.finished_at,

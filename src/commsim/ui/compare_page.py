@@ -27,7 +27,7 @@ from commsim.store.database import open_store
 from commsim.ui import stored
 from commsim.ui.figures import png
 from commsim.ui.levers import HOUSEHOLDS_RANGE, LeverError, parse_whole
-from commsim.ui.live import offered_file, scenario_names
+from commsim.ui.scenarios import offered_file, scenario_names
 from commsim.ui.widgets import Message, note, number_field
 
 logger = logging.getLogger(__name__)

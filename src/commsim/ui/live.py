@@ -12,14 +12,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import solara
 
 from commsim.errors import CommsimError
-from commsim.scenario.loader import ScenarioError, load_scenario, shipped_scenarios
+from commsim.scenario.loader import ScenarioError, load_scenario
 from commsim.ui import levers
+from commsim.ui.scenarios import offered_file, scenario_names
 from commsim.ui.session import CHARTS, LiveRun
 from commsim.ui.widgets import SMALL, CommitSlider, Message, note, number_field
 
@@ -37,33 +37,6 @@ class Settings:
     values: Mapping[str, float] = field(default_factory=dict)
     households: str = ""
     seed: str = ""
-
-
-CALIBRATED = "results/*calibrated*.toml"  # where `commsim calibrate` writes, relative to where the app runs
-
-
-def scenario_files() -> dict[str, Path]:
-    """What the pages offer, by the name they show: the shipped scenarios by name, then calibrated scenario files
-    from `commsim calibrate` by path (relative to where the app runs)."""
-    calibrated = {str(path): path for path in sorted(Path().glob(CALIBRATED)) if path.is_file()}
-    return {path.stem: path for path in shipped_scenarios()} | calibrated
-
-
-def scenario_names() -> list[str]:
-    """The scenarios the pages offer, as listed."""
-    return list(scenario_files())
-
-
-def offered_file(name: object) -> Path:
-    """The file behind a scenario the pages offer; LeverError for any other value a browser sends. The server
-    opens only the files it listed, so a page user can neither read a file nor learn whether one exists."""
-    files = scenario_files()
-    if not isinstance(name, str) or name not in files:
-        raise levers.LeverError(
-            "scenario: not one of the scenarios offered here (shipped, or calibrated in results/): choose one "
-            "from the list"
-        )
-    return files[name]
 
 
 def initial_settings(name: str) -> Settings:

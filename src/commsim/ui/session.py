@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commsim.model.community import CommunityHealthModel
-from commsim.model.population import BAND_LABELS
+from commsim.model.metrics import BAND_LABELS, BAND_NAMES
 from commsim.scenario.schema import Scenario
 from commsim.ui import charts
 from commsim.ui.charts import Series
 from commsim.ui.district_map import DistrictMap
 
-BAND_NAMES = {"0_2km": "0-2 km", "2_5km": "2-5 km", "5_10km": "5-10 km", "10km_plus": "10+ km"}
 QUINTILE_COLOURS = ("#d7191c", "#fdae61", "#a6a6a6", "#abd9e9", "#2c7bb6")
 BAND_COLOURS = ("#1a9641", "#a6d96a", "#fdae61", "#d7191c")
 
