@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from commsim.cli.app import BACKENDS, app
+from commsim.cli.app import app
+from commsim.model import BACKENDS, metrics
 from commsim.model import community as model
-from commsim.model import metrics
 from commsim.scenario import loader
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

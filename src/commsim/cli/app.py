@@ -17,7 +17,6 @@ from commsim import __version__, outfiles
 from commsim.cli.analyze import analyze
 from commsim.cli.calibrate import calibrate
 from commsim.cli.common import (
-    BACKENDS,
     DB_HELP,
     bad_input_exits,
     build_overrides,
@@ -32,13 +31,13 @@ from commsim.cli.results import compare, results_app
 from commsim.cli.sweep import sweep
 from commsim.cli.ui import ui
 from commsim.cli.validate import validate
-from commsim.model import resources
+from commsim.model import BACKENDS, resources
 from commsim.model.resources import FORCE_HELP
 from commsim.outfiles import OVERWRITE_HELP
 from commsim.scenario import loader
 from commsim.scenario.loader import ScenarioError
 
-__all__ = ["BACKENDS", "app"]
+__all__ = ["app"]
 
 RUN_FILES = ("scenario.toml", "timeseries.csv", "summary.png")
 

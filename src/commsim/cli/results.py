@@ -13,7 +13,6 @@ from rich.text import Text
 
 from commsim import outfiles
 from commsim.cli.common import (
-    BACKENDS,
     DB_HELP,
     MAX_ID,
     bad_input_exits,
@@ -25,7 +24,7 @@ from commsim.cli.common import (
     warn_unreached,
 )
 from commsim.errors import CommsimError
-from commsim.model import resources
+from commsim.model import BACKENDS, resources
 from commsim.model.resources import FORCE_HELP
 from commsim.outfiles import OVERWRITE_HELP
 

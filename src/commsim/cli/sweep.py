@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from commsim.cli.common import BACKENDS, DB_HELP, bad_input_exits, err, fail, out, runs_progress
+from commsim.cli.common import DB_HELP, bad_input_exits, err, fail, out, runs_progress
+from commsim.model import BACKENDS
 from commsim.model.resources import FORCE_HELP
 
 if TYPE_CHECKING:
