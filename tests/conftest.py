@@ -75,3 +75,11 @@ def pg_url(pg_server) -> Iterator[str]:
         yield pg_server.url(name)
     finally:
         pg_server.drop_database(name)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Test tiers: a test that needs the PostgreSQL server (by its fixtures, or a `postgresql` parameter) is
+    marked `postgres`, so `-m "not postgres"` leaves it out with no list to keep up to date."""
+    for item in items:
+        if {"pg_server", "pg_url"} & set(getattr(item, "fixturenames", ())) or "postgres" in item.name:
+            item.add_marker(pytest.mark.postgres)

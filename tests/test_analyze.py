@@ -235,6 +235,7 @@ def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 
+@pytest.mark.slow
 def test_cli_grid_by_id_and_by_file(grid, tmp_path):
     url, batch_id, path = grid
     for sweep_arg, out in ((str(batch_id), tmp_path / "by-id"), (str(path), tmp_path / "by-file")):
@@ -249,6 +250,7 @@ def test_cli_grid_by_id_and_by_file(grid, tmp_path):
         assert pd.read_csv(out / "two_way-mcpr.csv").shape == (3, 3)
 
 
+@pytest.mark.slow
 def test_cli_sobol_parquet(sobol_sweep, tmp_path):
     url, batch_id, _ = sobol_sweep
     result = invoke(str(batch_id), "--db", url, "--out", str(tmp_path), "--format", "parquet")
@@ -259,6 +261,7 @@ def test_cli_sobol_parquet(sobol_sweep, tmp_path):
     assert (tmp_path / "sobol-mcpr.png").read_bytes()[:8] == PNG
 
 
+@pytest.mark.slow
 def test_cli_warns_on_an_incomplete_grid(tmp_path):
     url, batch_id, _ = run_experiment(tmp_path, GRID, "half", stop_after=7)
     result = invoke(str(batch_id), "--db", url, "--out", str(tmp_path / "out"))

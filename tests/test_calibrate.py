@@ -26,6 +26,8 @@ from commsim.reports.text import describe_calibration, scenario_text
 from commsim.runs.compare import Comparison
 from commsim.scenario.loader import SCENARIO_DIR, load_scenario
 
+pytestmark = pytest.mark.slow  # real Optuna studies over replicate runs
+
 # --- The synthetic truth -------------------------------------------------------------------------------------
 # A small district (3,000 households, 20 villages, 4 facilities) run for 24 months, 3 replicates on seeds 1-3.
 # The truth sets the two parameters that the measures pin down in the model: p_discontinue_per_month drives

@@ -90,6 +90,7 @@ def test_default_out_dir_under_results(tiny_scenario, small_run_args, tmp_path, 
     assert len(pd.read_csv(made / "timeseries.csv")) == 3
 
 
+@pytest.mark.slow
 def test_python_backend_gives_the_same_csv(tiny_scenario, small_run_args, tmp_path):
     for backend in BACKENDS:
         result = invoke("run", tiny_scenario, *small_run_args, "--backend", backend, "--out", tmp_path / backend)
@@ -189,6 +190,7 @@ def test_usage_errors_exit_2(tiny_scenario):
     assert invoke("frobnicate").exit_code == 2
 
 
+@pytest.mark.slow
 def test_real_process_bad_input_and_phases(unknown_key_scenario):
     command = [sys.executable, "-m", "commsim"]
     bad = subprocess.run([*command, "run", str(unknown_key_scenario)], capture_output=True, text=True, timeout=120)
@@ -202,6 +204,7 @@ def test_real_process_bad_input_and_phases(unknown_key_scenario):
     assert all(phase.name in good.stdout for phase in model.PHASES)
 
 
+@pytest.mark.slow
 def test_real_process_run(tiny_scenario, small_run_args, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "commsim", "run", str(tiny_scenario), *small_run_args, "--out", str(tmp_path / "o")],

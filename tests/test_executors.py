@@ -17,6 +17,8 @@ from commsim.runs.experiment import load_experiment
 from commsim.store import database as store
 from test_sweep import GRID, VENV_BIN, stored_frame, write
 
+pytestmark = pytest.mark.slow  # real commands, their workers and signals
+
 # runs long enough to be caught: a worker killed after every run had finished would break nothing
 SLOW = GRID.replace("1200", "20000").replace("months = 12", "months = 60")
 GONE_WITHIN_S = 20  # every worker of a killed parent must be gone by then

@@ -37,6 +37,8 @@ from commsim.evidence.targets import TargetsError, check_targets, load_targets
 from commsim.runs.experiment import ExperimentError, load_experiment
 from commsim.scenario.loader import ScenarioError, flat_keys, load_scenario, to_toml
 
+pytestmark = pytest.mark.slow  # the default fuzz tier takes about half a minute
+
 FUZZ_SEED = int(os.environ.get("COMMSIM_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
 PASSWORD = "s3cretPW"  # in the PostgreSQL URLs the CLI is given: it must never be shown
 QUICK = settings(

@@ -53,6 +53,7 @@ def _memory_cgroup(limit: int) -> Path:
     pytest.fail("no memory cgroup to make a limited child in (the test needs root on Linux, as CI has)")
 
 
+@pytest.mark.slow
 def test_a_run_in_a_memory_limited_cgroup_is_refused_before_it_builds(tmp_path):
     if os.geteuid() != 0:
         pytest.fail("the cgroup test needs root (CI runs as root)")

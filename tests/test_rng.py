@@ -135,7 +135,7 @@ def test_name_stream_is_crc32_based():
 
 def test_name_stream_does_not_depend_on_the_hash_seed():
     expected = rng.name_stream("monthly_follow_up")
-    script = "from commsim import rng; print(rng.name_stream('monthly_follow_up'))"
+    script = "from commsim.model import rng; print(rng.name_stream('monthly_follow_up'))"
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)

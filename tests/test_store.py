@@ -432,6 +432,7 @@ print(json.dumps({"ids": ids, "began": began, "ended": time.time()}))
 WRITERS, RUNS_EACH, WRITER_MONTHS = 2, 15, 12  # two: each writer spends ~2 s importing on 2 cores
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(db_url, tmp_path):
     """Writer processes started together on a database none of them created save their runs at the same time;
     every run arrives with all its months, under its own id."""
@@ -600,6 +601,7 @@ else:
 """
 
 
+@pytest.mark.slow
 def test_a_read_only_file_refuses_writes_and_keeps_its_runs(scenario, opened):
     """The file 0444 in a 0555 directory. Root would write regardless, so then the writer (a subprocess) drops
     to `nobody` before opening the store; the directory is outside pytest's root-only temporary tree."""
@@ -687,6 +689,7 @@ def test_a_port_that_is_not_a_number_is_named_without_the_password():
     assert "port must be a number" in message and "'abc'" in message
 
 
+@pytest.mark.slow
 def test_a_read_only_results_folder_is_named_as_the_reason(scenario):
     """A new database in a 0555 folder (the writer drops to `nobody`, as above): the message says the folder must
     be writable, not only SQLite's "unable to open database file"."""

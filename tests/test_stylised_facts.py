@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 from commsim.cli.app import app
 from commsim.evidence import facts as validate
 
+pytestmark = pytest.mark.slow  # statistical runs over several seeds
+
 
 @pytest.fixture(scope="module")
 def runs() -> validate.Runs:

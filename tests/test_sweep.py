@@ -127,6 +127,7 @@ def test_bad_experiment_names_file_and_key(tmp_path, change, message):
     assert not (tmp_path / "x.db").exists()
 
 
+@pytest.mark.slow
 def test_process_pool_stores_the_same_results(grid, serial_result, tmp_path):
     url = f"sqlite:///{tmp_path / 'pool.db'}"
     with open_executor(2) as executor:
@@ -134,6 +135,7 @@ def test_process_pool_stores_the_same_results(grid, serial_result, tmp_path):
     pd.testing.assert_frame_equal(stored_frame(url, outcome.batch_id), serial_result, check_exact=True)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_stores_the_same_results(grid, serial_result, tmp_path):
     url = f"sqlite:///{tmp_path / 'dask.db'}"
     with open_executor(dask_local=2) as executor:
@@ -148,6 +150,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_dask_scheduler_and_workers_in_their_own_processes(grid, serial_result, tmp_path, pg_url):
     """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, the CLI pointed at them, storing
     in PostgreSQL."""
@@ -188,6 +191,7 @@ def test_dask_scheduler_and_workers_in_their_own_processes(grid, serial_result, 
         log.close()
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_one_message(grid, tmp_path):
     port = _free_port()
     result = CliRunner().invoke(
@@ -203,6 +207,7 @@ def expected_run(plan, point: int, replicate: int) -> pd.DataFrame:
     return output.timeseries.set_index("month")
 
 
+@pytest.mark.slow
 def test_killed_sweep_keeps_finished_runs_and_resumes(tmp_path):
     """Kill a real `commsim sweep` process mid-way (SIGKILL: no clean-up at all), then run it again. Runs of
     4,000 households x 24 months, so that a run takes long enough to be caught half-way."""
@@ -273,6 +278,7 @@ def test_mesa_batch_run_agrees_with_the_sweep(grid, serial_result):
         assert row.users == serial_result.loc[(point, replicate, 12), "users"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     slow = write(tmp_path, GRID.replace("1200", "4000").replace("months = 12", "months = 24"), "slow.toml")
     url = f"sqlite:///{tmp_path / 'int.db'}"

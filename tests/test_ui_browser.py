@@ -25,6 +25,8 @@ from commsim.cli.ui import server_command, server_env
 from commsim.ui.serve import new_token
 from test_ui_components import ARMS, SECRET, fill_store, with_password
 
+pytestmark = pytest.mark.browser  # the browser tier: Debian's chromium through Playwright
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 DEAD_CDN = "http://127.0.0.1:9/"  # closed: a front-end file missing locally fails here, never goes out

@@ -431,6 +431,7 @@ def test_compare_page_opens_no_scenario_file_the_browser_names(database, foreign
     rc.close()
 
 
+@pytest.mark.slow
 def test_play_steps_until_paused(live_page):
     rc = live_page
     select(rc, "Speed", "fast: 10 a second")
@@ -572,6 +573,7 @@ def test_unreadable_database_is_a_message_and_stays_as_it_was(tmp_path, monkeypa
 # --- the Sweeps page -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sweeps_page_shows_heatmap_sensitivity_and_runs(stored_db):
     import ipywidgets
 

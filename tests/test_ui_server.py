@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real `commsim ui` servers started and stopped
+
 START_TIMEOUT_S = 90
 GONE_TIMEOUT_S = 20  # a stopped server goes within this (commsim ui gives it 10 s before SIGKILL)
 
