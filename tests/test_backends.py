@@ -267,3 +267,21 @@ def test_bad_constructor_kwarg_is_a_scenario_error():
 def test_unknown_backend_is_a_value_error():
     with pytest.raises(ValueError, match="gpu"):
         CommunityHealthModel("baseline", rng=1, backend="gpu", **SMALL)
+
+
+def test_under_the_compiled_backend_agents_are_views_that_cannot_run_the_rules_twice():
+    model = CommunityHealthModel("baseline", population__households=500, population__villages=8)
+    assert model.group_agents and model.chw_agents and model.facility_agents
+    before = model.district.groups.capacity.copy()
+    for agent, method in (
+        (model.group_agents[0], "step"),
+        (model.chw_agents[0], "step"),
+        (model.facility_agents[0], "update"),
+    ):
+        with pytest.raises(RuntimeError, match=rf"{type(agent).__name__}.{method}: the compiled kernels run"):
+            getattr(agent, method)()
+    with pytest.raises(RuntimeError):
+        model.agents.do("step")
+    assert (model.district.groups.capacity == before).all()
+    model.step()  # the model itself still steps
+    assert model.month == 1

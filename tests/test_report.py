@@ -57,7 +57,7 @@ def summary_from_store(results: store.Store, batch_id: int) -> pd.DataFrame:
     exits = {}
     for run_id, name in exported[["run_id", "scenario_name"]].drop_duplicates().itertuples(index=False):
         record, _ = store.get_run(results, int(run_id))
-        exits[name] = compare.donor_exit_month(load_scenario(record["parameters"]))
+        exits[name] = load_scenario(record["parameters"]).donor_exit_month
     return effects.summarise(frame, "baseline", exits)
 
 

@@ -36,7 +36,7 @@ from commsim.errors import CommsimError
 from commsim.evidence.measures import COHORT_MONTHS, COHORT_START, FOLLOW_UP_MONTHS, MEASURES
 from commsim.scenario import files as tomlfiles
 from commsim.scenario.loader import ScenarioError, flat_keys, load_scenario
-from commsim.scenario.schema import Scenario, check_name, error_key
+from commsim.scenario.schema import Scenario, check_name, error_key, error_text
 
 TARGETS_DIR = tomlfiles.shipped_dir("targets")
 MIN_MONTHS = COHORT_START + COHORT_MONTHS - 1 + FOLLOW_UP_MONTHS  # a run shorter than this is lengthened
@@ -138,7 +138,7 @@ def load_targets(name: str | Path) -> Targets:
     try:
         spec = TargetsSpec.model_validate(data)
     except ValidationError as error:
-        raise TargetsError("\n".join(f"{path}: {error_key(e)}: {_what(e)}" for e in _errors(error))) from None
+        raise TargetsError("\n".join(f"{path}: {error_key(e)}: {_text(e)}" for e in _errors(error))) from None
     unknown = [measure for measure in spec.targets if measure not in MEASURES]
     if unknown:
         raise TargetsError(
@@ -209,26 +209,9 @@ def _errors(error: ValidationError) -> list[dict[str, Any]]:
     return [e for e in found if not (e["type"] == "missing" and e["loc"][:-1] in misspelt)]
 
 
-def _what(error: dict[str, Any]) -> str:
-    kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "extra_forbidden":
-        allowed = _allowed(error["loc"])
-        close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        return f"unknown key{hint}; allowed here: {', '.join(allowed)}"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    if kind == "inconsistent":
-        return error["msg"]
-    bounds = [f"{word} {ctx[k]}" for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
-    got = (
-        f" (got {tomlfiles.shown_value(error['input'])})"
-        if "input" in error and not isinstance(error["input"], dict)
-        else ""
-    )
-    if bounds:
-        return f"must be {' and '.join(bounds)}{got}"
-    return f"{error['msg']}{got}"
+def _text(error: dict[str, Any]) -> str:
+    """An error's text (`error_text`), with the keys allowed where an unknown one was found."""
+    return error_text(error, _allowed(error["loc"]) if error["type"] == "extra_forbidden" else ())
 
 
 def _allowed(loc: tuple[Any, ...]) -> list[str]:

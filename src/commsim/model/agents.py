@@ -2,7 +2,8 @@
 
 Groups, CHWs and facilities are agents under both backends (for inspection, the UI and per-agent stepping);
 households are agents only under the Python twin. Each agent's methods call the same rule functions the
-kernels compile, for its own index, so the twin is the readable per-agent reference of the model.
+kernels compile, for its own index, so the twin is the readable per-agent reference of the model. Under the
+compiled backend the kernels run those rules, so an agent's rule methods refuse to run them a second time.
 """
 
 import mesa
@@ -13,15 +14,27 @@ from commsim.model.kernels import groups as group_rules
 from commsim.model.kernels import households as household_rules
 
 
-class Household(mesa.Agent):
-    """An index woman of reproductive age and her household (Python twin only)."""
+class Agent(mesa.Agent):
+    """A view onto row `idx` of its state table; its rule methods run only under the Python twin."""
 
     def __init__(self, model: mesa.Model, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
+    def _twin_only(self, method: str) -> None:
+        if self.model.backend != "python":
+            raise RuntimeError(
+                f"{type(self).__name__}.{method}: the compiled kernels run this model's rules (backend "
+                f"{self.model.backend!r}), so its agents are views; step the model, or build it with backend='python'"
+            )
+
+
+class Household(Agent):
+    """An index woman of reproductive age and her household (Python twin only)."""
+
     def step(self) -> None:
         """Her month: need, CHW visit, group meeting, referral, discontinuation or adoption."""
+        self._twin_only("step")
         m, d = self.model, self.model.district
         hh = d.households
         household_rules.household_month(
@@ -32,6 +45,7 @@ class Household(mesa.Agent):
 
     def record(self) -> None:
         """Add her end-of-month state to the outputs and to next month's counts of her village, group and CHW."""
+        self._twin_only("record")
         d = self.model.district
         household_rules.household_record(
             self.idx, self.idx + 1, d.households, d.groups, d.chws, d.villages, self.model.acc
@@ -42,14 +56,11 @@ class Household(mesa.Agent):
         return bool(self.model.district.households.source[self.idx] > 0)
 
 
-class WomensGroup(mesa.Agent):
+class WomensGroup(Agent):
     """A women's group / community-based organisation."""
 
-    def __init__(self, model: mesa.Model, idx: int) -> None:
-        super().__init__(model)
-        self.idx = idx
-
     def step(self) -> None:
+        self._twin_only("step")
         d = self.model.district
         group_rules.group_month(self.idx, d.groups, d.chws, d.facilities, self.model.params, self.model.acc)
 
@@ -62,14 +73,11 @@ class WomensGroup(mesa.Agent):
         return bool(self.model.district.groups.active[self.idx])
 
 
-class CommunityHealthWorker(mesa.Agent):
+class CommunityHealthWorker(Agent):
     """A CHW post: deployed or not, its CHW active or gone."""
 
-    def __init__(self, model: mesa.Model, idx: int) -> None:
-        super().__init__(model)
-        self.idx = idx
-
     def step(self) -> None:
+        self._twin_only("step")
         m = self.model
         chw_rules.chw_month(self.idx, m.district.chws, m.params, m.keys, m.acc)
 
@@ -78,28 +86,30 @@ class CommunityHealthWorker(mesa.Agent):
         return bool(self.model.district.chws.status[self.idx] == chw_rules.ACTIVE)
 
 
-class Facility(mesa.Agent):
+class Facility(Agent):
     """A health facility that serves FP clients up to its monthly capacity and stock."""
 
     def __init__(self, model: mesa.Model, idx: int) -> None:
-        super().__init__(model)
-        self.idx = idx
+        super().__init__(model, idx)
         self.requests: list[int] = []
 
     def open(self) -> None:
         """Count this month's requests, draw a stockout, set the share served."""
+        self._twin_only("open")
         m = self.model
         m.district.facilities.n_requests[self.idx] = len(self.requests)
         facility_rules.facility_open(self.idx, m.district.facilities, m.keys, m.acc)
 
     def serve(self) -> None:
         """Answer each request: served, or a failed visit."""
+        self._twin_only("serve")
         m, d = self.model, self.model.district
         for i in self.requests:
             household_rules.household_serve(i, i + 1, d.households, d.facilities, m.params, m.keys, m.acc)
         self.requests = []
 
     def update(self) -> None:
+        self._twin_only("update")
         facility_rules.facility_update(self.idx, self.model.district.facilities, self.model.params)
 
     @property

@@ -37,10 +37,8 @@ class Schedule:
     stipends_end: int | None = field(init=False, default=None)  # month CHW stipends stop, if a donor exit ends them
 
     def __post_init__(self) -> None:
-        exits = [iv for iv in self.scenario.interventions.values() if isinstance(iv, DonorExit)]
-        exit_month = min(iv.start_month for iv in exits) if exits else None
-        ends = [iv.start_month for iv in exits if iv.end_stipends]
-        self.stipends_end = min(ends) if ends else None
+        donor_exit, exit_month = self.scenario.donor_exit, self.scenario.donor_exit_month
+        self.stipends_end = exit_month if donor_exit is not None and donor_exit.end_stipends else None
         for name, iv in self.scenario.interventions.items():
             end = iv.end_month
             if iv.funded_by == "donor" and exit_month is not None and not isinstance(iv, DonorExit):

@@ -94,7 +94,6 @@ FACILITY_COLUMNS: Spec = (
     ("n_feedback", np.int32, "members of active feedback groups linked to it (this month)"),
     ("advocacy", np.float64, "members of strong groups linked to it, weighted by capacity x advocacy (this month)"),
     ("n_requests", np.int32, "this month's requests"),
-    ("n_failed", np.int32, "this month's failed visits"),
     ("stocked_out", np.uint8, "1 if stocked out this month"),
     ("p_serve", np.float64, "this month: chance a request is served"),
 )

@@ -34,13 +34,7 @@ class Comparison:
 
     def exits(self) -> dict[str, int | None]:
         """Month the donor leaves, per scenario (None without a donor exit)."""
-        return {label: donor_exit_month(scenario) for label, scenario in self.scenarios.items()}
-
-
-def donor_exit_month(scenario: Scenario) -> int | None:
-    """The first donor exit in the schedule, if any."""
-    months = [iv.start_month for iv in scenario.interventions.values() if iv.type == "donor_exit"]
-    return min(months) if months else None
+        return {label: scenario.donor_exit_month for label, scenario in self.scenarios.items()}
 
 
 def resolve_arms(

@@ -20,7 +20,7 @@ from commsim.errors import CommsimError
 from commsim.model import metrics
 from commsim.scenario import files as tomlfiles
 from commsim.scenario.loader import SCENARIO_DIR, ScenarioError, load_scenario, scenario_hash
-from commsim.scenario.schema import Scenario, check_name, error_key, inconsistent
+from commsim.scenario.schema import Scenario, check_name, error_key, error_text, inconsistent
 
 EXPERIMENT_DIR = tomlfiles.shipped_dir("experiments")
 Scalar = float | int | bool | str
@@ -243,7 +243,7 @@ def load_experiment(name: str | Path) -> Plan:
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as err:
-        raise ExperimentError("\n".join(f"{path}: {error_key(e)}: {_what(e)}" for e in err.errors())) from None
+        raise ExperimentError("\n".join(f"{path}: {error_key(e)}: {error_text(e)}" for e in err.errors())) from None
     try:
         base = load_scenario(base_scenario(path, experiment.scenario), experiment.set)
     except ScenarioError as err:
@@ -280,19 +280,3 @@ def check_parameters(experiment: Experiment, base: Scenario, source: str) -> Non
                     f"{source}: parameters.{key} = {value!r}: after the last month of the runs (months = {horizon}); "
                     f"the intervention would never take effect: allowed up to {horizon} (at {horizon}: never)"
                 )
-
-
-def _what(error: dict[str, Any]) -> str:
-    kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    if kind == "inconsistent":
-        return error["msg"]
-    got = (
-        f" (got {tomlfiles.shown_value(error['input'])})"
-        if "input" in error and not isinstance(error["input"], dict)
-        else ""
-    )
-    return f"{error['msg']}{got}"

@@ -12,7 +12,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from commsim.scenario import files as tomlfiles
-from commsim.scenario.schema import INTERVENTION_TYPES, Scenario, error_key
+from commsim.scenario.schema import INTERVENTION_TYPES, Scenario, error_key, error_text
 
 SCENARIO_DIR = tomlfiles.shipped_dir("scenarios")
 MAX_EXTENDS = 16  # files in one `extends` chain; the shipped ones use 3
@@ -118,29 +118,19 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _describe(err: dict[str, Any], data: Mapping[str, Any]) -> tuple[str, str]:
+def _describe(err: dict[str, Any]) -> tuple[str, str]:
+    """The key and the text of one error; an intervention's own keys are named for its type."""
     loc = list(err["loc"])
     if len(loc) >= 3 and loc[0] == "interventions" and loc[2] in INTERVENTION_TYPES:
         itype = INTERVENTION_TYPES[loc[2]]
         del loc[2]
         if err["type"] == "extra_forbidden":
             return error_key({**err, "loc": loc}), f"unknown key; allowed for {itype.__name__}: {_allowed(itype)}"
-    kind, ctx = err["type"], err.get("ctx", {})
     key = error_key({**err, "loc": loc})
-    if kind == "inconsistent":
-        return key, err["msg"]
-    if kind == "extra_forbidden":
-        model = _model_at(tuple(loc))
-        return key, "unknown key" + (f"; allowed here: {_allowed(model)}" if model else "")
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         return key, f"needs type = one of {', '.join(INTERVENTION_TYPES)}"
-    bounds = [f"{word} {ctx[k]}" for k, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if k in ctx]
-    got = (
-        f" (got {tomlfiles.shown_value(err['input'])})" if "input" in err and not isinstance(err["input"], dict) else ""
-    )
-    if bounds:
-        return key, f"must be {' and '.join(bounds)}{got}"
-    return key, f"{err['msg']}{got}"
+    model = _model_at(tuple(loc)) if err["type"] == "extra_forbidden" else None
+    return key, error_text(err, list(model.model_fields) if model else ())
 
 
 def validate(data: Mapping[str, Any], source: str) -> Scenario:
@@ -148,7 +138,7 @@ def validate(data: Mapping[str, Any], source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        lines = [f"{source}: {key}: {what}" for key, what in (_describe(e, data) for e in err.errors())]
+        lines = [f"{source}: {key}: {what}" for key, what in (_describe(e) for e in err.errors())]
         raise ScenarioError("\n".join(lines)) from None
 
 

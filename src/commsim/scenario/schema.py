@@ -5,8 +5,9 @@ probability, `rel_` a multiplier. Each default that rests on a published number 
 field's description (sources: ../shared/evidence.md).
 """
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -32,6 +33,27 @@ def error_key(error: Mapping[str, Any]) -> str:
     if error["type"] == "inconsistent":
         loc.append(error["ctx"]["key"])
     return ".".join(map(shown_key, loc)) or "(top level)"
+
+
+BOUND_WORDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+
+
+def error_text(error: Mapping[str, Any], allowed: Sequence[str] = ()) -> str:
+    """What a pydantic error says is wrong, in the words every file loader uses: an unknown key with the keys
+    `allowed` there (and the closest), a cross-field rule's own message, a bound with the value given."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"unknown key{hint}" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    if kind == "inconsistent":
+        return error["msg"]
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    given = "input" in error and not isinstance(error["input"], dict)
+    got = f" (got {shown_value(error['input'])})" if given else ""
+    bounds = [f"{word} {ctx[k]}" for k, word in BOUND_WORDS if k in ctx]
+    return f"must be {' and '.join(bounds)}{got}" if bounds else f"{error['msg']}{got}"
 
 
 def check_name(key: str, value: str) -> None:
@@ -484,6 +506,16 @@ class Scenario(Strict):
         exclude_if=lambda value: value is None,  # absent, not null: uncalibrated scenarios keep their hashes
         description="Set by `commsim calibrate`: the targets this scenario's fitted values come from.",
     )
+
+    @property
+    def donor_exit(self) -> "DonorExit | None":
+        """The scenario's donor exit (it has at most one), or None."""
+        return next((iv for iv in self.interventions.values() if isinstance(iv, DonorExit)), None)
+
+    @property
+    def donor_exit_month(self) -> int | None:
+        """The month the donor leaves, or None."""
+        return None if self.donor_exit is None else self.donor_exit.start_month
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":

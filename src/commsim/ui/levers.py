@@ -172,14 +172,13 @@ def _of_type(sc: Scenario, kind: str) -> dict[str, Any]:
 def defaults(sc: Scenario) -> dict[str, float]:
     """Each lever's value in a scenario (the donor exit at the horizon when it has none: never)."""
     links = _of_type(sc, "linkage")
-    exits = _of_type(sc, "donor_exit")
     return {
         "training": sc.groups.training_coverage,
         "linkage": next(iter(links.values())).strength if links else 0.0,
         "chw_coverage": sc.chws.coverage,
         "chw_visits": sc.chws.visits_per_month,
         "supply": sc.facilities.stock_reliability,
-        "donor_exit": float(min(iv.start_month for iv in exits.values())) if exits else float(sc.months),
+        "donor_exit": float(sc.months if sc.donor_exit_month is None else sc.donor_exit_month),
     }
 
 
