@@ -24,7 +24,7 @@ from commsim.evidence.measures import MEASURES, measure_run
 from commsim.evidence.targets import Target, TargetsError, check_targets, load_targets
 from commsim.reports.text import describe_calibration, scenario_text
 from commsim.runs.compare import Comparison
-from commsim.scenario.loader import SCENARIO_DIR, load_scenario
+from commsim.scenario.loader import load_scenario, scenario_dir
 
 pytestmark = pytest.mark.slow  # real Optuna studies over replicate runs
 
@@ -53,7 +53,7 @@ TOLERANCE = 0.20
 def district_file(folder: Path) -> Path:
     """The scenario to calibrate: baseline on a small district, as its own file (so `extends` is relative)."""
     path = folder / "district.toml"
-    data = {"extends": str(SCENARIO_DIR / "baseline.toml"), "name": "district"}
+    data = {"extends": str(scenario_dir() / "baseline.toml"), "name": "district"}
     data["population"] = {key.split(".")[1]: value for key, value in DISTRICT.items()}
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path

@@ -2,6 +2,10 @@
 the stages that need them. Read from the source (every import, also inside functions), nothing is imported."""
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import commsim
@@ -103,3 +107,34 @@ def test_no_page_of_the_app_imports_another_page():
         if imported in PAGES - {module}
     ]
     assert not crossing, crossing
+
+
+IMPORT_EVERYTHING = """
+import importlib, json, os, pkgutil, sys
+import commsim
+before = dict(os.environ)
+opened = []
+def watch(event, args):
+    if event == "open" and str(args[0]).endswith(".toml"):
+        opened.append(str(args[0]))
+sys.addaudithook(watch)
+names = [m.name for m in pkgutil.walk_packages(commsim.__path__, "commsim.") if ".migrations" not in m.name
+         and not m.name.endswith("__main__") and m.name != "commsim.ui.serve"]
+for name in names:
+    importlib.import_module(name)
+changed = sorted(set(os.environ.items()) ^ set(before.items()))
+print(json.dumps({"modules": len(names), "env": changed, "opened": opened}))
+"""
+
+
+def test_importing_every_module_changes_nothing():
+    """Nothing happens at import: no environment variable set (OpenMP's are set at model build), no shipped file
+    read (the folders are found when asked)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EVERYTHING], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["modules"] > 50
+    assert report["env"] == [] and report["opened"] == []

@@ -11,7 +11,7 @@ from commsim.scenario.schema import INTERVENTION_TYPES, Groups, Linkage, Scenari
 
 SHIPPED = loader.shipped_scenarios()
 SHIPPED_IDS = [p.stem for p in SHIPPED]
-BASELINE = loader.SCENARIO_DIR / "baseline.toml"
+BASELINE = loader.scenario_dir() / "baseline.toml"
 
 
 def write(path: Path, text: str) -> Path:

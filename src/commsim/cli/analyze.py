@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from commsim import outfiles
-from commsim.cli.common import DB_HELP, MAX_ID, bad_input_exits, default_out_dir, err, out
+from commsim.cli.common import DB_HELP, MAX_ID, bad_input_exits, default_out_dir, stderr, stdout
 from commsim.errors import CommsimError
 from commsim.outfiles import OVERWRITE_HELP
 
@@ -61,11 +61,11 @@ def analyze(
         outfiles.check_dir(target, files, overwrite=overwrite, protected=store.database_files(results))
         write_outputs(files, target)
     if data.complete:
-        out.print(data.status(), soft_wrap=True)
+        stdout().print(data.status(), soft_wrap=True)
     else:
-        err.print(Text.assemble(("warning: ", "bold yellow"), data.status()), soft_wrap=True)
+        stderr().print(Text.assemble(("warning: ", "bold yellow"), data.status()), soft_wrap=True)
     print_tables(done)
-    out.print(Text.assemble("points, tables and figures in ", (str(target), "bold")), soft_wrap=True)
+    stdout().print(Text.assemble("points, tables and figures in ", (str(target), "bold")), soft_wrap=True)
 
 
 def resolve_sweep(results: "Store", sweep: str) -> int:
@@ -139,11 +139,11 @@ def print_tables(done: "Analysis") -> None:
     kind = done.data.experiment.design.kind
     for output in done.data.outputs:
         if done.sobol is not None:
-            out.print(sobol_table(done, output))
+            stdout().print(sobol_table(done, output))
             continue
-        out.print(effects_table(done, output))
+        stdout().print(effects_table(done, output))
         if kind == "grid" and output in done.two_way:
-            out.print(two_way_table(done.two_way[output], output))
+            stdout().print(two_way_table(done.two_way[output], output))
 
 
 def sobol_table(done: "Analysis", output: str) -> Table:

@@ -21,9 +21,9 @@ from commsim.cli.common import (
     bad_input_exits,
     build_overrides,
     default_out_dir,
-    err,
     month_progress,
-    out,
+    stderr,
+    stdout,
     summary_table,
     warn_unreached,
 )
@@ -52,7 +52,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"commsim {__version__}")
+        stdout().print(f"commsim {__version__}")
         raise typer.Exit()
 
 
@@ -143,14 +143,14 @@ def run(
         "seed": str(result.seed),
         "backend": result.backend,
     }
-    out.print(
+    stdout().print(
         Text("  ").join(Text.assemble(f"{key} ", (value, "bold")) for key, value in header.items()), soft_wrap=True
     )
-    out.print(summary_table(ts))
-    out.print(f"wall time {wall:.1f} s")
-    out.print(Text.assemble("results in ", (str(target), "bold")), soft_wrap=True)
+    stdout().print(summary_table(ts))
+    stdout().print(f"wall time {wall:.1f} s")
+    stdout().print(Text.assemble("results in ", (str(target), "bold")), soft_wrap=True)
     if run_id is not None:
-        out.print(Text.assemble("stored as run ", (str(run_id), "bold"), f" in {results.url}"), soft_wrap=True)
+        stdout().print(Text.assemble("stored as run ", (str(run_id), "bold"), f" in {results.url}"), soft_wrap=True)
 
 
 def _first_sentence(text: str) -> str:
@@ -166,7 +166,7 @@ def scenarios() -> None:
     """List the shipped scenarios with the first sentence of each description."""
     paths = loader.shipped_scenarios()
     if not paths:
-        err.print(f"no shipped scenarios in {loader.SCENARIO_DIR}", soft_wrap=True)
+        stderr().print(f"no shipped scenarios in {loader.scenario_dir()}", soft_wrap=True)
         return
     width = max(len(p.stem) for p in paths)
     for path in paths:
@@ -175,7 +175,9 @@ def scenarios() -> None:
             style = None
         except ScenarioError as error:
             description, style = f"invalid: {str(error).splitlines()[0]}", "red"
-        out.print(Text.assemble((path.stem.ljust(width), "bold"), "  ", (description, style or "")), soft_wrap=True)
+        stdout().print(
+            Text.assemble((path.stem.ljust(width), "bold"), "  ", (description, style or "")), soft_wrap=True
+        )
 
 
 @app.command()
@@ -184,10 +186,12 @@ def phases() -> None:
     from commsim.model.community import PHASES
 
     width = max(len(phase.name) for phase in PHASES)
-    out.print("Each month (one model step), in this order:")
+    stdout().print("Each month (one model step), in this order:")
     for number, phase in enumerate(PHASES, start=1):
-        out.print(Text.assemble(f"{number:>2}. ", (phase.name.ljust(width), "bold"), "  ", phase.does), soft_wrap=True)
-    out.print("Then the month's outputs are collected (the columns of timeseries.csv).")
+        stdout().print(
+            Text.assemble(f"{number:>2}. ", (phase.name.ljust(width), "bold"), "  ", phase.does), soft_wrap=True
+        )
+    stdout().print("Then the month's outputs are collected (the columns of timeseries.csv).")
 
 
 app.command()(compare)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from commsim.cli.common import DB_HELP, bad_input_exits, err, fail, out
+from commsim.cli.common import DB_HELP, bad_input_exits, fail, stderr, stdout
 
 if TYPE_CHECKING:
     from commsim.evidence.calibrate import CalibrationResult, TrialReport
@@ -21,10 +21,10 @@ CONTINUE = "finished trials are kept; run the same command again to continue"
 @contextmanager
 def trial_progress(label: str) -> Iterator[Callable[["TrialReport"], None]]:
     """An `on_trial` callback: a progress bar with the best loss so far on a terminal, else one line per trial."""
-    if not err.is_terminal:
+    if not stderr().is_terminal:
 
         def on_line(report: "TrialReport") -> None:
-            err.print(
+            stderr().print(
                 f"trial {report.number}: loss {report.loss:.4g} (best {report.best:.4g}); "
                 f"{report.finished}/{report.total} finished",
                 soft_wrap=True,
@@ -41,7 +41,7 @@ def trial_progress(label: str) -> Iterator[Callable[["TrialReport"], None]]:
         TextColumn("best loss {task.fields[best]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as progress:
+    with Progress(*columns, console=stderr(), transient=True) as progress:
         task = progress.add_task(label, total=None, best="-")
 
         def on_bar(report: "TrialReport") -> None:
@@ -158,7 +158,7 @@ def calibrate(
 
         loaded = load_targets(targets)
         spec = loaded.spec
-        out.print(
+        stdout().print(
             Text.assemble(
                 ("calibrate ", "bold"),
                 (scenario, "bold"),
@@ -182,19 +182,19 @@ def calibrate(
                     overwrite=overwrite,
                 )
             except KeyboardInterrupt:
-                err.print(f"stopped: {CONTINUE}", style="yellow")
+                stderr().print(f"stopped: {CONTINUE}", style="yellow")
                 raise typer.Exit(130) from None
             except WorkerLost as error:
                 fail(f"calibrate {scenario}: {error}; {CONTINUE}")
     already = result.trials - result.new_trials
-    out.print(
+    stdout().print(
         f"study {result.study}: {result.new_trials} new trials, {result.trials} finished"
         + (f" ({already} from before)" if already else ""),
         soft_wrap=True,
     )
-    out.print(parameter_table(result))
-    out.print(fit_table(result))
-    out.print(
+    stdout().print(parameter_table(result))
+    stdout().print(fit_table(result))
+    stdout().print(
         Text.assemble("calibrated scenario: ", (str(result.out), "bold"), f" (extends {result.extends})"),
         soft_wrap=True,
     )

@@ -5,6 +5,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -27,13 +28,23 @@ MAX_ID = 2**63 - 1  # the largest run or batch id a database can hold (a signed 
 DB_HELP = "Results database, any SQLAlchemy URL (default: $COMMSIM_DB, else sqlite:///results/commsim.db)."
 
 PIPED_WIDTH = 160  # tables written to a file or pipe: wide enough that no scenario name is cut
-out = Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPED_WIDTH)
+
+
+@cache
+def stdout() -> Console:
+    """The console of the commands' results (made on first use, not at import)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+
+
+@cache
+def stderr() -> Console:
+    """The console of messages, notes and progress bars (made on first use, not at import)."""
+    return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 
 def fail(message: str) -> NoReturn:
     """One message on stderr, exit code 2, no traceback."""
-    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    stderr().print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -55,7 +66,7 @@ def bad_input_exits() -> Iterator[None]:
     except ValueError as error:
         fail(str(error))
     except KeyboardInterrupt:
-        err.print("interrupted", style="yellow")
+        stderr().print("interrupted", style="yellow")
         raise typer.Exit(130) from None
 
 
@@ -64,7 +75,7 @@ def warn_unreached(config: "Scenario") -> None:
     run would reach it; start = months is how the UI says "never") but does nothing in this run."""
     for name, intervention in config.interventions.items():
         if intervention.start_month > config.months:
-            err.print(
+            stderr().print(
                 f"note: {config.name}: interventions.{name} starts at month {intervention.start_month}, after the "
                 f"run's {config.months} months: it has no effect in this run",
                 style="yellow",
@@ -113,7 +124,7 @@ def default_out_dir(name: str, now: datetime | None = None) -> Path:
 @contextmanager
 def month_progress() -> Iterator[Callable[[int, int], None] | None]:
     """An `on_month` callback that drives a transient progress bar on stderr when stderr is a terminal."""
-    if not err.is_terminal:
+    if not stderr().is_terminal:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -123,7 +134,7 @@ def month_progress() -> Iterator[Callable[[int, int], None] | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=stderr(),
         transient=True,
     ) as progress:
         task = progress.add_task("building district", total=None)
@@ -198,7 +209,7 @@ def runs_progress(name: str) -> Iterator[Callable[[int, int], None] | None]:
     """An `on_run(done, total)` callback for comparisons and sweeps: a progress bar with the rate and the time
     left on stderr (a terminal only). The first call may count runs already stored: those set the start, not
     the rate."""
-    if not err.is_terminal:
+    if not stderr().is_terminal:
         yield None
         return
     from rich.progress import (
@@ -220,7 +231,7 @@ def runs_progress(name: str) -> Iterator[Callable[[int, int], None] | None]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as progress:
+    with Progress(*columns, console=stderr(), transient=True) as progress:
         task = progress.add_task(name, total=None, rate="")
         state = {"first": None}
 

@@ -18,8 +18,8 @@ from commsim.cli.common import (
     bad_input_exits,
     build_overrides,
     default_out_dir,
-    out,
     runs_progress,
+    stdout,
     summary_table,
     warn_unreached,
 )
@@ -141,8 +141,8 @@ def compare(
 
         report = write_report(comparison, summary, target, command=_command_line())
 
-    out.print(comparison_table(summary, base, reps))
-    out.print(
+    stdout().print(comparison_table(summary, base, reps))
+    stdout().print(
         Text.assemble(
             f"{len(comparison.run_ids)} runs stored as batch ",
             (str(comparison.batch_id), "bold"),
@@ -150,7 +150,9 @@ def compare(
         ),
         soft_wrap=True,
     )
-    out.print(Text.assemble("report ", (str(report), "bold"), "  table ", str(target / "summary.csv")), soft_wrap=True)
+    stdout().print(
+        Text.assemble("report ", (str(report), "bold"), "  table ", str(target / "summary.csv")), soft_wrap=True
+    )
 
 
 def _command_line() -> str:
@@ -179,7 +181,7 @@ def list_runs(
         results = store.open_store(db, create=False)
         frame = store.list_runs(results, scenario=scenario, batch_id=batch, limit=limit)
     if frame.empty:
-        out.print(
+        stdout().print(
             f"no stored runs in {results.url}" + (f" match {_filters(scenario, batch)}" if scenario or batch else "")
         )
         return
@@ -201,7 +203,7 @@ def list_runs(
             fmt_usd(row.cost_cumulative),
             _when(row.finished_at),
         )
-    out.print(table)
+    stdout().print(table)
 
 
 def _filters(scenario: str | None, batch: int | None) -> str:
@@ -245,9 +247,9 @@ def show_run(
         "finished": _when(record["finished_at"]),
         "wall": f"{record['wall_seconds']:.1f} s",
     }
-    out.print(Text("  ").join(Text.assemble(f"{k} ", (v, "bold")) for k, v in header.items() if v), soft_wrap=True)
-    out.print(summary_table(ts))
-    out.print(f"re-run: commsim results show {run_id} --toml > run.toml && commsim run run.toml", soft_wrap=True)
+    stdout().print(Text("  ").join(Text.assemble(f"{k} ", (v, "bold")) for k, v in header.items() if v), soft_wrap=True)
+    stdout().print(summary_table(ts))
+    stdout().print(f"re-run: commsim results show {run_id} --toml > run.toml && commsim run run.toml", soft_wrap=True)
 
 
 @results_app.command("export")
@@ -284,4 +286,4 @@ def export_runs(
             else:
                 frame.to_parquet(temporary, index=False)
     runs = frame["run_id"].nunique() if not frame.empty else 0
-    out.print(Text.assemble(f"{len(frame):,} rows from {runs} run(s) written to ", (str(target), "bold")))
+    stdout().print(Text.assemble(f"{len(frame):,} rows from {runs} run(s) written to ", (str(target), "bold")))

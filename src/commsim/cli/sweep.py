@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from commsim.cli.common import DB_HELP, bad_input_exits, err, fail, out, runs_progress
+from commsim.cli.common import DB_HELP, bad_input_exits, fail, runs_progress, stderr, stdout
 from commsim.model import BACKENDS
 from commsim.model.resources import FORCE_HELP
 
@@ -75,7 +75,7 @@ def sweep(
         resume = command_line(sweep_words(experiment, workers, scheduler, dask_local, backend), db)
         results = store.open_store(db)
         name = plan.experiment.name
-        out.print(
+        stdout().print(
             Text.assemble(
                 ("sweep ", "bold"),
                 (name, "bold"),
@@ -85,11 +85,11 @@ def sweep(
             soft_wrap=True,
         )
         with open_executor(workers, scheduler, dask_local, warm_up=warm_up) as executor, runs_progress(name) as on_run:
-            out.print(f"on {executor.description}; storing in {results.url}", soft_wrap=True)
+            stdout().print(f"on {executor.description}; storing in {results.url}", soft_wrap=True)
             try:
                 outcome = run_sweep(plan, results, executor, backend=backend, on_run=on_run)
             except KeyboardInterrupt:
-                err.print(
+                stderr().print(
                     f"stopped: {stored(plan, results)}; run the same command again to resume: {resume}",
                     style="yellow",
                     soft_wrap=True,
@@ -98,14 +98,14 @@ def sweep(
             except WorkerLost as error:
                 fail(f"sweep {name}: {error}; {stored(plan, results)}; resume with: {resume}")
     skipped = f", {outcome.already} were already stored" if outcome.already else ""
-    out.print(
+    stdout().print(
         Text.assemble(
             f"{outcome.ran} runs done{skipped}: {outcome.already + outcome.ran} of {outcome.total} stored as batch ",
             (str(outcome.batch_id), "bold"),
         ),
         soft_wrap=True,
     )
-    out.print("next: " + command_line(["analyze", str(outcome.batch_id)], db), soft_wrap=True)
+    stdout().print("next: " + command_line(["analyze", str(outcome.batch_id)], db), soft_wrap=True)
 
 
 def check_sweep_memory(plan: "Plan", workers: int) -> None:

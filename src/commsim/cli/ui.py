@@ -27,7 +27,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from commsim.cli.common import DB_HELP, bad_input_exits, err, out
+from commsim.cli.common import DB_HELP, bad_input_exits, stderr, stdout
 from commsim.errors import CommsimError
 from commsim.ui.serve import TOKEN_ENV, TOKEN_QUERY, new_token
 
@@ -202,9 +202,9 @@ def ui(
         check_port(host, port)
     token = new_token() if needs_token(host) else None
     url = address(host, port) + (f"?{TOKEN_QUERY}={token}" if token else "")
-    out.print(Text.assemble("commsim ui at ", (url, "bold"), " (Ctrl-C stops it)"), soft_wrap=True)
+    stdout().print(Text.assemble("commsim ui at ", (url, "bold"), " (Ctrl-C stops it)"), soft_wrap=True)
     if token:
-        err.print(
+        stderr().print(
             f"note: listening on {host}: other computers on your network can open this app with the link above "
             "(it carries this session's token; without it the app answers 403)",
             style="yellow",
@@ -212,8 +212,8 @@ def ui(
         )
     code, stopped_by = run_server(server_command(host, port), server_env(db, token=token))
     if stopped_by is not None:
-        err.print("stopped", style="yellow")
+        stderr().print("stopped", style="yellow")
         raise typer.Exit(128 + stopped_by)
     if code != 0:
-        err.print(f"error: the app's server stopped with exit code {code}", style="red")
+        stderr().print(f"error: the app's server stopped with exit code {code}", style="red")
         raise typer.Exit(code)

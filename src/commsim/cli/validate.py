@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from commsim import outfiles
-from commsim.cli.common import bad_input_exits, default_out_dir, err, out
+from commsim.cli.common import bad_input_exits, default_out_dir, stderr, stdout
 from commsim.outfiles import OVERWRITE_HELP
 
 
@@ -33,19 +33,19 @@ def validate(
             table.add_column(name, overflow="fold")
 
         def show(result: facts.FactResult) -> None:
-            if err.is_terminal:
-                err.print(f"fact {result.number}: {'pass' if result.passed else 'FAIL'}", style="dim")
+            if stderr().is_terminal:
+                stderr().print(f"fact {result.number}: {'pass' if result.passed else 'FAIL'}", style="dim")
             verdict = Text("pass", style="green") if result.passed else Text("FAIL", style="bold red")
             table.add_row(str(result.number), result.title, result.source, result.measured, result.accepted, verdict)
 
         results = facts.validate(quick=quick, on_fact=show)
         page = write_validation(results, target, quick=quick, seeds=seeds)
-    out.print(table)
+    stdout().print(table)
     failed = [r for r in results if not r.passed]
     for result in failed:
         for check in result.checks:
             if not check.passed:
-                out.print(f"fact {result.number} failed: {check.requirement}", style="red", soft_wrap=True)
-    out.print(f"{len(results) - len(failed)} of {len(results)} facts reproduced; page {page}", soft_wrap=True)
+                stdout().print(f"fact {result.number} failed: {check.requirement}", style="red", soft_wrap=True)
+    stdout().print(f"{len(results) - len(failed)} of {len(results)} facts reproduced; page {page}", soft_wrap=True)
     if failed:
         raise typer.Exit(1)

@@ -38,7 +38,6 @@ from commsim.scenario import files as tomlfiles
 from commsim.scenario.loader import ScenarioError, flat_keys, load_scenario
 from commsim.scenario.schema import Scenario, check_name, error_key, error_text
 
-TARGETS_DIR = tomlfiles.shipped_dir("targets")
 MIN_MONTHS = COHORT_START + COHORT_MONTHS - 1 + FOLLOW_UP_MONTHS  # a run shorter than this is lengthened
 NOT_FITTED = ("name", "description", "seed", "months")  # set by the targets file itself, or not numbers
 Scalar = float | int | bool | str
@@ -122,7 +121,7 @@ class Targets:
 
 def resolve_targets(name: str | Path) -> Path:
     """A path as given, or a shipped targets file by bare name (`mali_dhs2018`)."""
-    return tomlfiles.find(name, TARGETS_DIR, "targets", TargetsError)
+    return tomlfiles.find(name, tomlfiles.shipped_dir("targets"), "targets", TargetsError)
 
 
 def load_targets(name: str | Path) -> Targets:

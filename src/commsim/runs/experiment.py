@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from commsim.errors import CommsimError
 from commsim.model import metrics
 from commsim.scenario import files as tomlfiles
-from commsim.scenario.loader import SCENARIO_DIR, ScenarioError, load_scenario, scenario_hash
+from commsim.scenario.loader import ScenarioError, load_scenario, scenario_dir, scenario_hash
 from commsim.scenario.schema import Scenario, check_name, error_key, error_text, inconsistent
 
-EXPERIMENT_DIR = tomlfiles.shipped_dir("experiments")
 Scalar = float | int | bool | str
 MAX_POINTS = 1_000_000  # design points of one experiment (each is a dict in memory and a row per run in the store)
 MAX_SEED = 2**63 - 1  # the scenario's seed bound: replicate r runs on seed + r
@@ -232,7 +231,7 @@ def design_points(experiment: Experiment) -> list[dict[str, Scalar]]:
 
 def resolve_experiment(name: str | Path) -> Path:
     """A path as given, or a shipped experiment by bare name."""
-    return tomlfiles.find(name, EXPERIMENT_DIR, "experiment", ExperimentError)
+    return tomlfiles.find(name, tomlfiles.shipped_dir("experiments"), "experiment", ExperimentError)
 
 
 def load_experiment(name: str | Path) -> Plan:
@@ -256,7 +255,7 @@ def base_scenario(path: Path, name: str) -> Path:
     """The experiment's base scenario: a file relative to the experiment, else a shipped one by bare name; never
     a file relative to the working directory, which the experiment did not name."""
     local = path.parent / name
-    shipped = SCENARIO_DIR / f"{Path(name).stem}.toml"
+    shipped = scenario_dir() / f"{Path(name).stem}.toml"
     bare = len(Path(name).parts) == 1 and Path(name).suffix in ("", ".toml")
     return shipped if not local.exists() and bare and shipped.is_file() else local
 

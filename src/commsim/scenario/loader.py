@@ -14,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 from commsim.scenario import files as tomlfiles
 from commsim.scenario.schema import INTERVENTION_TYPES, Scenario, error_key, error_text
 
-SCENARIO_DIR = tomlfiles.shipped_dir("scenarios")
 MAX_EXTENDS = 16  # files in one `extends` chain; the shipped ones use 3
 
 
@@ -22,14 +21,19 @@ class ScenarioError(ValueError):
     """Bad scenario input; the message names the file, the key path and what is allowed."""
 
 
+def scenario_dir() -> Path:
+    """Where the shipped scenarios are (looked up when asked, not at import: see `files.shipped_dir`)."""
+    return tomlfiles.shipped_dir("scenarios")
+
+
 def shipped_scenarios() -> list[Path]:
     """The scenario files shipped in `scenarios/`, sorted by name."""
-    return sorted(SCENARIO_DIR.glob("*.toml"))
+    return sorted(scenario_dir().glob("*.toml"))
 
 
 def resolve_path(name: str | Path) -> Path:
     """A path as given, or a shipped scenario by bare name (`baseline`)."""
-    return tomlfiles.find(name, SCENARIO_DIR, "scenario", ScenarioError)
+    return tomlfiles.find(name, scenario_dir(), "scenario", ScenarioError)
 
 
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
