@@ -192,7 +192,7 @@ def test_results_do_not_depend_on_numba_thread_count_in_process():
 # --- Mesa batch_run ----------------------------------------------------------------------------------------
 
 BATCH_PARAMETERS = {
-    "scenario": "baseline",
+    "config": "baseline",
     "population__households": 1000,
     "population__villages": 10,
     "population__facilities": 3,
@@ -285,3 +285,18 @@ def test_under_the_compiled_backend_agents_are_views_that_cannot_run_the_rules_t
     assert (model.district.groups.capacity == before).all()
     model.step()  # the model itself still steps
     assert model.month == 1
+
+
+def test_mesa_s_own_scenario_is_accepted_and_the_old_keyword_warns():
+    """`scenario` is Mesa's Scenario (as SolaraViz's Reset passes it; its rng is the seed); the commsim scenario
+    is `config`, and `scenario="baseline"` still works with a DeprecationWarning."""
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+
+    tiny = {"population__households": 500, "population__villages": 8}
+    seeded = CommunityHealthModel("baseline", scenario=MesaScenario(rng=11), **tiny)
+    assert seeded.seed == 11 and seeded.config.name == "baseline"
+    unseeded = CommunityHealthModel("baseline", scenario=MesaScenario(), **tiny)
+    assert unseeded.seed == unseeded.config.seed
+    with pytest.warns(DeprecationWarning, match="the commsim scenario is the first argument, `config`"):
+        old = CommunityHealthModel(scenario="supply_fix", **tiny)
+    assert old.config.name == "supply_fix"

@@ -88,7 +88,7 @@ def test_a_bad_seed_is_named(rng, says):
 def test_a_numpy_seed_is_a_seed_and_none_is_not_a_scenario():
     model = CommunityHealthModel("baseline", rng=np.int64(7), **TINY)
     assert model.seed == 7 and type(model.seed) is int
-    with pytest.raises(TypeError, match="scenario: a scenario file, a shipped scenario's name"):
+    with pytest.raises(TypeError, match="config: a scenario file, a shipped scenario's name"):
         CommunityHealthModel(None)
 
 

@@ -4,6 +4,7 @@ DataCollector. One step is one month; `backend` chooses compiled kernels or the 
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Annotated, Any, NamedTuple
 import mesa
 import numba
 import numpy as np
+from mesa.experimental.scenarios import Scenario as MesaScenario
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from commsim.model import BACKENDS, interventions, metrics, resources
@@ -33,28 +35,40 @@ N_STREAMS = 32
 class CommunityHealthModel(mesa.Model):
     """Households, women's groups, CHWs and facilities of one district under one scenario.
 
-    `scenario` is a path, a shipped scenario's name, a Scenario or a mapping; `rng` an integer seed (default: the
-    scenario's seed); `overrides` set scenario keys with `__` for each dot, e.g. `groups__training_coverage=0.6`.
-    A district needing more memory than the machine has free is refused before it is built, unless
-    `check_memory=False`. The commsim scenario is `model.config` (Mesa's own `model.scenario` is another thing).
+    `config` is the commsim scenario: a path, a shipped scenario's name, a Scenario or a mapping; `rng` an integer
+    seed (default: the scenario's seed); `overrides` set scenario keys with `__` for each dot, e.g.
+    `groups__training_coverage=0.6`. `scenario` is Mesa's own Scenario (what SolaraViz and Mesa's tools pass;
+    its `rng`, if set, is the seed). A district needing more memory than the machine has free is refused before
+    it is built, unless `check_memory=False`. The commsim scenario is `model.config`.
     """
 
     def __init__(
         self,
-        scenario: "str | Path | Scenario | Mapping[str, Any]" = "baseline",
+        config: "str | Path | Scenario | Mapping[str, Any]" = "baseline",
         *,
         rng: int | None = None,
         backend: str = "numba",
         check_memory: bool = True,
+        scenario: MesaScenario | None = None,
         **overrides: Any,
     ) -> None:
+        if scenario is not None and not isinstance(scenario, MesaScenario):
+            warnings.warn(
+                "CommunityHealthModel(scenario=...): the commsim scenario is the first argument, `config`; "
+                "`scenario` is Mesa's own Scenario",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            config, scenario = scenario, None
+        if scenario is not None and rng is None:  # a Mesa Scenario (as SolaraViz's Reset passes) may carry the seed
+            rng = scenario.rng
         if backend not in BACKENDS:
             raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
-        if not isinstance(scenario, str | Path | Scenario | Mapping):
+        if not isinstance(config, str | Path | Scenario | Mapping):
             raise TypeError(
-                f"scenario: a scenario file, a shipped scenario's name, a Scenario or a mapping, got {scenario!r}"
+                f"config: a scenario file, a shipped scenario's name, a Scenario or a mapping, got {config!r}"
             )
-        config = load_scenario(scenario, overrides)
+        config = load_scenario(config, overrides)
         configure_threads()
         seed = config.seed if rng is None else run_seed(rng)
         if check_memory:
