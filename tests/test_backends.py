@@ -43,7 +43,7 @@ def months_to_play_out(name: str) -> int:
 
 
 def run(name: str, seed: int, months: int, backend: str = "numba", **overrides) -> CommunityHealthModel:
-    model = CommunityHealthModel(name, rng=seed, backend=backend, **{**SMALL, **overrides})
+    model = CommunityHealthModel(name, rng=seed, backend=backend, debug_checks=True, **{**SMALL, **overrides})
     model.run(months)
     return model
 

@@ -2,6 +2,7 @@
 state, state in its domains, stock-flow consistency; and the declared layout of the population tables."""
 
 import math
+import re
 
 import numba
 import numpy as np
@@ -100,7 +101,7 @@ def check_state(model: CommunityHealthModel) -> None:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_invariants_hold_after_every_month(name):
-    model = CommunityHealthModel(name, rng=4, backend="numba", **DISTRICT)
+    model = CommunityHealthModel(name, rng=4, backend="numba", debug_checks=True, **DISTRICT)  # after every phase
     hh = model.district.households
     static = {col: getattr(hh, col).copy() for col in STATIC_HOUSEHOLD_COLUMNS}
     check_outputs(model.latest, model)
@@ -180,3 +181,27 @@ def test_stipends_stop_being_costed_when_the_donor_leaves():
         (a["cost_month"] - b["cost_month"])[after], (a["active_chws"] * stipend)[after], rtol=1e-12
     )
     assert (a["cost_month"] == b["cost_month"])[~after].all()
+
+
+@pytest.mark.parametrize(
+    ("damage", "phase", "says"),
+    [
+        (lambda d: d.households.awareness.__setitem__(0, 1.5), "interventions", "households.awareness outside [0, 1]"),
+        (lambda d: d.groups.n_members.__setitem__(0, d.groups.n_members[0] + 1), "interventions", "group members"),
+        (lambda d: d.villages.n_users.__setitem__(0, d.villages.n_users[0] + 1), None, None),
+    ],
+    ids=["share", "members", "tally"],
+)
+def test_debug_checks_name_the_phase_after_which_the_state_broke(damage, phase, says):
+    """A planted violation fails the first check that sees it: state damage at once (after `interventions`),
+    while a tally that `serve` rebuilds each month is made good again and passes."""
+    from commsim.model.checks import ModelStateError
+
+    model = CommunityHealthModel("hrh2030_groups", rng=4, debug_checks=True, **DISTRICT)
+    damage(model.district)
+    if phase is None:
+        model.step()  # no error: serve counts the villages' users afresh
+        assert model.district.villages.n_users.sum() == np.count_nonzero(model.district.households.source > 0)
+        return
+    with pytest.raises(ModelStateError, match=rf"^after phase {phase} of month 1: .*{re.escape(says)}"):
+        model.step()

@@ -16,7 +16,7 @@ import numpy as np
 from mesa.experimental.scenarios import Scenario as MesaScenario
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from commsim.model import BACKENDS, interventions, metrics, resources
+from commsim.model import BACKENDS, checks, interventions, metrics, resources
 from commsim.model import rng as counter_rng
 from commsim.model.agents import CommunityHealthWorker, Facility, Household, WomensGroup
 from commsim.model.kernels import chws as chw_kernels
@@ -39,7 +39,8 @@ class CommunityHealthModel(mesa.Model):
     seed (default: the scenario's seed); `overrides` set scenario keys with `__` for each dot, e.g.
     `groups__training_coverage=0.6`. `scenario` is Mesa's own Scenario (what SolaraViz and Mesa's tools pass;
     its `rng`, if set, is the seed). A district needing more memory than the machine has free is refused before
-    it is built, unless `check_memory=False`. The commsim scenario is `model.config`.
+    it is built, unless `check_memory=False`. `debug_checks=True` runs the conservation checks of
+    `model.checks` after every phase (the tests do). The commsim scenario is `model.config`.
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class CommunityHealthModel(mesa.Model):
         rng: int | None = None,
         backend: str = "numba",
         check_memory: bool = True,
+        debug_checks: bool = False,
         scenario: MesaScenario | None = None,
         **overrides: Any,
     ) -> None:
@@ -77,6 +79,7 @@ class CommunityHealthModel(mesa.Model):
         self.config = config
         self.seed = seed
         self.backend = backend
+        self.debug_checks = debug_checks
         self.month = 0
         self.district = build_district(config, seed)
         self.params = build_params(config)
@@ -127,6 +130,8 @@ class CommunityHealthModel(mesa.Model):
                 clock = time.perf_counter()
                 (phase.compiled if compiled else phase.twin)(self)
                 self.phase_seconds[phase.name] += time.perf_counter() - clock
+                if self.debug_checks:
+                    checks.after_phase(self, phase.name)
         stipends = self.schedule.pays_stipends(self.month)
         cost = interventions.month_cost(self.config, d, self.acc, self.one_off_cost, stipends=stipends)
         self.cost_cumulative += cost

@@ -1,0 +1,86 @@
+"""Conservation checks that `CommunityHealthModel(..., debug_checks=True)` runs after every phase of a month: a
+failure is a bug in a rule, not bad input, and the error names the phase, so it points at the rule.
+
+After every phase: every share in [0, 1], every code in its domain, group members adding up to group sizes,
+referrals open no longer than they are valid. After `serve` (the month's tallies are made): users counted in
+villages and groups equal the users, open referrals counted by CHWs equal the open referrals, every request
+answered, every user in need and an ever-user.
+"""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from commsim.model.community import CommunityHealthModel
+
+SOURCES, CHW_STATUSES, FLAGS = (0, 1, 2, 3), (0, 1, 2), (0, 1)
+
+
+class ModelStateError(RuntimeError):
+    """A conservation check failed after a phase: a bug in the model's rules."""
+
+
+def _shares(model: "CommunityHealthModel") -> dict[str, np.ndarray]:
+    d = model.district
+    return {
+        "households.awareness": d.households.awareness,
+        "households.trust": d.households.trust,
+        "groups.capacity": d.groups.capacity,
+        "facilities.quality": d.facilities.quality,
+        "facilities.stock": d.facilities.stock,
+        "facilities.p_serve": d.facilities.p_serve,
+    }
+
+
+def _always(model: "CommunityHealthModel") -> list[str]:
+    d, sc = model.district, model.config
+    hh, grp, chw = d.households, d.groups, d.chws
+    problems = [
+        f"{name} outside [0, 1] ({np.count_nonzero((values < 0) | (values > 1))} rows)"
+        for name, values in _shares(model).items()
+        if np.any((values < 0.0) | (values > 1.0))
+    ]
+    for name, values, domain in (
+        ("households.source", hh.source, SOURCES),
+        ("households.need", hh.need, FLAGS),
+        ("households.ever_user", hh.ever_user, FLAGS),
+        ("chws.status", chw.status, CHW_STATUSES),
+    ):
+        if not np.isin(values, domain).all():
+            problems.append(f"{name} outside {domain}")
+    members = np.bincount(hh.group[hh.group >= 0], minlength=grp.n_members.size)
+    if not np.array_equal(members, grp.n_members):
+        problems.append(f"group members ({members.sum()}) do not add up to groups.n_members ({grp.n_members.sum()})")
+    if np.any(hh.referred > sc.households.referral_valid_months):
+        problems.append(
+            f"a referral open longer than households.referral_valid_months ({sc.households.referral_valid_months})"
+        )
+    return problems
+
+
+def _month_end(model: "CommunityHealthModel") -> list[str]:
+    d = model.district
+    hh, grp, chw, vil = d.households, d.groups, d.chws, d.villages
+    users = hh.source > 0
+    problems = []
+    if vil.n_users.sum() != np.count_nonzero(users):
+        problems.append(f"villages count {vil.n_users.sum()} users, households hold {np.count_nonzero(users)}")
+    in_group = users & (hh.group >= 0)
+    if not np.array_equal(np.bincount(hh.group[in_group], minlength=grp.n_users.size), grp.n_users):
+        problems.append("groups.n_users differ from the users among their members")
+    open_referrals = (hh.referred > 0) & (hh.chw >= 0)
+    if not np.array_equal(np.bincount(hh.chw[open_referrals], minlength=chw.n_referred.size), chw.n_referred):
+        problems.append("chws.n_referred differ from the open referrals of their households")
+    if np.any(hh.request != 0):
+        problems.append(f"{np.count_nonzero(hh.request)} requests left unanswered")
+    if np.any(hh.need[users] == 0) or np.any(hh.ever_user[users] == 0):
+        problems.append("a user without need, or not counted as an ever-user")
+    return problems
+
+
+def after_phase(model: "CommunityHealthModel", phase: str) -> None:
+    """Run the checks that hold after `phase`; ModelStateError naming the phase and the month if any fails."""
+    problems = _always(model) + (_month_end(model) if phase == "serve" else [])
+    if problems:
+        raise ModelStateError(f"after phase {phase} of month {model.month + 1}: " + "; ".join(problems))
