@@ -14,7 +14,8 @@ import pandas as pd
 
 from commsim.evidence.measures import measure_run
 from commsim.model.community import CommunityHealthModel
-from commsim.model.kernels.chws import ACTIVE
+from commsim.model.state import CHW_ACTIVE as ACTIVE
+from commsim.model.state import SOURCE_FAC2, SOURCE_NONE
 from commsim.runs.run import run_scenario
 
 QUICK_SEEDS, FULL_SEEDS = (1, 2, 3), tuple(range(1, 11))
@@ -217,7 +218,7 @@ def fact_distance(runs: Runs) -> FactResult:
             fac.stock[big] = fac.stock_base[big] = 0.98
         model.run(36)
         hh = model.district.households
-        bypass.append(int(((hh.source == 2) & (hh.fac2 == big)).sum()))
+        bypass.append(int(((hh.source == SOURCE_FAC2) & (hh.fac2 == big)).sum()))
     return FactResult(
         5,
         "Distance gradient (about -10% odds per km, levelling off); quality and stock pull women past the nearest",
@@ -285,7 +286,7 @@ def adoption_at_peer_share(seed: int, share: float, warm_up: int = 12) -> float:
     model = CommunityHealthModel("baseline", rng=seed)
     model.run(warm_up)
     hh, grp = model.district.households, model.district.groups
-    candidates = np.flatnonzero((hh.group >= 0) & (hh.source == 0) & (hh.need == 1))
+    candidates = np.flatnonzero((hh.group >= 0) & (hh.source == SOURCE_NONE) & (hh.need == 1))
     grp.n_users[:] = np.rint(share * grp.n_members).astype(grp.n_users.dtype)
     model.step()
     return float((hh.source[candidates] > 0).mean())

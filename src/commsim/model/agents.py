@@ -12,6 +12,7 @@ from commsim.model.kernels import chws as chw_rules
 from commsim.model.kernels import facilities as facility_rules
 from commsim.model.kernels import groups as group_rules
 from commsim.model.kernels import households as household_rules
+from commsim.model.state import CHW_ACTIVE
 
 
 class Agent(mesa.Agent):
@@ -83,7 +84,7 @@ class CommunityHealthWorker(Agent):
 
     @property
     def active(self) -> bool:
-        return bool(self.model.district.chws.status[self.idx] == chw_rules.ACTIVE)
+        return bool(self.model.district.chws.status[self.idx] == CHW_ACTIVE)
 
 
 class Facility(Agent):

@@ -11,10 +11,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from commsim.model.state import (
+    CHW_ACTIVE,
+    CHW_NOT_DEPLOYED,
+    CHW_VACANT,
+    SOURCE_CHW,
+    SOURCE_FAC1,
+    SOURCE_FAC2,
+    SOURCE_NONE,
+)
+
 if TYPE_CHECKING:
     from commsim.model.community import CommunityHealthModel
 
-SOURCES, CHW_STATUSES, FLAGS = (0, 1, 2, 3), (0, 1, 2), (0, 1)
+SOURCES = (SOURCE_NONE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_CHW)
+CHW_STATUSES = (CHW_NOT_DEPLOYED, CHW_ACTIVE, CHW_VACANT)
+FLAGS = (0, 1)
 
 
 class ModelStateError(RuntimeError):
@@ -62,7 +74,7 @@ def _always(model: "CommunityHealthModel") -> list[str]:
 def _month_end(model: "CommunityHealthModel") -> list[str]:
     d = model.district
     hh, grp, chw, vil = d.households, d.groups, d.chws, d.villages
-    users = hh.source > 0
+    users = hh.source != SOURCE_NONE
     problems = []
     if vil.n_users.sum() != np.count_nonzero(users):
         problems.append(f"villages count {vil.n_users.sum()} users, households hold {np.count_nonzero(users)}")

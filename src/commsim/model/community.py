@@ -25,6 +25,7 @@ from commsim.model.kernels import groups as group_kernels
 from commsim.model.kernels import households as household_kernels
 from commsim.model.params import build_params
 from commsim.model.population import build_district
+from commsim.model.state import CHW_ACTIVE
 from commsim.scenario.loader import load_scenario
 from commsim.scenario.schema import Scenario
 
@@ -113,7 +114,7 @@ class CommunityHealthModel(mesa.Model):
             )
         acc[metrics.ACTIVE_GROUPS] = d.groups.active.sum()
         acc[metrics.CAPACITY_SUM] = d.groups.capacity.sum()
-        active = d.chws.status == chw_kernels.ACTIVE
+        active = d.chws.status == CHW_ACTIVE
         acc[metrics.ACTIVE_CHWS] = np.count_nonzero(active)
         acc[metrics.FP_TRAINED_CHWS] = np.count_nonzero(active & (d.chws.fp_trained == 1))
         return metrics.outputs(acc, 0, d.households.source.size, d.groups.capacity.size, (0.0, 0.0))

@@ -11,6 +11,7 @@ import numpy as np
 from commsim.model import metrics as m
 from commsim.model import rng
 from commsim.model.population import District
+from commsim.model.state import CHW_ACTIVE
 from commsim.scenario.schema import (
     Advocacy,
     CapacityBuilding,
@@ -98,7 +99,7 @@ def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding
     if iv.delivered_by != "chw":
         return 0.0
     posts = np.unique(grp.chw[t][grp.chw[t] >= 0])
-    newly = posts[(chw.status[posts] == 1) & (chw.fp_trained[posts] == 0)]
+    newly = posts[(chw.status[posts] == CHW_ACTIVE) & (chw.fp_trained[posts] == 0)]
     chw.fp_trained[newly] = 1
     return float(newly.size * s.scenario.costs.chw_training_usd)
 
@@ -129,10 +130,10 @@ def _chw_scale_up(s: Schedule, d: District, name: str, iv: ChwScaleUp, starting:
         return 0.0
     villages = _targets(s, name, iv, d.villages.remoteness, DEFAULT_COVERAGE)
     reached = np.isin(chw.village, villages)
-    chw.status[reached & (chw.status != 1)] = 1
+    chw.status[reached & (chw.status != CHW_ACTIVE)] = CHW_ACTIVE
     cost = 0.0
     if iv.train_fp:
-        newly = (chw.status == 1) & (chw.fp_trained == 0)
+        newly = (chw.status == CHW_ACTIVE) & (chw.fp_trained == 0)
         chw.fp_trained[newly] = 1
         cost = float(newly.sum() * s.scenario.costs.chw_training_usd)
     if iv.supervise:

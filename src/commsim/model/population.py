@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 
 from commsim.model import rng
 from commsim.model.metrics import BAND_EDGES_KM
-from commsim.model.state import Chws, Facilities, Groups, Households, Villages, allocate
+from commsim.model.state import CHW_ACTIVE, CHW_NOT_DEPLOYED, Chws, Facilities, Groups, Households, Villages, allocate
 from commsim.scenario.schema import Scenario
 
 VILLAGE_SIZE_SIGMA = 0.6  # lognormal spread of village sizes
@@ -120,7 +120,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     need = _draws(seed, 9, n) < pop.p_need
     odds = hhp.distance_odds_per_km ** np.minimum(d1, hhp.distance_levels_off_km)
     access = odds * fp.quality * (hhp.rel_access_poorest + (1.0 - hhp.rel_access_poorest) * wealth / 4.0)
-    chw_on = (chws.status[chw] == 1) & (chws.fp_trained[chw] == 1)
+    chw_on = (chws.status[chw] == CHW_ACTIVE) & (chws.fp_trained[chw] == 1)
     chw_access = (cp.p_method_access if cp.provides_methods else 0.0) * min(
         1.0, cp.visits_per_month / cp.households_per_chw
     )
@@ -250,7 +250,7 @@ def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv) -> tuple[Chws,
         n_posts,
         village=post_village,
         remoteness=v_remote[post_village],
-        status=active.astype(np.uint8),
+        status=np.where(active, CHW_ACTIVE, CHW_NOT_DEPLOYED).astype(np.uint8),
         fp_trained=active & (_draws(seed, 30, n_posts) < cp.p_fp_trained),
         supervised=active & (_draws(seed, 31, n_posts) < cp.p_supervised),
         visits_per_month=np.full(n_posts, cp.visits_per_month),

@@ -10,6 +10,10 @@ import numpy as np
 
 Spec = tuple[tuple[str, type, str], ...]
 
+# The codes some columns hold, declared once: kernels, the Python twin, the builder, the checks and the UI name them.
+SOURCE_NONE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_CHW = 0, 1, 2, 3  # households.source: her method's source
+CHW_NOT_DEPLOYED, CHW_ACTIVE, CHW_VACANT = 0, 1, 2  # chws.status
+
 HOUSEHOLD_COLUMNS: Spec = (
     ("village", np.int32, "village index"),
     ("x", np.float32, "position east, km"),

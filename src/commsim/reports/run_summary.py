@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-
 def _percent(axis) -> None:
     from matplotlib.ticker import PercentFormatter
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from commsim.model.population import District
+from commsim.model.state import CHW_ACTIVE, CHW_VACANT, SOURCE_CHW, SOURCE_NONE
 
 MAP_POINTS = 20_000  # households drawn at most (as 2 x 2 pixel dots written straight into the image)
 FIGSIZE, DPI = (7.6, 5.6), 90  # 684 x 504 px
@@ -45,7 +46,9 @@ def _rgba(colours: list[str]) -> np.ndarray:
 
 def household_states(source: np.ndarray, need: np.ndarray) -> np.ndarray:
     """Index into HOUSEHOLD_STATES for each household: user from a facility or a CHW, unmet need, no need."""
-    return np.where(source == 3, 1, np.where(source > 0, 0, np.where(need == 1, 2, 3))).astype(np.intp)
+    return np.where(source == SOURCE_CHW, 1, np.where(source > SOURCE_NONE, 0, np.where(need == 1, 2, 3))).astype(
+        np.intp
+    )
 
 
 def sample(n: int, points: int = MAP_POINTS) -> np.ndarray:
@@ -186,7 +189,9 @@ class DistrictMap:
         self.groups.set_sizes(12.0 + 260.0 * grp.capacity)
         self.groups.set_edgecolor(self.group_colours[np.where(active, 0, 1)])
         self.groups.set_linewidths(np.where((grp.linked_chw | grp.linked_facility) > 0, 1.8, 0.8))
-        kind = np.where(chw.status == 1, np.where(chw.fp_trained == 1, 1, 2), np.where(chw.status == 2, 3, 0))
+        kind = np.where(
+            chw.status == CHW_ACTIVE, np.where(chw.fp_trained == 1, 1, 2), np.where(chw.status == CHW_VACANT, 3, 0)
+        )
         self.chws.set_facecolor(self.chw_colours[kind])
         self.chws.set_sizes(np.where(kind > 0, 28.0, 0.0))
         self.facilities.set_facecolor(self.facility_colours[fac.stocked_out.astype(np.intp)])

@@ -10,8 +10,8 @@ from commsim.model import metrics as m
 from commsim.model import rng
 from commsim.model.kernels import kernel
 from commsim.model.rng import uniform
-
-NOT_DEPLOYED, ACTIVE, VACANT = 0, 1, 2
+from commsim.model.state import CHW_ACTIVE as ACTIVE
+from commsim.model.state import CHW_VACANT as VACANT
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables

@@ -9,6 +9,7 @@ from numba.extending import register_jitable
 
 from commsim.model import metrics as m
 from commsim.model.kernels import kernel
+from commsim.model.state import CHW_ACTIVE
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -17,7 +18,7 @@ def group_month(g, grp, chw, fac, p, acc):
     members' voice to its facility: feedback if it has the mechanism, advocacy if it is strong."""
     c = grp.capacity[g]
     k = grp.chw[g]
-    chw_on = k >= 0 and chw.status[k] == 1
+    chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
     if grp.training[g] > 0.0 and (grp.via_chw[g] == 0 or (chw_on and chw.fp_trained[k] == 1)):
         c += p.training_gain * (1.0 - c)
         grp.modules[g] = min(p.fp_modules, grp.modules[g] + grp.training[g])

@@ -18,9 +18,13 @@ from commsim.model import metrics as m
 from commsim.model import rng
 from commsim.model.kernels import kernel
 from commsim.model.rng import uniform
+from commsim.model.state import CHW_ACTIVE
+from commsim.model.state import SOURCE_CHW as CHW
+from commsim.model.state import SOURCE_FAC1 as FAC1
+from commsim.model.state import SOURCE_FAC2 as FAC2
+from commsim.model.state import SOURCE_NONE as NONE
 
 BLOCK = 8192  # households per block: partial sums are per block, so they never depend on thread count
-NONE, FAC1, FAC2, CHW = 0, 1, 2, 3  # method source
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -62,7 +66,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         ref = hh.referred[i]
         fresh = False
         k = hh.chw[i]
-        chw_on = k >= 0 and chw.status[k] == 1
+        chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
         visited = False
         fp_visit = False
         if chw_on:
