@@ -220,9 +220,9 @@ def test_a_run_that_kills_its_worker_is_one_error(options, message):
     assert str(caught.value).startswith(message)
 
 
-def test_a_killed_worker_ends_calibrate_in_one_message_and_the_study_continues(tmp_path):
+def test_a_killed_worker_ends_calibrate_in_one_message(tmp_path):
     url = f"sqlite:///{tmp_path / 'cal.db'}"
-    command = [str(VENV_BIN / "commsim"), "calibrate", "baseline", "--targets", "mali_dhs2018", "--trials", "2",
+    command = [str(VENV_BIN / "commsim"), "calibrate", "baseline", "--targets", "mali_dhs2018", "--trials", "30",
                "--workers", "2", "--db", url, "--out", str(tmp_path / "calibrated.toml")]  # fmt: skip
     process = start(command, tmp_path)
     workers: list[int] = []

@@ -253,7 +253,7 @@ def test_mesa_batch_run_agrees_with_the_sweep(grid, serial_result):
     results = mesa.batch_run(
         CommunityHealthModel,
         parameters={
-            "scenario": "hrh2030_groups",
+            "config": "hrh2030_groups",
             **fixed,
             "groups__training_coverage": coverage,
             "interventions__monthly_follow_up__strength": 2.0,
