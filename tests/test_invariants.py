@@ -205,3 +205,17 @@ def test_debug_checks_name_the_phase_after_which_the_state_broke(damage, phase, 
         return
     with pytest.raises(ModelStateError, match=rf"^after phase {phase} of month 1: .*{re.escape(says)}"):
         model.step()
+
+
+def test_kernel_parameters_are_the_schema_numbers_under_their_schema_names():
+    """One declaration: every number of the behaviour sections reaches the rules under its own name (a name two
+    sections share, prefixed), plus the constants derived from them."""
+    from commsim.model.params import DERIVED, SCHEMA_PARAMS, build_params
+
+    sc = loader.load_scenario("hrh2030_groups")
+    params = build_params(sc)
+    assert params._fields == (*(name for name, _, _ in SCHEMA_PARAMS), *DERIVED)
+    for name, section, field in SCHEMA_PARAMS:
+        assert getattr(params, name) == float(getattr(getattr(sc, section), field)), name
+    assert {"chws_quality", "facilities_quality", "attrition_per_month"} <= set(params._fields)
+    assert params.rel_attrition_unsupported == sc.chws.rel_attrition_no_refresher * sc.chws.rel_attrition_unsupervised

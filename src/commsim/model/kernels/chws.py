@@ -19,12 +19,14 @@ def chw_month(k, chw, p, keys, acc):
     """One month of CHW post k."""
     status = chw.status[k]
     if status == ACTIVE:
-        hazard = p.attrition if chw.supervised[k] == 1 else p.attrition * p.rel_attrition_unsupervised
+        hazard = (
+            p.attrition_per_month if chw.supervised[k] == 1 else p.attrition_per_month * p.rel_attrition_unsupported
+        )
         if uniform(keys[rng.ATTRITION], k) < hazard:
             status = VACANT
             chw.fp_trained[k] = 0
             acc[m.CHWS_LEFT] += 1
-    elif status == VACANT and uniform(keys[rng.REPLACE], k) < p.p_replace:
+    elif status == VACANT and uniform(keys[rng.REPLACE], k) < p.p_replace_per_month:
         status = ACTIVE
         acc[m.CHWS_HIRED] += 1
     chw.status[k] = status

@@ -33,14 +33,14 @@ def facility_update(f, fac, p):
     advocacy = fac.advocacy[f] / n
     problems = 1.0 if fac.stocked_out[f] == 1 or fac.p_serve[f] < 1.0 else 0.5
     feedback = fac.responsiveness[f] * fac.n_feedback[f] / n * problems
-    pull = p.advocacy_gain * advocacy + p.feedback_gain * feedback
+    pull = p.advocacy_gain_per_month * advocacy + p.feedback_gain_per_month * feedback
     q = fac.quality[f]
-    q += pull * (p.quality_max - q) - p.reversion * (q - fac.quality_base[f])
+    q += pull * (p.quality_max - q) - p.reversion_per_month * (q - fac.quality_base[f])
     s = fac.stock[f]
     if fac.supply_target[f] > 0.0:
-        s += p.supply_ramp * (fac.supply_target[f] - s)
+        s += p.supply_ramp_per_month * (fac.supply_target[f] - s)
     else:
-        s -= p.reversion * (s - fac.stock_base[f])
+        s -= p.reversion_per_month * (s - fac.stock_base[f])
     s += pull * (p.stock_max - s)
     fac.quality[f] = min(max(q, 0.0), 1.0)
     fac.stock[f] = min(max(s, 0.0), 1.0)

@@ -20,23 +20,23 @@ def group_month(g, grp, chw, fac, p, acc):
     k = grp.chw[g]
     chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
     if grp.training[g] > 0.0 and (grp.via_chw[g] == 0 or (chw_on and chw.fp_trained[k] == 1)):
-        c += p.training_gain * (1.0 - c)
+        c += p.training_gain_per_month * (1.0 - c)
         grp.modules[g] = min(p.fp_modules, grp.modules[g] + grp.training[g])
         acc[m.GROUPS_TRAINED] += 1
     if grp.linked_chw[g] == 1 and chw_on:
-        c += p.mentoring_gain * (1.0 - c)
+        c += p.mentoring_gain_per_month * (1.0 - c)
         acc[m.GROUPS_MENTORED] += 1
     if grp.active[g] == 1:
         c += grp.sustain[g] * c * (1.0 - c)
-    c -= p.capacity_decay * c
+    c -= p.capacity_decay_per_month * c
     active = 1 if c >= p.meeting_threshold else 0
     fp_content = grp.modules[g] / p.fp_modules
     grp.capacity[g] = c
     grp.active[g] = active
-    grp.meeting_gain[g] = p.awareness_gain_meeting * c * fp_content if active == 1 else 0.0
+    grp.meeting_gain[g] = p.awareness_gain_per_meeting * c * fp_content if active == 1 else 0.0
     grp.exposure_weight[g] = 1.0 + (p.rel_peer_trained - 1.0) * fp_content
     linked = grp.linked_chw[g] == 1 or grp.linked_facility[g] == 1
-    grp.p_refer[g] = p.p_refer_group * c * grp.link_strength[g] if active == 1 and linked else 0.0
+    grp.p_refer[g] = p.p_refer_per_month * c * grp.link_strength[g] if active == 1 and linked else 0.0
     if active == 1:
         f = grp.facility[g]
         if grp.feedback[g] == 1:

@@ -51,9 +51,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         own = 1 if src > NONE else 0  # as tallied at the start of the month
         need = hh.need[i]
         if need == 1:
-            if uniform(keys[rng.NEED], i) < p.need_off:
+            if uniform(keys[rng.NEED], i) < p.need_turnover_per_month:
                 need = 0
-        elif uniform(keys[rng.NEED], i) < p.need_on:
+        elif uniform(keys[rng.NEED], i) < p.need_on_per_month:
             need = 1
         hh.need[i] = need
         if src > NONE and need == 0:
@@ -74,9 +74,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             if uniform(keys[rng.VISIT], i) < pv:
                 visited = True
                 fp_visit = chw.fp_trained[k] == 1
-                gain = p.chw_awareness_gain * (2.0 if fp_visit else 1.0)
+                gain = p.awareness_gain_visit * (2.0 if fp_visit else 1.0)
                 a += gain * (1.0 - a)
-                t += p.trust_gain_chw * (1.0 - t)
+                t += p.trust_gain_chw_visit * (1.0 - t)
                 n_chw_visits += 1
 
         g = hh.group[i]
@@ -88,13 +88,13 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 ref = int(p.referral_valid_months)
                 fresh = True
                 n_referrals += 1
-        a -= p.awareness_decay * a
+        a -= p.awareness_decay_per_month * a
 
         if src > NONE:
-            quality = p.chw_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
-            hazard = p.p_discontinue * (1.0 + p.rel_discontinue_quality * (1.0 - quality))
+            quality = p.chws_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
+            hazard = p.p_discontinue_per_month * (1.0 + p.rel_discontinue_poor_quality * (1.0 - quality))
             if visited:
-                hazard *= p.rel_follow_up
+                hazard *= p.rel_discontinue_follow_up
             if uniform(keys[rng.DISCONTINUE], i) < hazard:
                 src = NONE
                 hh.months_on[i] = 0
@@ -103,7 +103,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 hh.months_on[i] += 1
                 if src == CHW and not chw_on:
                     hh.request[i] = -(hh.fac1[i] + 1)  # her CHW left: resupply at the nearest facility
-                elif src != CHW and uniform(keys[rng.RESUPPLY], i) < p.p_resupply:
+                elif src != CHW and uniform(keys[rng.RESUPPLY], i) < p.p_resupply_visit:
                     hh.request[i] = -((hh.fac1[i] if src == FAC1 else hh.fac2[i]) + 1)
         elif need == 1:
             exposure = 0.0  # Valente's exposure: users among her group's other members, else her village's (weighted)
@@ -116,9 +116,13 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 n_v = vil.n_households[v]
                 if n_v > 1:
                     exposure = p.village_peer_weight * (vil.n_users[v] - own) / (n_v - 1)
-            demand = p.rate_external + p.rate_awareness * a + p.rate_peer * exposure / (exposure + p.peer_half)
+            demand = (
+                p.rate_external_per_month
+                + p.rate_awareness_per_month * a
+                + p.rate_peer_per_month * exposure / (exposure + p.peer_half_saturation)
+            )
             if ref > 0:
-                demand += p.referral_boost
+                demand += p.referral_boost_per_month
             willing = demand * (1.0 - p.trust_weight + 2.0 * p.trust_weight * t)
             u = uniform(keys[rng.ADOPT], i)
             adopts = False
@@ -141,7 +145,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 ):
                     f, d = f2, d2
                 access_fac = _facility_access(
-                    d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.levels_off_km, p.access_poorest
+                    d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.distance_levels_off_km, p.rel_access_poorest
                 )
                 access_chw = p.chw_access if fp_visit else 0.0
                 adopts = u < willing * max(access_fac, access_chw)
@@ -158,7 +162,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                         ref = 0
                 else:
                     hh.request[i] = f + 1
-            elif fp_visit and ref == 0 and uniform(keys[rng.CHW_REFER], i) < p.chw_p_refer:
+            elif fp_visit and ref == 0 and uniform(keys[rng.CHW_REFER], i) < p.p_refer:
                 ref = int(p.referral_valid_months)
                 fresh = True
                 n_referrals += 1
@@ -198,7 +202,7 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
             else:
                 t -= p.trust_loss_failed * t
                 acc[m.FAILED_VISITS] += 1
-                if r < 0 and uniform(keys[rng.FAILED], i) < p.p_discontinue_failed:
+                if r < 0 and uniform(keys[rng.FAILED], i) < p.p_discontinue_failed_resupply:
                     hh.source[i] = NONE
                     hh.months_on[i] = 0
                     acc[m.DISCONTINUED] += 1
