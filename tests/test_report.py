@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from commsim import __version__
 from commsim.reports import comparison as report
 from commsim.reports import text as report_text
-from commsim.results import effects
+from commsim.results import effects, formats
 from commsim.runs import compare
 from commsim.scenario.loader import load_scenario
 from commsim.scenario.schema import INTERVENTION_TYPES, Scenario
@@ -209,18 +209,18 @@ def test_every_intervention_type_reads_as_a_sentence():
 @pytest.mark.parametrize(
     ("formatter", "value", "expected"),
     [
-        (report_text.fmt_share, 0.21166, "21.2%"),
-        (report_text.fmt_pp, 4.0, "+4.0 pp"),
-        (report_text.fmt_pp, -0.04, "0.0 pp"),
-        (report_text.fmt_users, 1203.4, "+1,203"),
-        (report_text.fmt_usd, 1234567.8, "US$1,234,568"),
-        (report_text.fmt_usd, float("nan"), "—"),
-        (report_text.fmt_sustainability, "held", "held"),
-        (report_text.fmt_sustainability, "7", "7 months"),
-        (report_text.fmt_sustainability, "1", "1 month"),
-        (report_text.fmt_sustainability, "", ""),
-        (report_text.raw, 0.1 + 0.2, "0.30000000000000004"),
-        (report_text.raw, float("nan"), "nan"),
+        (formats.fmt_share, 0.21166, "21.2%"),
+        (formats.fmt_pp, 4.0, "+4.0 pp"),
+        (formats.fmt_pp, -0.04, "0.0 pp"),
+        (formats.fmt_users, 1203.4, "+1,203"),
+        (formats.fmt_usd, 1234567.8, "US$1,234,568"),
+        (formats.fmt_usd, float("nan"), "—"),
+        (formats.fmt_sustainability, "held", "held"),
+        (formats.fmt_sustainability, "7", "7 months"),
+        (formats.fmt_sustainability, "1", "1 month"),
+        (formats.fmt_sustainability, "", ""),
+        (formats.raw, 0.1 + 0.2, "0.30000000000000004"),
+        (formats.raw, float("nan"), "nan"),
     ],
 )
 def test_formatting(formatter, value, expected):

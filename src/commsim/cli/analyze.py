@@ -148,12 +148,12 @@ def print_tables(done: "Analysis") -> None:
 
 def sobol_table(done: "Analysis", output: str) -> Table:
     """Sobol indices of one output, with the regression coefficients beside them as a cross-check."""
-    from commsim.results.sensitivity import format_value
+    from commsim.results.formats import format_output
 
     indices = done.sobol[done.sobol["output"] == output]
     regression = done.regression[done.regression["output"] == output].set_index("parameter")
     design, replicates = done.data.experiment.design, done.data.experiment.replicates
-    r2 = format_value("r2", float(regression["R2"].iloc[0])) if len(regression) else "—"
+    r2 = format_output("r2", float(regression["R2"].iloc[0])) if len(regression) else "—"
     table = Table(
         title=f"Sobol indices of final {output}",
         caption=f"N = {design.samples} base samples, {len(done.data.points)} points, mean of {replicates} "
@@ -165,14 +165,15 @@ def sobol_table(done: "Analysis", output: str) -> Table:
         src = regression["SRC"].get(row.parameter, float("nan"))
         table.add_row(
             row.parameter,
-            *(format_value("index", v) for v in (row.S1, row.S1_conf, row.ST, row.ST_conf, src)),
+            *(format_output("index", v) for v in (row.S1, row.S1_conf, row.ST, row.ST_conf, src)),
         )
     return table
 
 
 def effects_table(done: "Analysis", output: str) -> Table:
     """Main effects of one output: per parameter and level, the mean with its 95% interval across points."""
-    from commsim.results.sensitivity import format_level, format_value
+    from commsim.results.formats import format_output
+    from commsim.results.sensitivity import format_level
 
     effects = done.main_effects[done.main_effects["output"] == output]
     binned = (effects["bin"] != "").any()
@@ -189,8 +190,8 @@ def effects_table(done: "Analysis", output: str) -> Table:
             table.add_row(
                 label if i == 0 else "",
                 row.bin or format_level(row.level),
-                format_value(output, row.mean),
-                f"{format_value(output, row.ci_low)} to {format_value(output, row.ci_high)}",
+                format_output(output, row.mean),
+                f"{format_output(output, row.ci_low)} to {format_output(output, row.ci_high)}",
                 str(row.n_points),
                 str(row.n_runs),
             )
@@ -208,12 +209,13 @@ def _src(done: "Analysis", output: str) -> dict[str, str]:
 
 def two_way_table(table: "pd.DataFrame", output: str) -> Table:
     """A two-way table of one output: rows are levels of the first parameter, columns of the second."""
-    from commsim.results.sensitivity import format_level, format_value
+    from commsim.results.formats import format_output
+    from commsim.results.sensitivity import format_level
 
     rich = Table(title=f"Final {output} by {table.index.name} (rows) and {table.columns.name} (columns)")
     rich.add_column(f"{table.index.name} \\ {table.columns.name}")
     for column in table.columns:
         rich.add_column(format_level(column), justify="right")
     for level, values in table.iterrows():
-        rich.add_row(format_level(level), *(format_value(output, v) for v in values))
+        rich.add_row(format_level(level), *(format_output(output, v) for v in values))
     return rich

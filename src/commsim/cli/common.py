@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from commsim.errors import CommsimError
+from commsim.results.formats import format_output
 from commsim.scenario import loader
 from commsim.scenario.loader import ScenarioError
 
@@ -145,16 +146,6 @@ def month_progress() -> Iterator[Callable[[int, int], None] | None]:
         yield on_month
 
 
-def _fmt(column: str, value: float) -> str:
-    if column == "mcpr" or column == "unmet_need" or column.startswith("mcpr_"):
-        return f"{100 * value:.1f}%"
-    if column.startswith("cost"):
-        return f"${value:,.0f}"
-    if column.startswith("mean_"):
-        return f"{value:.3f}"
-    return f"{value:,.0f}"
-
-
 SUMMARY_STOCKS: tuple[tuple[str, str], ...] = (
     ("mcpr", "mCPR"),
     ("unmet_need", "unmet need"),
@@ -184,23 +175,25 @@ def summary_table(ts: "pd.DataFrame") -> Table:
     table.add_column(f"end (month {last})", justify="right")
     start, end = ts.iloc[0], ts.iloc[-1]
     for column, label in SUMMARY_STOCKS:
-        table.add_row(label, _fmt(column, start[column]), _fmt(column, end[column]))
+        table.add_row(label, format_output(column, start[column]), format_output(column, end[column]))
     flows = ts[ts["month"] > 0]
     for column, label in SUMMARY_FLOWS:
         first, final = flows[column].iloc[:12], flows[column].iloc[-12:]
-        table.add_row(label, _fmt(column, _per_year(first)), _fmt(column, _per_year(final)))
+        table.add_row(label, format_output(column, _per_year(first)), format_output(column, _per_year(final)))
     table.add_section()
     from commsim.model.metrics import BAND_LABELS, BAND_NAMES
 
     for band in BAND_LABELS:
         column = f"mcpr_{band}"
         table.add_row(
-            f"mCPR {BAND_NAMES.get(band, band)} from facility", _fmt(column, start[column]), _fmt(column, end[column])
+            f"mCPR {BAND_NAMES.get(band, band)} from facility",
+            format_output(column, start[column]),
+            format_output(column, end[column]),
         )
     for q in range(1, 6):
         column = f"mcpr_q{q}"
         label = f"mCPR wealth Q{q}" + (" (poorest)" if q == 1 else " (richest)" if q == 5 else "")
-        table.add_row(label, _fmt(column, start[column]), _fmt(column, end[column]))
+        table.add_row(label, format_output(column, start[column]), format_output(column, end[column]))
     return table
 
 

@@ -58,7 +58,7 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
         ("after donor exit", "left"),
     ):
         table.add_column(name, justify=justify)
-    from commsim.reports.text import fmt_pp, fmt_pp_bound, fmt_share, fmt_sustainability, fmt_usd, fmt_users
+    from commsim.results.formats import fmt_pp, fmt_pp_bound, fmt_share, fmt_sustainability, fmt_usd, fmt_users
 
     for row in summary.itertuples():
         is_base = row.scenario == baseline
@@ -185,7 +185,7 @@ def list_runs(
             f"no stored runs in {results.url}" + (f" match {_filters(scenario, batch)}" if scenario or batch else "")
         )
         return
-    from commsim.reports.text import fmt_share, fmt_usd
+    from commsim.results.formats import fmt_share, fmt_usd
 
     table = Table(caption=f"{len(frame)} run(s) in {results.url}")
     for name in ("id", "batch", "scenario", "seed", "rep", "households", "months", "final mCPR", "cost", "finished"):

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from commsim.model.metrics import BAND_LABELS, BAND_NAMES
-from commsim.reports.text import fmt_share, fmt_usd
 from commsim.results import effects
+from commsim.results.formats import fmt_share, fmt_usd
 from commsim.runs.compare import Comparison
 
 if TYPE_CHECKING:

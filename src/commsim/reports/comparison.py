@@ -17,7 +17,9 @@ import pandas as pd
 
 from commsim import __version__, outfiles
 from commsim.reports.charts import charts
-from commsim.reports.text import (
+from commsim.reports.text import scenario_text
+from commsim.results import effects
+from commsim.results.formats import (
     fmt_month,
     fmt_pp,
     fmt_pp_bound,
@@ -26,9 +28,7 @@ from commsim.reports.text import (
     fmt_usd,
     fmt_users,
     raw,
-    scenario_text,
 )
-from commsim.results import effects
 from commsim.runs.compare import Comparison
 from commsim.scenario.schema import Scenario
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from commsim.results.sensitivity import format_level, format_value
+from commsim.results.formats import format_output
+from commsim.results.sensitivity import format_level
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,7 +39,7 @@ def heatmap_figure(table: pd.DataFrame, output: str, title: str, *, binned: bool
     for (row, column), value in np.ndenumerate(values):
         if math.isfinite(value):
             color = "black" if value > middle else "white"
-            axis.text(column, row, format_value(output, value), ha="center", va="center", color=color, fontsize=8)
+            axis.text(column, row, format_output(output, value), ha="center", va="center", color=color, fontsize=8)
     fig.colorbar(image, ax=axis, label=f"final {output}", format=_formatter(output))
     axis.set_title(title)
     return fig
@@ -109,4 +110,4 @@ def _formatter(output: str):
     """Axis ticks in the output's own units (percent, US$)."""
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda value, _: format_value(output, value))
+    return FuncFormatter(lambda value, _: format_output(output, value))

@@ -2,8 +2,6 @@
 intervention as a sentence, what a scenario changes from the baseline, and the formats of shares, percentage
 points, users and US$."""
 
-import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,8 +21,6 @@ from commsim.scenario.schema import (
 
 if TYPE_CHECKING:  # formatting needs no runs: importing this module stays light (the CLI uses the formats)
     from commsim.runs.compare import Comparison
-
-DASH = "—"
 
 
 # --- Scenarios in words -------------------------------------------------------------------------------------
@@ -205,66 +201,3 @@ def scenario_text(comparison: "Comparison", label: str) -> ScenarioText:
         schedule=[(key, describe_intervention(iv, scenario)) for key, iv in scenario.interventions.items()],
         changes=[] if is_baseline else parameter_changes(scenario, comparison.scenarios[comparison.baseline]),
     )
-
-
-# --- The summary table --------------------------------------------------------------------------------------
-
-
-def _missing(x: Any) -> bool:
-    """None or NaN: shown as a dash."""
-    return x is None or (isinstance(x, numbers.Real) and math.isnan(x))
-
-
-def _signed(x: float, decimals: int) -> str:
-    """A signed number with thousands separators, no sign on zero ("+4.0", "-1,234", "0.0")."""
-    text = f"{x:+,.{decimals}f}"
-    return text[1:] if float(text.replace(",", "")) == 0 else text
-
-
-def fmt_share(x: float) -> str:
-    """A prevalence share as a percentage: 0.2117 -> "21.2%"."""
-    return DASH if _missing(x) else f"{100 * x:.1f}%"
-
-
-def fmt_pp(x: float) -> str:
-    """Percentage points, signed: "+4.0 pp"."""
-    return DASH if _missing(x) else f"{_signed(x, 1)} pp"
-
-
-def fmt_pp_bound(x: float) -> str:
-    """An interval bound in percentage points (the unit is on the estimate)."""
-    return DASH if _missing(x) else _signed(x, 1)
-
-
-def fmt_users(x: float) -> str:
-    """Additional women using, signed and rounded: "+1,203"."""
-    return DASH if _missing(x) else _signed(x, 0)
-
-
-def fmt_usd(x: float) -> str:
-    """Money in whole US dollars: "US$84,280"."""
-    return DASH if _missing(x) else ("-" if x < 0 else "") + f"US${abs(x):,.0f}"
-
-
-def fmt_month(x: float) -> str:
-    """A month number, or a dash."""
-    return DASH if _missing(x) else f"month {int(x)}"
-
-
-def fmt_sustainability(text: str) -> str:
-    """`effects.months_to_half` in words: "held", "N months" until the gain halves, a note, or blank."""
-    if _missing(text) or text == "":
-        return ""
-    return f"{text} month{'' if text == '1' else 's'}" if text.isdigit() else text
-
-
-def raw(value: Any) -> str:
-    """The exact value for a data-value attribute: strings as they are, integers as integers, floats by repr
-    (round-trips to the same double), missing as "nan"."""
-    if isinstance(value, str):
-        return value
-    if _missing(value):
-        return "nan"
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    return repr(float(value))

@@ -343,19 +343,6 @@ def _stacked(data: SweepData, table) -> pd.DataFrame:
     return stacked[["output", *(c for c in stacked.columns if c != "output")]]
 
 
-def format_value(output: str, value: float) -> str:
-    """An output value as people read it: shares as percentages, costs in US$, others to 3 significant digits."""
-    if pd.isna(value):
-        return "—"
-    if output in ("mcpr", "unmet_need") or output.startswith("mcpr_"):
-        return f"{100 * value:.1f}%"
-    if output.startswith("cost"):
-        return f"${value:,.0f}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
 def format_level(level: Any) -> str:
     """A parameter level for tables and axes."""
     if isinstance(level, float):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from commsim.results.sensitivity import format_value
+from commsim.results.formats import format_output
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,9 +48,9 @@ def spread_figure(effects: pd.DataFrame, output: str, title: str) -> "Figure":
     bars = axis.barh(rows, ranges["spread"], color="tab:blue")
     ends = zip(ranges["low"], ranges["high"], strict=True)
     axis.bar_label(
-        bars, labels=[f" {format_value(output, lo)} to {format_value(output, hi)}" for lo, hi in ends], fontsize=8
+        bars, labels=[f" {format_output(output, lo)} to {format_output(output, hi)}" for lo, hi in ends], fontsize=8
     )
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: format_value(output, value)))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: format_output(output, value)))
     axis.set_yticks(rows, ranges["parameter"])
     axis.invert_yaxis()
     axis.margins(x=0.45)

@@ -17,6 +17,7 @@ from typing import Any
 import solara
 
 from commsim.errors import CommsimError
+from commsim.results.formats import fmt_usd
 from commsim.scenario.loader import ScenarioError, load_scenario
 from commsim.ui import levers
 from commsim.ui.scenarios import offered_file, scenario_names
@@ -258,7 +259,7 @@ def Status(run: LiveRun, month: int):
         ("users", f"{latest['users']:,}"),
         ("new users this month", f"{latest['new_users']:,}"),
         ("groups meeting", f"{latest['active_groups']:,}"),
-        ("cost so far", f"${latest['cost_cumulative']:,.0f}"),
+        ("cost so far", fmt_usd(latest["cost_cumulative"])),
         ("households", f"{run.scenario.population.households:,}"),
     )
     html = "".join(
