@@ -197,6 +197,20 @@ def test_levers_set_the_scenario_keys_and_add_missing_programmes():
     assert levers.defaults(config) == {**levers.defaults(base), **moved}
 
 
+def test_lever_ranges_are_schema_bounds_and_added_programmes_are_the_shipped_ones():
+    base = load_scenario("baseline")
+    ranges = {lever.name: levers.lever_range(lever, base) for lever in levers.LEVERS}
+    assert ranges["training"] == (0.0, 1.0) and ranges["supply"] == (0.0, 1.0)
+    assert ranges["linkage"] == levers.bounds("Linkage.strength") == (0.0, 5.0)
+    assert ranges["chw_visits"] == levers.bounds("chws.visits_per_month")
+    assert ranges["donor_exit"] == (0.0, float(base.months))
+    config = load_scenario(base, levers.overrides(base, {"training": 0.5}))
+    shipped = load_scenario("capacity_only").interventions["group_training"]
+    assert config.interventions["ui_group_training"] == shipped
+    with pytest.raises(KeyError, match="no lower and upper bound"):
+        levers.bounds("Linkage.to_chw")
+
+
 def test_levers_act_on_the_scenarios_own_programmes():
     exit_scenario = load_scenario("donor_exit")
     keys = levers.overrides(exit_scenario, {"donor_exit": exit_scenario.months, "linkage": 0.5})

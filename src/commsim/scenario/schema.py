@@ -18,6 +18,7 @@ from commsim.scenario.files import shown_key, shown_value
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Month = Annotated[int, Field(ge=0, le=1200)]
+Visits = Annotated[float, Field(ge=0.0, le=300.0)]  # household visits by one CHW a month: 15 a day on 20 days at most
 Usd = Annotated[float, Field(ge=0.0, le=1_000_000.0)]  # a unit cost above US$1M is a typo, and sums stay finite
 INTERVENTION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]|_(?!_))*")  # no '.' or '__': names are in dotted keys
 
@@ -270,7 +271,7 @@ class Chws(Strict):
 
     households_per_chw: int = Field(150, ge=1, le=100_000, description="Households a CHW serves (LHW ~1/1000 pop).")
     coverage: Share = Field(0.5, description="Share of villages with a CHW at month 0 (remote villages first).")
-    visits_per_month: float = Field(30.0, ge=0.0, le=10_000.0, description="Household visits per CHW per month.")
+    visits_per_month: Visits = Field(30.0, description="Household visits per CHW per month.")
     p_fp_trained: Share = Field(0.3, description="Share of CHWs trained in FP at month 0.")
     provides_methods: bool = Field(
         True, description="CHWs give pills/injectables at home (community-based distribution)."
@@ -405,7 +406,7 @@ class ChwScaleUp(Intervention):
     type: Literal["chw_scale_up"] = "chw_scale_up"
     train_fp: bool = True
     supervise: bool = Field(True, description="Supervision with refresher training for all active CHWs.")
-    visits_per_month: float | None = Field(None, ge=0.0, le=10_000.0, description="New visit rate (None: unchanged).")
+    visits_per_month: Visits | None = Field(None, description="New visit rate (None: unchanged).")
 
 
 class SupplyImprovement(Intervention):

@@ -3,8 +3,8 @@ behind its default (the `description` of the schema fields it touches, so the pa
 
 A lever left at the scenario's own value sets nothing, so a run with untouched levers is exactly
 `commsim run SCENARIO`. Moving a lever gives dotted overrides, the same as `--set KEY=VALUE`; where a scenario
-has no programme for a lever to act on (group training, linkage, a donor exit), moving it adds one, modelled on
-the shipped scenario that has it.
+has no programme for a lever to act on (group training, linkage, a donor exit), moving it adds one, read from
+the shipped scenario that has it. Slider ranges are the schema's bounds of the field each lever sets.
 """
 
 from collections.abc import Mapping
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from commsim.errors import CommsimError
+from commsim.scenario.loader import load_scenario
 from commsim.scenario.schema import INTERVENTION_TYPES, Scenario
 
 HOUSEHOLDS_RANGE = (100, 1_000_000)  # the live page draws and steps one district in the browser's session
@@ -32,8 +34,7 @@ class Lever:
 
     name: str
     label: str
-    minimum: float
-    maximum: float
+    field: str  # the schema field whose bounds are the slider's range
     step: float
     what: str
     evidence: tuple[str, ...]
@@ -45,8 +46,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "training",
         "Group training coverage",
-        0.0,
-        1.0,
+        "groups.training_coverage",
         0.05,
         "Share of women's groups a capacity-building programme reaches. Trained groups gain capacity each month "
         "of training; stronger groups keep meeting, raise members' awareness and pass on peer influence. Where "
@@ -57,8 +57,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "linkage",
         "Linkage strength",
-        0.0,
-        3.0,
+        "Linkage.strength",
         0.25,
         "How strongly groups formally linked to their CHW and facility refer members with unmet need (a multiplier "
         "on the referral rate; 0: linked but no referrals). A referral raises the chance she adopts while it is "
@@ -68,8 +67,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "chw_coverage",
         "CHW coverage",
-        0.0,
-        1.0,
+        "chws.coverage",
         0.05,
         "Share of villages with a community health worker at month 0, the remotest first. CHWs visit homes, raise "
         "awareness and refer; FP-trained CHWs also give pills and injectables at home. A CHW scale-up in the "
@@ -80,8 +78,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "chw_visits",
         "CHW visits per month",
-        0.0,
-        100.0,
+        "chws.visits_per_month",
         5.0,
         "Household visits each CHW makes in a month. More visits: more women hear about family planning, are "
         "referred or resupplied at home, and are followed up, which lowers discontinuation.",
@@ -90,8 +87,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "supply",
         "Facility stock reliability",
-        0.5,
-        1.0,
+        "facilities.stock_reliability",
         0.01,
         "Monthly chance a facility has no family-planning stockout. A stockout turns women away: the failed visit "
         "costs trust and can end use. Supply-chain support in the scenario (supply_fix) still raises it.",
@@ -101,8 +97,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "donor_exit",
         "Donor exit month",
-        0.0,
-        60.0,  # the page sets the maximum to the scenario's horizon: the right end means "never"
+        "DonorExit.start_month",  # the page caps it at the scenario's horizon: the right end means "never"
         1.0,
         "Month the donor leaves: donor-funded programmes stop, CHW stipends end (CHWs visit half as often) and "
         "supervision stops, so more CHWs leave. At the right end the donor never leaves. Where the scenario has "
@@ -119,17 +114,12 @@ HOUSEHOLDS_WHAT = (
 )
 HOUSEHOLDS_EVIDENCE = ("population.households", "population.initial_mcpr", "population.p_need")
 
-# Programmes a lever adds where the scenario has none, copied from the shipped scenarios that have them.
-ADDED_TRAINING = {  # capacity_only.toml
-    "type": "capacity_building",
-    "start_month": 0,
-    "end_month": 24,
-    "delivered_by": "ngo",
-    "modules_per_month": 0.5,
-    "organisational_strengthening_per_month": 0.01,
+# Programmes a lever adds where the scenario has none: (shipped scenario, its intervention), read from the file.
+ADDED_FROM = {
+    "group_training": ("capacity_only", "group_training"),
+    "linkage": ("linkage_only", "linkages"),
+    "donor_exit": ("donor_exit", "donor_exit"),
 }
-ADDED_LINKAGE = {"type": "linkage", "start_month": 0, "coverage": 1.0, "to_chw": True, "to_facility": True}
-ADDED_EXIT = {"type": "donor_exit", "rel_chw_visits": 0.5, "end_supervision": True}
 
 
 # --- Evidence ------------------------------------------------------------------------------------------------
@@ -141,20 +131,37 @@ def _section_model(name: str) -> type[BaseModel] | None:
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
+def _owner(name: str) -> type[BaseModel]:
+    classes = {cls.__name__: cls for cls in INTERVENTION_TYPES.values()}
+    model = classes.get(name) or _section_model(name)
+    if model is None:
+        raise KeyError(f"no schema section or intervention {name!r}")
+    return model
+
+
+def _field(path: str) -> FieldInfo:
+    owner, _, name = path.partition(".")
+    return _owner(owner).model_fields[name]
+
+
 def describe(path: str) -> str:
     """The schema's own words for a field ("groups.p_member", "Linkage.strength") or an intervention class
     ("DonorExit"): its description with its default, or the class docstring."""
-    classes = {cls.__name__: cls for cls in INTERVENTION_TYPES.values()}
     owner, _, field_name = path.partition(".")
-    model = classes.get(owner) or _section_model(owner)
-    if model is None:
-        raise KeyError(f"no schema section or intervention {owner!r}")
     if not field_name:
-        return " ".join((model.__doc__ or "").split())
-    field = model.model_fields[field_name]
+        return " ".join((_owner(owner).__doc__ or "").split())
+    field = _field(path)
     text = (field.description or "").strip()
     default = field.default
     return f"{text} (default {default})" if default is not None and not isinstance(default, BaseModel) else text
+
+
+def bounds(path: str) -> tuple[float, float]:
+    """The schema's inclusive bounds of a numeric field ("chws.coverage" -> (0.0, 1.0))."""
+    limits = {type(m).__name__: m for m in _field(path).metadata}
+    if "Ge" not in limits or "Le" not in limits:
+        raise KeyError(f"{path} has no lower and upper bound in the schema")
+    return float(limits["Ge"].ge), float(limits["Le"].le)
 
 
 def evidence(lever: Lever) -> list[tuple[str, str]]:
@@ -183,12 +190,9 @@ def defaults(sc: Scenario) -> dict[str, float]:
 
 
 def lever_range(lever: Lever, sc: Scenario) -> tuple[float, float]:
-    """The slider's range in a scenario: the donor exit runs to the horizon; others widen to hold the scenario's
-    own value."""
-    if lever.name == "donor_exit":
-        return 0.0, float(sc.months)
-    own = defaults(sc)[lever.name]
-    return min(lever.minimum, own), max(lever.maximum, own)
+    """The slider's range in a scenario: its field's schema bounds, the donor exit's capped at the horizon."""
+    low, high = bounds(lever.field)
+    return (low, min(high, float(sc.months))) if lever.name == "donor_exit" else (low, high)
 
 
 def _same(a: float, b: float) -> bool:
@@ -211,14 +215,14 @@ def overrides(sc: Scenario, values: Mapping[str, float]) -> dict[str, Any]:
             if iv.coverage is not None:
                 out[f"interventions.{name}.coverage"] = value
         if not trainings and value > 0:
-            out |= _added("group_training", ADDED_TRAINING)
+            out |= _added("group_training")
     if "linkage" in moved:
         value = moved["linkage"]
         links = _of_type(sc, "linkage")
         for name in links:
             out[f"interventions.{name}.strength"] = value
         if not links:
-            out |= _added("linkage", {**ADDED_LINKAGE, "strength": value})
+            out |= _added("linkage", strength=value)
     if "chw_coverage" in moved:
         out["chws.coverage"] = moved["chw_coverage"]
     if "chw_visits" in moved:
@@ -235,11 +239,14 @@ def overrides(sc: Scenario, values: Mapping[str, float]) -> dict[str, Any]:
         for name in exits:  # at the horizon the exit never takes effect within the run
             out[f"interventions.{name}.start_month"] = month
         if not exits and month < sc.months:
-            out |= _added("donor_exit", {**ADDED_EXIT, "start_month": month})
+            out |= _added("donor_exit", start_month=month)
     return out
 
 
-def _added(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
+def _added(name: str, **values: Any) -> dict[str, Any]:
+    """Dotted keys adding the programme `name` as its shipped scenario declares it, with `values` changed."""
+    scenario, intervention = ADDED_FROM[name]
+    table = load_scenario(scenario).interventions[intervention].model_dump(exclude_none=True) | values
     return {f"interventions.{ADDED_PREFIX}{name}.{key}": value for key, value in table.items()}
 
 
