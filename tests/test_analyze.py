@@ -241,7 +241,7 @@ def test_cli_grid_by_id_and_by_file(grid, tmp_path):
     for sweep_arg, out in ((str(batch_id), tmp_path / "by-id"), (str(path), tmp_path / "by-file")):
         result = invoke(sweep_arg, "--db", url, "--out", str(out), "--output", "mcpr")
         assert result.exit_code == 0, result.output
-        assert "Main effects on final mcpr" in result.stdout and "all 12 planned runs stored" in result.stdout
+        assert "Main effects on final mCPR" in result.stdout and "all 12 planned runs stored" in result.stdout
         points = pd.read_csv(out / "points.csv")
         assert len(points) == 6 and "mcpr_mean" in points.columns and "cost_cumulative_mean" not in points.columns
         for name in ("heatmap-mcpr.png", "main_effects-mcpr.png"):
@@ -255,7 +255,7 @@ def test_cli_sobol_parquet(sobol_sweep, tmp_path):
     url, batch_id, _ = sobol_sweep
     result = invoke(str(batch_id), "--db", url, "--out", str(tmp_path), "--format", "parquet")
     assert result.exit_code == 0, result.output
-    assert "Sobol indices of final mcpr" in result.stdout
+    assert "Sobol indices of final mCPR" in result.stdout
     assert len(pd.read_parquet(tmp_path / "points.parquet")) == 32
     assert pd.read_csv(tmp_path / "sobol.csv")["parameter"].tolist() == [COVERAGE, STRENGTH]
     assert (tmp_path / "sobol-mcpr.png").read_bytes()[:8] == PNG

@@ -13,6 +13,7 @@ from commsim import outfiles
 from commsim.cli.common import DB_HELP, MAX_ID, bad_input_exits, default_out_dir, stderr, stdout
 from commsim.errors import CommsimError
 from commsim.outfiles import OVERWRITE_HELP
+from commsim.results.formats import format_output, output_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,7 +112,7 @@ def output_files(done: "Analysis", fmt: str) -> dict[str, Callable[[Path], None]
     name, binned = done.data.experiment.name, done.data.experiment.design.kind != "grid"
     for output in done.data.outputs:
         effects = done.main_effects[done.main_effects["output"] == output]
-        title = f"{name}: main effects on final {output}"
+        title = f"{name}: main effects on final {output_label(output)}"
         files[f"main_effects-{output}.png"] = lambda p, e=effects, o=output, t=title: write_png(
             charts.main_effects_figure(e, o, t), p
         )
@@ -148,14 +149,13 @@ def print_tables(done: "Analysis") -> None:
 
 def sobol_table(done: "Analysis", output: str) -> Table:
     """Sobol indices of one output, with the regression coefficients beside them as a cross-check."""
-    from commsim.results.formats import format_output
 
     indices = done.sobol[done.sobol["output"] == output]
     regression = done.regression[done.regression["output"] == output].set_index("parameter")
     design, replicates = done.data.experiment.design, done.data.experiment.replicates
     r2 = format_output("r2", float(regression["R2"].iloc[0])) if len(regression) else "—"
     table = Table(
-        title=f"Sobol indices of final {output}",
+        title=f"Sobol indices of final {output_label(output)}",
         caption=f"N = {design.samples} base samples, {len(done.data.points)} points, mean of {replicates} "
         f"replicate(s) per point; ± 95% bootstrap; SRC: standardised regression coefficient (R² {r2})",
     )
@@ -172,7 +172,6 @@ def sobol_table(done: "Analysis", output: str) -> Table:
 
 def effects_table(done: "Analysis", output: str) -> Table:
     """Main effects of one output: per parameter and level, the mean with its 95% interval across points."""
-    from commsim.results.formats import format_output
     from commsim.results.sensitivity import format_level
 
     effects = done.main_effects[done.main_effects["output"] == output]
@@ -180,8 +179,8 @@ def effects_table(done: "Analysis", output: str) -> Table:
     caption = "mean over every point at the level (each point: mean over replicates); 95% interval across points"
     if binned:
         caption += "; sampled parameters binned into quintiles"
-    table = Table(title=f"Main effects on final {output}", caption=caption)
-    for name in ("parameter", "level", f"final {output}", "95% interval", "points", "runs"):
+    table = Table(title=f"Main effects on final {output_label(output)}", caption=caption)
+    for name in ("parameter", "level", f"final {output_label(output)}", "95% interval", "points", "runs"):
         table.add_column(name, justify="left" if name == "parameter" else "right")
     regression = _src(done, output)
     for parameter, rows in effects.groupby("parameter", sort=False):
@@ -209,7 +208,6 @@ def _src(done: "Analysis", output: str) -> dict[str, str]:
 
 def two_way_table(table: "pd.DataFrame", output: str) -> Table:
     """A two-way table of one output: rows are levels of the first parameter, columns of the second."""
-    from commsim.results.formats import format_output
     from commsim.results.sensitivity import format_level
 
     rich = Table(title=f"Final {output} by {table.index.name} (rows) and {table.columns.name} (columns)")

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from commsim.errors import CommsimError
-from commsim.results.formats import format_output
+from commsim.results.formats import format_output, output_label
 from commsim.scenario import loader
 from commsim.scenario.loader import ScenarioError
 
@@ -146,20 +146,17 @@ def month_progress() -> Iterator[Callable[[int, int], None] | None]:
         yield on_month
 
 
-SUMMARY_STOCKS: tuple[tuple[str, str], ...] = (
-    ("mcpr", "mCPR"),
-    ("unmet_need", "unmet need"),
-    ("users", "users"),
-    ("active_groups", "active groups"),
-    ("mean_group_capacity", "mean group capacity"),
-    ("active_chws", "active CHWs"),
-    ("mean_trust", "mean trust"),
-    ("cost_cumulative", "cost, cumulative (US$)"),
+SUMMARY_STOCKS: tuple[str, ...] = (
+    "mcpr",
+    "unmet_need",
+    "users",
+    "active_groups",
+    "mean_group_capacity",
+    "active_chws",
+    "mean_trust",
+    "cost_cumulative",
 )
-SUMMARY_FLOWS: tuple[tuple[str, str], ...] = (
-    ("new_users", "new users per year"),
-    ("discontinued", "discontinued per year"),
-)
+SUMMARY_FLOWS: tuple[str, ...] = ("new_users", "discontinued")
 
 
 def _per_year(series: "pd.Series") -> float:
@@ -174,26 +171,21 @@ def summary_table(ts: "pd.DataFrame") -> Table:
     table.add_column("start (month 0)", justify="right")
     table.add_column(f"end (month {last})", justify="right")
     start, end = ts.iloc[0], ts.iloc[-1]
-    for column, label in SUMMARY_STOCKS:
-        table.add_row(label, format_output(column, start[column]), format_output(column, end[column]))
+    for column in SUMMARY_STOCKS:
+        table.add_row(output_label(column), format_output(column, start[column]), format_output(column, end[column]))
     flows = ts[ts["month"] > 0]
-    for column, label in SUMMARY_FLOWS:
+    for column in SUMMARY_FLOWS:
         first, final = flows[column].iloc[:12], flows[column].iloc[-12:]
-        table.add_row(label, format_output(column, _per_year(first)), format_output(column, _per_year(final)))
-    table.add_section()
-    from commsim.model.metrics import BAND_LABELS, BAND_NAMES
-
-    for band in BAND_LABELS:
-        column = f"mcpr_{band}"
         table.add_row(
-            f"mCPR {BAND_NAMES.get(band, band)} from facility",
-            format_output(column, start[column]),
-            format_output(column, end[column]),
+            f"{output_label(column)} per year",
+            format_output(column, _per_year(first)),
+            format_output(column, _per_year(final)),
         )
-    for q in range(1, 6):
-        column = f"mcpr_q{q}"
-        label = f"mCPR wealth Q{q}" + (" (poorest)" if q == 1 else " (richest)" if q == 5 else "")
-        table.add_row(label, format_output(column, start[column]), format_output(column, end[column]))
+    table.add_section()
+    from commsim.model.metrics import EQUITY
+
+    for column in EQUITY:
+        table.add_row(output_label(column), format_output(column, start[column]), format_output(column, end[column]))
     return table
 
 

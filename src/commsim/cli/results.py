@@ -46,18 +46,14 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
         caption=f"{reps} replicates on common seeds; intervals 95% (paired for differences); gaps: nearest minus "
         "farthest distance band, richest minus poorest quintile (positive: the far or poor are behind)"
     )
-    for name, justify in (
-        ("scenario", "left"),
-        ("final mCPR", "right"),
-        (f"vs {baseline} (pp)", "right"),
-        ("additional users", "right"),
-        ("total cost", "right"),
-        ("cost per additional user", "right"),
-        ("distance gap (pp)", "right"),
-        ("wealth gap (pp)", "right"),
-        ("after donor exit", "left"),
-    ):
-        table.add_column(name, justify=justify)
+    from commsim.results.effects import SUMMARY_LABELS
+
+    table.add_column("scenario")
+    table.add_column(SUMMARY_LABELS["mcpr"], justify="right")
+    table.add_column(f"vs {baseline} (pp)", justify="right")
+    for column in ("additional_users", "total_cost", "cost_per_additional_user", "distance_gap_pp", "wealth_gap_pp"):
+        table.add_column(SUMMARY_LABELS[column], justify="right")
+    table.add_column(SUMMARY_LABELS["sustainability"])
     from commsim.results.formats import fmt_pp, fmt_pp_bound, fmt_share, fmt_sustainability, fmt_usd, fmt_users
 
     for row in summary.itertuples():
@@ -185,10 +181,11 @@ def list_runs(
             f"no stored runs in {results.url}" + (f" match {_filters(scenario, batch)}" if scenario or batch else "")
         )
         return
-    from commsim.results.formats import fmt_share, fmt_usd
+    from commsim.results.formats import fmt_share, fmt_usd, output_label
 
     table = Table(caption=f"{len(frame)} run(s) in {results.url}")
-    for name in ("id", "batch", "scenario", "seed", "rep", "households", "months", "final mCPR", "cost", "finished"):
+    final = f"final {output_label('mcpr')}"
+    for name in ("id", "batch", "scenario", "seed", "rep", "households", "months", final, "cost", "finished"):
         table.add_column(name, justify="left" if name in ("scenario", "finished") else "right")
     for row in frame.itertuples():
         table.add_row(

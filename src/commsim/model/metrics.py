@@ -17,6 +17,7 @@ ACTIVE_GROUPS, CAPACITY_SUM, ACTIVE_CHWS, SUPERVISED_CHWS, FP_TRAINED_CHWS = 19,
 BAND_EDGES_KM = (2.0, 5.0, 10.0)
 BAND_LABELS = ("0_2km", "2_5km", "5_10km", "10km_plus")
 BAND_NAMES = {"0_2km": "0-2 km", "2_5km": "2-5 km", "5_10km": "5-10 km", "10km_plus": "10+ km"}
+QUINTILE_NAMES = {q: f"wealth Q{q}" + {1: " (poorest)", 5: " (richest)"}.get(q, "") for q in range(1, 6)}
 
 USERS_BAND, HH_BAND = 24, 28  # 4 slots each
 USERS_Q, HH_Q = 32, 37  # 5 slots each
@@ -83,6 +84,38 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         "fp_trained_chws",
     )
 )
+
+
+# What people call each output, declared with the columns: the CLI tables, the reports, the sweep analysis
+# and the UI all name outputs by these (tests check every column has one).
+LABELS: dict[str, str] = {
+    "month": "month",
+    "mcpr": "mCPR",
+    "users": "users",
+    "new_users": "new users",
+    "discontinued": "discontinued",
+    "facility_visits": "facility visits",
+    "referrals_made": "referrals made",
+    "referrals_completed": "referrals completed",
+    "active_groups": "groups meeting",
+    "mean_group_capacity": "mean group capacity",
+    "active_chws": "active CHWs",
+    "stockouts": "facility stockouts",
+    "mean_trust": "mean trust",
+    "cost_cumulative": "cost, cumulative",
+    **{f"mcpr_{band}": f"mCPR {name} from facility" for band, name in BAND_NAMES.items()},
+    **{f"mcpr_q{q}": f"mCPR {name}" for q, name in QUINTILE_NAMES.items()},
+    "unmet_need": "unmet need",
+    "mean_awareness": "mean awareness",
+    "users_via_chw": "users supplied by a CHW",
+    "failed_visits": "failed facility visits",
+    "chws_left": "CHWs who left",
+    "cost_month": "cost this month",
+    "ever_users": "ever users",
+    "chw_visits": "CHW home visits",
+    "new_users_via_chw": "new users via a CHW",
+    "fp_trained_chws": "FP-trained CHWs",
+}
 
 
 def _share(num: float, den: float) -> float:

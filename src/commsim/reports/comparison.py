@@ -54,20 +54,28 @@ class Cell:
     numeric: bool = True
 
 
-# (heading, column, formatter, interval columns or None, numeric)
-TABLE: tuple[tuple[str, str, Callable[[Any], str], tuple[str, str] | None, bool], ...] = (
-    ("Runs", "reps", str, None, True),
-    ("Final mCPR (95% CI)", "mcpr", fmt_share, ("mcpr_lo", "mcpr_hi"), True),
-    ("Difference from baseline (95% CI, paired)", "diff_pp", fmt_pp, ("diff_lo_pp", "diff_hi_pp"), True),
-    ("Additional users (95% CI)", "additional_users", fmt_users, ("additional_users_lo", "additional_users_hi"), True),
-    ("Total cost", "total_cost", fmt_usd, None, True),
-    ("Incremental cost", "incremental_cost", fmt_usd, None, True),
-    ("Cost per additional user", "cost_per_additional_user", fmt_usd, None, True),
-    ("Distance gap (near − far)", "distance_gap_pp", fmt_pp, None, True),
-    ("Wealth gap (rich − poor)", "wealth_gap_pp", fmt_pp, None, True),
-    ("Donor exit", "donor_exit_month", fmt_month, None, True),
-    ("Gain after exit: time to halve", "sustainability", fmt_sustainability, None, False),
+# (column, formatter, interval columns or None, numeric); headings are effects.SUMMARY_LABELS
+TABLE: tuple[tuple[str, Callable[[Any], str], tuple[str, str] | None, bool], ...] = (
+    ("reps", str, None, True),
+    ("mcpr", fmt_share, ("mcpr_lo", "mcpr_hi"), True),
+    ("diff_pp", fmt_pp, ("diff_lo_pp", "diff_hi_pp"), True),
+    ("additional_users", fmt_users, ("additional_users_lo", "additional_users_hi"), True),
+    ("total_cost", fmt_usd, None, True),
+    ("incremental_cost", fmt_usd, None, True),
+    ("cost_per_additional_user", fmt_usd, None, True),
+    ("distance_gap_pp", fmt_pp, None, True),
+    ("wealth_gap_pp", fmt_pp, None, True),
+    ("donor_exit_month", fmt_month, None, True),
+    ("sustainability", fmt_sustainability, None, False),
 )
+
+
+def heading(column: str, bounds: tuple[str, str] | None) -> str:
+    """A column's heading in the report: its summary label, capitalised, with "(95% CI)" where it has bounds."""
+    text = effects.SUMMARY_LABELS[column]
+    return text[0].upper() + text[1:] + (" (95% CI)" if bounds else "")
+
+
 _BOUND_FORMAT = {"mcpr": fmt_share, "diff_pp": fmt_pp_bound, "additional_users": fmt_users}
 
 
@@ -85,7 +93,7 @@ def table_rows(summary: pd.DataFrame, baseline: str) -> list[Row]:
     rows = []
     for record in summary.to_dict("records"):
         cells = []
-        for _, column, fmt, bounds, numeric in TABLE:
+        for column, fmt, bounds, numeric in TABLE:
             value = Value(column, raw(record[column]), fmt(record[column]))
             lo = hi = None
             if bounds is not None:
@@ -142,7 +150,7 @@ def render(comparison: Comparison, summary: pd.DataFrame, *, title: str | None, 
         batch_id=comparison.batch_id,
         baseline=comparison.baseline,
         scenarios=[scenario_text(comparison, label) for label in order],
-        headings=[heading for heading, *_ in TABLE],
+        headings=[heading(column, bounds) for column, _, bounds, _ in TABLE],
         rows=table_rows(summary, comparison.baseline),
         charts=charts(comparison, summary),
         command=command,

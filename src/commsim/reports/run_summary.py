@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from commsim.model.metrics import BAND_LABELS, BAND_NAMES
+from commsim.model.metrics import BAND_LABELS, BAND_NAMES, QUINTILE_NAMES
+from commsim.results.formats import output_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -31,8 +32,8 @@ def summary_figure(timeseries: pd.DataFrame, title: str) -> "Figure":
     fig.suptitle(title)
     (uptake, flows), (equity, system) = fig.subplots(2, 2, sharex=True)
 
-    uptake.plot(months, ts["mcpr"], label="mCPR", color="tab:blue")
-    uptake.plot(months, ts["unmet_need"], label="unmet need", color="tab:red")
+    uptake.plot(months, ts["mcpr"], label=output_label("mcpr"), color="tab:blue")
+    uptake.plot(months, ts["unmet_need"], label=output_label("unmet_need"), color="tab:red")
     uptake.set_title("Uptake")
     uptake.set_ylabel("share of index women")
     uptake.set_ylim(bottom=0)
@@ -40,8 +41,10 @@ def summary_figure(timeseries: pd.DataFrame, title: str) -> "Figure":
     uptake.legend(loc="best")
 
     flow_months = ts[months > 0]
-    flows.plot(flow_months["month"], flow_months["new_users"], label="new users", color="tab:green")
-    flows.plot(flow_months["month"], flow_months["discontinued"], label="discontinued", color="tab:orange")
+    flows.plot(flow_months["month"], flow_months["new_users"], label=output_label("new_users"), color="tab:green")
+    flows.plot(
+        flow_months["month"], flow_months["discontinued"], label=output_label("discontinued"), color="tab:orange"
+    )
     flows.set_title("Flows per month")
     flows.set_ylabel("women per month")
     flows.set_ylim(bottom=0)
@@ -52,23 +55,25 @@ def summary_figure(timeseries: pd.DataFrame, title: str) -> "Figure":
     near_far, poor_rich = colormaps["viridis"], colormaps["Oranges"]
     for b, label in enumerate(BAND_LABELS):
         color = near_far(b / max(len(BAND_LABELS) - 1, 1) * 0.9)
-        equity.plot(months, ts[f"mcpr_{label}"], label=BAND_NAMES.get(label, label), color=color)
+        equity.plot(months, ts[f"mcpr_{label}"], label=BAND_NAMES[label], color=color)
     for q in range(1, 6):
         color = poor_rich(0.35 + 0.65 * (q - 1) / 4)
-        equity.plot(months, ts[f"mcpr_q{q}"], label=f"wealth Q{q}", color=color, linestyle="--")
+        equity.plot(months, ts[f"mcpr_q{q}"], label=QUINTILE_NAMES[q], color=color, linestyle="--")
     equity.set_title("mCPR by distance to facility (solid) and wealth quintile (dashed)")
     equity.set_ylabel("mCPR")
     equity.set_ylim(bottom=0)
     _percent(equity)
     equity.legend(loc="best", ncol=3, fontsize="small")
 
-    system.plot(months, ts["active_groups"], label="active groups", color="tab:purple")
-    system.plot(months, ts["active_chws"], label="active CHWs", color="tab:brown")
+    system.plot(months, ts["active_groups"], label=output_label("active_groups"), color="tab:purple")
+    system.plot(months, ts["active_chws"], label=output_label("active_chws"), color="tab:brown")
     system.set_title("Community system")
     system.set_ylabel("count")
     system.set_ylim(0, 1.15 * max(ts["active_groups"].max(), ts["active_chws"].max(), 1))
     capacity = system.twinx()
-    capacity.plot(months, ts["mean_group_capacity"], label="mean group capacity", color="tab:gray", linestyle=":")
+    capacity.plot(
+        months, ts["mean_group_capacity"], label=output_label("mean_group_capacity"), color="tab:gray", linestyle=":"
+    )
     capacity.set_ylabel("mean group capacity (0-1)")
     capacity.set_ylim(0, 1)
     lines = system.get_lines() + capacity.get_lines()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from commsim.results.formats import format_output
+from commsim.results.formats import format_output, output_label
 from commsim.results.sensitivity import format_level
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def heatmap_figure(table: pd.DataFrame, output: str, title: str, *, binned: bool
         if math.isfinite(value):
             color = "black" if value > middle else "white"
             axis.text(column, row, format_output(output, value), ha="center", va="center", color=color, fontsize=8)
-    fig.colorbar(image, ax=axis, label=f"final {output}", format=_formatter(output))
+    fig.colorbar(image, ax=axis, label=f"final {output_label(output)}", format=_formatter(output))
     axis.set_title(title)
     return fig
 
@@ -67,7 +67,7 @@ def sensitivity_figure(indices: pd.DataFrame, output: str, title: str) -> "Figur
     axis.set_yticks(rows, indices["parameter"])
     axis.invert_yaxis()
     axis.axvline(0, color="black", linewidth=0.8)
-    axis.set_xlabel(f"share of the variance of final {output}")
+    axis.set_xlabel(f"share of the variance of final {output_label(output)}")
     axis.legend(loc="lower right")
     axis.grid(axis="x", alpha=0.3)
     axis.set_title(title)
@@ -101,7 +101,7 @@ def _effect_panel(axis, rows: pd.DataFrame, output: str, parameter: str) -> None
     if not numeric:
         axis.set_xticks(x, [format_level(v) for v in levels])
     axis.set_xlabel(parameter, fontsize=8)
-    axis.set_ylabel(f"final {output}")
+    axis.set_ylabel(f"final {output_label(output)}")
     axis.yaxis.set_major_formatter(_formatter(output))
     axis.grid(alpha=0.3)
 

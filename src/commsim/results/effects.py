@@ -37,6 +37,20 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "donor_exit_month",
     "sustainability",
 )
+# Headings of the summary's columns for people (the CLI table and the report); bounds share their estimate's.
+SUMMARY_LABELS: dict[str, str] = {
+    "reps": "runs",
+    "mcpr": "final mCPR",
+    "diff_pp": "difference from baseline (paired)",
+    "additional_users": "additional users",
+    "total_cost": "total cost",
+    "incremental_cost": "incremental cost",
+    "cost_per_additional_user": "cost per additional user",
+    "distance_gap_pp": "distance gap (near − far, pp)",
+    "wealth_gap_pp": "wealth gap (rich − poor, pp)",
+    "donor_exit_month": "donor exit",
+    "sustainability": "gain after exit: time to halve",
+}
 
 
 def interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:

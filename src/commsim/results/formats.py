@@ -5,6 +5,8 @@ import math
 import numbers
 from typing import Any
 
+from commsim.model.metrics import LABELS
+
 DASH = "—"  # a missing value
 
 
@@ -73,12 +75,25 @@ def format_output(column: str, value: float) -> str:
     percentages, costs in US$, means to 3 decimals, counts with thousands separators, others to 3 digits."""
     if _missing(value):
         return DASH
-    if column in ("mcpr", "unmet_need") or column.startswith("mcpr_"):
+    unit = output_unit(column)
+    if unit == "%":
         return fmt_share(value)
-    if column.startswith("cost"):
+    if unit == "US$":
         return fmt_usd(value)
     if column.startswith("mean_"):
         return f"{value:.3f}"
     if abs(value) >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:.3g}"
+
+
+def output_label(column: str) -> str:
+    """What people call output `column` ("mcpr" -> "mCPR"); an unknown column is shown as it is named."""
+    return LABELS.get(column, column)
+
+
+def output_unit(column: str) -> str:
+    """The unit `format_output` shows output `column` in: "%" for shares, "US$" for costs, else ""."""
+    if column in ("mcpr", "unmet_need") or column.startswith("mcpr_"):
+        return "%"
+    return "US$" if column.startswith("cost") else ""

@@ -17,7 +17,7 @@ from typing import Any
 import solara
 
 from commsim.errors import CommsimError
-from commsim.results.formats import fmt_usd
+from commsim.results.formats import format_output, output_label
 from commsim.scenario.loader import ScenarioError, load_scenario
 from commsim.ui import levers
 from commsim.ui.scenarios import offered_file, scenario_names
@@ -255,11 +255,8 @@ def Status(run: LiveRun, month: int):
     latest = run.latest
     items = (
         ("month", f"{month} of {run.horizon}"),
-        ("mCPR", f"{100 * latest['mcpr']:.1f}%"),
-        ("users", f"{latest['users']:,}"),
-        ("new users this month", f"{latest['new_users']:,}"),
-        ("groups meeting", f"{latest['active_groups']:,}"),
-        ("cost so far", fmt_usd(latest["cost_cumulative"])),
+        *((output_label(c), format_output(c, latest[c])) for c in ("mcpr", "users", "new_users", "active_groups")),
+        ("cost so far", format_output("cost_cumulative", latest["cost_cumulative"])),
         ("households", f"{run.scenario.population.households:,}"),
     )
     html = "".join(

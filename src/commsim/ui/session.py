@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commsim.model.community import CommunityHealthModel
-from commsim.model.metrics import BAND_LABELS, BAND_NAMES
+from commsim.model.metrics import BAND_LABELS
+from commsim.results.formats import output_label
 from commsim.scenario.schema import Scenario
 from commsim.ui import charts
 from commsim.ui.charts import Series
@@ -24,11 +25,12 @@ BAND_COLOURS = ("#1a9641", "#a6d96a", "#fdae61", "#d7191c")
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """A live chart: its key, title, (column, label) of each line, and whether values are shares."""
+    """A live chart: its key, title, (column, colour) of each line (labelled as the output), and whether values
+    are shares."""
 
     key: str
     title: str
-    lines: tuple[tuple[str, str, str], ...]  # (column, label, colour)
+    lines: tuple[tuple[str, str], ...]
     percent: bool = False
 
 
@@ -36,42 +38,42 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(
         "mcpr",
         "Modern contraceptive prevalence",
-        (("mcpr", "mCPR", "#1a9850"), ("unmet_need", "unmet need", "#d73027")),
+        (("mcpr", "#1a9850"), ("unmet_need", "#d73027")),
         percent=True,
     ),
     ChartSpec(
         "flows",
         "New users and discontinuations per month",
-        (("new_users", "new users", "#1f77b4"), ("discontinued", "discontinued", "#ff7f0e")),
+        (("new_users", "#1f77b4"), ("discontinued", "#ff7f0e")),
     ),
     ChartSpec(
         "community",
         "Active women's groups and CHWs",
-        (("active_groups", "groups meeting", "#7b3294"), ("active_chws", "active CHWs", "#0571b0")),
+        (("active_groups", "#7b3294"), ("active_chws", "#0571b0")),
     ),
     ChartSpec(
         "trust",
         "Mean trust in services and awareness",
-        (("mean_trust", "trust", "#8c564b"), ("mean_awareness", "awareness", "#17becf")),
+        (("mean_trust", "#8c564b"), ("mean_awareness", "#17becf")),
         percent=True,
     ),
     ChartSpec(
         "distance",
         "mCPR by distance to the nearest facility",
-        tuple((f"mcpr_{b}", BAND_NAMES[b], c) for b, c in zip(BAND_LABELS, BAND_COLOURS, strict=True)),
+        tuple((f"mcpr_{b}", c) for b, c in zip(BAND_LABELS, BAND_COLOURS, strict=True)),
         percent=True,
     ),
     ChartSpec(
         "wealth",
-        "mCPR by wealth quintile (Q1 poorest)",
-        tuple((f"mcpr_q{q}", f"Q{q}", QUINTILE_COLOURS[q - 1]) for q in range(1, 6)),
+        "mCPR by wealth quintile",
+        tuple((f"mcpr_q{q}", QUINTILE_COLOURS[q - 1]) for q in range(1, 6)),
         percent=True,
     ),
 )
 COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(
         ["mcpr", "users", "new_users", "active_groups", "active_chws", "cost_cumulative"]
-        + [column for spec in CHARTS for column, _, _ in spec.lines]
+        + [column for spec in CHARTS for column, _ in spec.lines]
     )
 )
 
@@ -129,10 +131,10 @@ class LiveRun:
 
     def chart(self, spec: ChartSpec) -> str:
         """One live chart as SVG (the mCPR chart also shows the previous run's mCPR, dashed)."""
-        lines = [Series(label, self.history[column], colour) for column, label, colour in spec.lines]
+        lines = [Series(output_label(column), self.history[column], colour) for column, colour in spec.lines]
         if spec.key == "mcpr" and self.previous is not None:
             label, values = self.previous
-            lines.append(Series(f"mCPR, {label}", values, "#555555", dashed=True))
+            lines.append(Series(f"{output_label('mcpr')}, {label}", values, "#555555", dashed=True))
         return charts.line_chart(
             spec.key, spec.title, lines, horizon=self.horizon, month=self.month, percent=spec.percent
         )
