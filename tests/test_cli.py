@@ -122,6 +122,8 @@ def test_phases_lists_the_model_step_order():
     assert numbered == [[f"{n}.", phase.name] for n, phase in enumerate(model.PHASES, start=1)]
     for description in (phase.does for phase in model.PHASES):
         assert description[:30] in result.stdout.replace("\n", " ")
+    writes = [line.split("writes ", 1)[1] for line in result.stdout.splitlines() if line.strip().startswith("writes")]
+    assert writes == [", ".join(phase.writes) for phase in model.PHASES]
 
 
 @pytest.fixture

@@ -207,6 +207,39 @@ def test_debug_checks_name_the_phase_after_which_the_state_broke(damage, phase, 
         model.step()
 
 
+@pytest.mark.parametrize("backend", ["numba", "python"])
+def test_a_phase_changing_a_column_it_does_not_declare_is_named(backend, monkeypatch):
+    """Each phase declares the columns it writes; with debug_checks a write to any other column fails after
+    that phase, on either backend (here the CHW phase, made to also touch the groups' capacity)."""
+    from commsim.model import community
+    from commsim.model.checks import ModelStateError
+
+    index = [phase.name for phase in community.PHASES].index("chws")
+    chws = community.PHASES[index]
+
+    def meddle(model):
+        (chws.compiled if backend == "numba" else chws.twin)(model)
+        model.district.groups.capacity[0] += 0.01
+
+    phases = list(community.PHASES)
+    phases[index] = chws._replace(compiled=meddle, twin=meddle)
+    monkeypatch.setattr(community, "PHASES", tuple(phases))
+    model = CommunityHealthModel("hrh2030_groups", rng=4, backend=backend, debug_checks=True, **DISTRICT)
+    message = "after phase chws of month 1: changed groups.capacity, which it does not declare it writes"
+    with pytest.raises(ModelStateError, match=f"^{re.escape(message)}"):
+        model.step()
+
+
+def test_a_misspelt_declared_write_is_refused_at_build(monkeypatch):
+    from commsim.model import community
+    from commsim.model.checks import ModelStateError
+
+    first = community.PHASES[0]
+    monkeypatch.setattr(community, "PHASES", (first._replace(writes=("chws.stauts",)), *community.PHASES[1:]))
+    with pytest.raises(ModelStateError, match=r"phase interventions declares writes to unknown columns: chws\.stauts"):
+        CommunityHealthModel("baseline", rng=1, debug_checks=True, **DISTRICT)
+
+
 def test_kernel_parameters_are_the_schema_numbers_under_their_schema_names():
     """One declaration: every number of the behaviour sections reaches the rules under its own name (a name two
     sections share, prefixed), plus the constants derived from them."""

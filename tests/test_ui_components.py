@@ -718,3 +718,41 @@ def test_compare_page_offers_and_runs_a_calibrated_scenario(tmp_path, monkeypatc
     assert list(shown.scenarios) == ["baseline", "baseline-calibrated"]
     assert shown.scenarios["baseline-calibrated"].calibration.targets == "test"
     rc.close()
+
+
+# --- Mesa's own SolaraViz ------------------------------------------------------------------------------------------
+
+
+def test_mesa_solaraviz_steps_and_resets_the_model_with_its_parameters():
+    """Mesa's SolaraViz drives CommunityHealthModel with no special case: Step advances it, a moved parameter
+    slider and Reset build a new district of that size and seed, and it then steps as a fresh model does."""
+    from mesa.visualization import SolaraViz
+
+    from commsim.model.community import CommunityHealthModel
+
+    tiny = {"population__villages": 8, "population__facilities": 2, "check_memory": False}
+    model = solara.reactive(CommunityHealthModel("baseline", rng=3, population__households=500, **tiny))
+    households = {"type": "SliderInt", "value": 500, "min": 300, "max": 1200, "step": 100, "label": "households"}
+    params = {"population__households": households, "rng": 5, **tiny}
+
+    @solara.component
+    def Page():
+        with solara.AppLayout():
+            SolaraViz(model, components=[], model_params=params)
+
+    _, rc = solara.render(Page(), handle_error=False)
+
+    def click(label: str) -> None:
+        rc.find(v.Btn, children=[label]).widget.click()
+
+    click("Step")
+    click("Step")
+    assert model.value.month == 2 and model.value.seed == 3
+    rc.find(v.Slider, label="households").widget.v_model = 900
+    click("Reset")
+    reset = model.value
+    assert reset.month == 0 and reset.seed == 5 and reset.config.population.households == 900
+    click("Step")
+    fresh = CommunityHealthModel("baseline", rng=5, population__households=900, **tiny)
+    fresh.step()
+    assert model.value is reset and reset.latest == fresh.latest

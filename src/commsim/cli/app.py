@@ -182,7 +182,7 @@ def scenarios() -> None:
 
 @app.command()
 def phases() -> None:
-    """Show the order of the monthly step: what happens in each phase of one month."""
+    """Show the order of the monthly step: what happens in each phase of one month and the state it writes."""
     from commsim.model.community import PHASES
 
     width = max(len(phase.name) for phase in PHASES)
@@ -191,6 +191,7 @@ def phases() -> None:
         stdout().print(
             Text.assemble(f"{number:>2}. ", (phase.name.ljust(width), "bold"), "  ", phase.does), soft_wrap=True
         )
+        stdout().print(Text(f"{'':{width + 6}}writes {', '.join(phase.writes)}", style="dim"), soft_wrap=True)
     stdout().print("Then the month's outputs are collected (the columns of timeseries.csv).")
 
 

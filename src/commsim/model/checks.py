@@ -1,12 +1,14 @@
 """Conservation checks that `CommunityHealthModel(..., debug_checks=True)` runs after every phase of a month: a
 failure is a bug in a rule, not bad input, and the error names the phase, so it points at the rule.
 
-After every phase: every share in [0, 1], every code in its domain, group members adding up to group sizes,
+After every phase: no column changed that the phase does not declare it writes (`Phase.writes`), every share in
+[0, 1], every code in its domain, group members adding up to group sizes,
 referrals open no longer than they are valid. After `serve` (the month's tallies are made): users counted in
 villages and groups equal the users, open referrals counted by CHWs equal the open referrals, every request
 answered, every user in need and an ever-user.
 """
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +24,8 @@ from commsim.model.state import (
 )
 
 if TYPE_CHECKING:
-    from commsim.model.community import CommunityHealthModel
+    from commsim.model.community import CommunityHealthModel, Phase
+    from commsim.model.population import District
 
 SOURCES = (SOURCE_NONE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_CHW)
 CHW_STATUSES = (CHW_NOT_DEPLOYED, CHW_ACTIVE, CHW_VACANT)
@@ -91,8 +94,35 @@ def _month_end(model: "CommunityHealthModel") -> list[str]:
     return problems
 
 
-def after_phase(model: "CommunityHealthModel", phase: str) -> None:
-    """Run the checks that hold after `phase`; ModelStateError naming the phase and the month if any fails."""
-    problems = _always(model) + (_month_end(model) if phase == "serve" else [])
+def columns(district: "District") -> dict[str, np.ndarray]:
+    """Every state column of a district by its "table.column" name."""
+    return {
+        f"{table}.{column}": values
+        for table, entity in zip(district._fields, district, strict=True)
+        for column, values in zip(entity._fields, entity, strict=True)
+    }
+
+
+def check_declared_writes(phases: "Sequence[Phase]", district: "District") -> None:
+    """Every column a phase says it writes exists (a misspelt declaration would hide the writes it means)."""
+    known = columns(district)
+    for phase in phases:
+        unknown = [name for name in phase.writes if name not in known]
+        if unknown:
+            raise ModelStateError(f"phase {phase.name} declares writes to unknown columns: {', '.join(unknown)}")
+
+
+def unowned(model: "CommunityHealthModel", phase: "Phase") -> dict[str, np.ndarray]:
+    """Copies of the columns `phase` may not change, taken before it runs."""
+    return {name: values.copy() for name, values in columns(model.district).items() if name not in phase.writes}
+
+
+def after_phase(model: "CommunityHealthModel", phase: "Phase", before: dict[str, np.ndarray]) -> None:
+    """Run the checks that hold after `phase` (`before`: its `unowned` columns); ModelStateError naming the
+    phase and the month if any fails."""
+    now = columns(model.district)
+    changed = [name for name, values in before.items() if not np.array_equal(values, now[name], equal_nan=True)]
+    problems = [f"changed {', '.join(changed)}, which it does not declare it writes"] if changed else []
+    problems += _always(model) + (_month_end(model) if phase.name == "serve" else [])
     if problems:
-        raise ModelStateError(f"after phase {phase} of month {model.month + 1}: " + "; ".join(problems))
+        raise ModelStateError(f"after phase {phase.name} of month {model.month + 1}: " + "; ".join(problems))

@@ -92,6 +92,8 @@ class CommunityHealthModel(mesa.Model):
         self.cost_cumulative = 0.0
         self.one_off_cost = 0.0  # this month's one-off intervention costs (the interventions phase sets it)
         self.phase_seconds = dict.fromkeys((phase.name for phase in PHASES), 0.0)
+        if debug_checks:
+            checks.check_declared_writes(PHASES, self.district)
         d = self.district
         self.group_agents = [WomensGroup(self, g) for g in range(d.groups.capacity.size)]
         self.chw_agents = [CommunityHealthWorker(self, k) for k in range(d.chws.status.size)]
@@ -128,11 +130,12 @@ class CommunityHealthModel(mesa.Model):
         compiled = self.backend == "numba"
         with kernel_threads(d.households.source.size):
             for phase in PHASES:
+                before = checks.unowned(self, phase) if self.debug_checks else {}
                 clock = time.perf_counter()
                 (phase.compiled if compiled else phase.twin)(self)
                 self.phase_seconds[phase.name] += time.perf_counter() - clock
                 if self.debug_checks:
-                    checks.after_phase(self, phase.name)
+                    checks.after_phase(self, phase, before)
         stipends = self.schedule.pays_stipends(self.month)
         cost = interventions.month_cost(self.config, d, self.acc, self.one_off_cost, stipends=stipends)
         self.cost_cumulative += cost
@@ -198,11 +201,13 @@ def kernel_threads(n_households: int) -> Iterator[None]:
 
 
 class Phase(NamedTuple):
-    """One step of a month: its name, what it does (as `commsim phases` prints it), and the function that does it
-    on the compiled backend and on the Python twin (each takes the model)."""
+    """One step of a month: its name, what it does (as `commsim phases` prints it), the state columns it may
+    change ("table.column"; any other column it changes is a bug `debug_checks` names), and the function that
+    does it on the compiled backend and on the Python twin (each takes the model)."""
 
     name: str
     does: str
+    writes: tuple[str, ...]
     compiled: Callable[["CommunityHealthModel"], None]
     twin: Callable[["CommunityHealthModel"], None]
 
@@ -263,40 +268,97 @@ def _each(agents: list, method: str) -> None:
 
 
 PHASES: tuple[Phase, ...] = (
-    Phase("interventions", "scheduled interventions begin or end", _interventions, _interventions),
+    Phase(
+        "interventions",
+        "scheduled interventions begin or end",
+        (
+            "chws.status",
+            "chws.fp_trained",
+            "chws.supervised",
+            "chws.visits_per_month",
+            "groups.training",
+            "groups.via_chw",
+            "groups.sustain",
+            "groups.linked_chw",
+            "groups.linked_facility",
+            "groups.link_strength",
+            "groups.advocacy",
+            "groups.feedback",
+            "facilities.base_capacity",
+            "facilities.capacity",
+            "facilities.supply_target",
+            "facilities.responsiveness",
+        ),
+        _interventions,
+        _interventions,
+    ),
     Phase(
         "chws",
         "CHWs leave or are replaced; visit chances, referred households first",
+        ("chws.status", "chws.fp_trained", "chws.p_visit", "chws.p_visit_referred"),
         _chws_compiled,
         lambda m: _each(m.chw_agents, "step"),
     ),
     Phase(
         "groups",
         "groups are trained and mentored, meet or stop, get ready to refer, and press their facility",
+        (
+            "groups.active",
+            "groups.capacity",
+            "groups.modules",
+            "groups.meeting_gain",
+            "groups.exposure_weight",
+            "groups.p_refer",
+            "facilities.n_feedback",
+            "facilities.advocacy",
+        ),
         _groups_compiled,
         _groups_twin,
     ),
     Phase(
         "households",
         "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
+        (
+            "households.need",
+            "households.source",
+            "households.ever_user",
+            "households.referred",
+            "households.months_on",
+            "households.awareness",
+            "households.trust",
+            "households.request",
+        ),
         _households_compiled,
         lambda m: _each(m.household_agents, "step"),
     ),
     Phase(
         "facilities_open",
         "facilities count requests, draw stockouts and the share they can serve",
+        ("facilities.n_requests", "facilities.stocked_out", "facilities.p_serve"),
         _open_compiled,
         lambda m: _each(m.facility_agents, "open"),
     ),
     Phase(
         "serve",
         "requests are served or fail; every household is counted into the outputs and next month's tallies",
+        (
+            "households.source",
+            "households.ever_user",
+            "households.referred",
+            "households.months_on",
+            "households.trust",
+            "households.request",
+            "groups.n_users",
+            "chws.n_referred",
+            "villages.n_users",
+        ),
         _serve_compiled,
         _serve_twin,
     ),
     Phase(
         "facilities_update",
         "quality and stock move with advocacy, feedback, supply support and drift",
+        ("facilities.quality", "facilities.quality_base", "facilities.stock"),
         _update_compiled,
         lambda m: _each(m.facility_agents, "update"),
     ),
