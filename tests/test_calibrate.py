@@ -318,7 +318,7 @@ BAD_FOR_THE_SCENARIO = [
     ),
     pytest.param(
         {**GOOD, "set": {"population.househods": 100}},
-        "set.population.househods: unknown key (did you mean households?); allowed here: households, villages",
+        "set.population.househods: unknown key (did you mean households?); allowed here: households, households_per_village",
         id="unknown key in set",
     ),
 ]

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from commsim.errors import CommsimError
 from commsim.evidence.measures import COHORT_MONTHS, COHORT_START, FOLLOW_UP_MONTHS, MEASURES
 from commsim.scenario import files as tomlfiles
-from commsim.scenario.loader import ScenarioError, flat_keys, load_scenario
+from commsim.scenario.loader import ScenarioError, flat_keys, load_scenario, whole_number_key
 from commsim.scenario.schema import Scenario, check_name, error_key, error_text
 
 MIN_MONTHS = COHORT_START + COHORT_MONTHS - 1 + FOLLOW_UP_MONTHS  # a run shorter than this is lengthened
@@ -172,7 +172,7 @@ def check_targets(targets: Targets, scenario: Scenario) -> Scenario:
         current = keys[key]
         if isinstance(current, bool) or not isinstance(current, int | float | None):
             raise TargetsError(f"{where}: parameters.{key}: not a number (it is {current!r}); only numbers are fitted")
-        if isinstance(current, int) and not bounds.integer:
+        if whole_number_key(base, key) and not bounds.integer:
             raise TargetsError(f"{where}: parameters.{key}: a whole number in the scenario; set integer = true")
         for end in ("low", "high"):
             value = cast(bounds, getattr(bounds, end))

@@ -47,9 +47,9 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 def _villages(sc: Scenario, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pop = sc.population
-    nv = pop.villages
-    vx = _draws(seed, 1, nv) * pop.side_km
-    vy = _draws(seed, 2, nv) * pop.side_km
+    nv = pop.n_villages
+    vx = _draws(seed, 1, nv) * pop.district_side_km
+    vy = _draws(seed, 2, nv) * pop.district_side_km
     weights = np.exp(VILLAGE_SIZE_SIGMA * _normal(seed, 3, nv))
     cum = np.cumsum(weights) / weights.sum()
     village = np.minimum(np.searchsorted(cum, (np.arange(pop.households) + 0.5) / pop.households), nv - 1)
@@ -58,15 +58,15 @@ def _villages(sc: Scenario, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def _facilities(sc: Scenario, seed: int, vx, vy, n_hh_v) -> tuple[np.ndarray, ...]:
     """Facilities at villages drawn with probability by size (without replacement, Efraimidis-Spirakis)."""
-    nf, nv = sc.population.facilities, vx.size
+    nf, nv = sc.population.n_facilities, vx.size
     keys = np.log(np.maximum(_draws(seed, 6, nv), 1e-300)) / np.maximum(n_hh_v, 0.5)
     order = np.argsort(-keys, kind="stable")
     fac_village = order[np.arange(nf) % nv]
     lap = np.arange(nf) // nv  # a second facility in the same village stands a little apart
-    fx = np.clip(vx[fac_village] + lap * 0.5, 0.0, sc.population.side_km)
+    fx = np.clip(vx[fac_village] + lap * 0.5, 0.0, sc.population.district_side_km)
     fy = vy[fac_village].copy()
     level = np.ones(nf, np.uint8)
-    biggest = np.argsort(-n_hh_v[fac_village], kind="stable")[: sc.population.referral_facilities]
+    biggest = np.argsort(-n_hh_v[fac_village], kind="stable")[: sc.population.n_referral_facilities]
     level[biggest] = 2
     return fac_village.astype(np.int32), fx, fy, level
 
@@ -94,14 +94,14 @@ def _nearest_two(hx, hy, village, vx, vy, fx, fy) -> tuple[np.ndarray, ...]:
 def build_district(sc: Scenario, seed: int) -> District:
     """The district of scenario `sc` under `seed`: villages, homes, facilities, groups and CHW posts."""
     pop, hhp, _gp, cp, fp = sc.population, sc.households, sc.groups, sc.chws, sc.facilities
-    n, nv = pop.households, pop.villages
+    n, nv = pop.households, pop.n_villages
     vx, vy, village = _villages(sc, seed)
     n_hh_v = np.bincount(village, minlength=nv)
 
     radius = pop.village_radius_km * np.sqrt(_draws(seed, 4, n))
     angle = 2.0 * np.pi * _draws(seed, 5, n)
-    hx = np.clip(vx[village] + radius * np.cos(angle), 0.0, pop.side_km)
-    hy = np.clip(vy[village] + radius * np.sin(angle), 0.0, pop.side_km)
+    hx = np.clip(vx[village] + radius * np.cos(angle), 0.0, pop.district_side_km)
+    hy = np.clip(vy[village] + radius * np.sin(angle), 0.0, pop.district_side_km)
 
     fac_village, fx, fy, level = _facilities(sc, seed, vx, vy, n_hh_v)
     fac1, fac2, d1, d2 = _nearest_two(hx, hy, village, vx, vy, fx, fy)

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,17 @@ def scenario_hash(scenario: Scenario, *, with_seed: bool = True) -> str:
     exclude = {"name", "description", "calibration"} | (set() if with_seed else {"seed"})
     payload = scenario.model_dump(mode="json", exclude=exclude)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def whole_number_key(scenario: Scenario, key: str) -> bool:
+    """Whether dotted `key` of `scenario` holds a whole number by the schema (an `int`, or an `int` that may be
+    unset), whatever its value now."""
+    node: Any = scenario
+    *path, leaf = key.split(".")
+    for part in path:
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    annotation = type(node).model_fields[leaf].annotation
+    return annotation is int or (int in typing.get_args(annotation) and bool not in typing.get_args(annotation))
 
 
 def flat_keys(scenario: Scenario) -> dict[str, Any]:

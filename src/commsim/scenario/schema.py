@@ -6,6 +6,7 @@ field's description (sources: ../shared/evidence.md).
 """
 
 import difflib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -70,19 +71,53 @@ class Strict(BaseModel):
 
 
 class Population(Strict):
-    """The synthetic rural district."""
+    """The synthetic rural district: its size in households, and densities that make a bigger district more of
+    the same district (villages, area and facilities grow with the households). A count set explicitly wins."""
 
     households: int = Field(20_000, ge=10, le=50_000_000, description="Index women (one per household).")
-    villages: int = Field(80, ge=1, le=1_000_000, description="Villages, placed at random in the square.")
-    side_km: float = Field(60.0, gt=0.0, le=2000.0, description="Side of the square district, km.")
-    village_radius_km: float = Field(1.0, gt=0.0, le=20.0, description="Spread of homes around a village centre, km.")
-    facilities: int = Field(8, ge=1, le=30_000, description="Health facilities, at the largest villages.")
-    referral_facilities: int = Field(
-        1,
+    households_per_village: float = Field(
+        250.0,
+        ge=1.0,
+        le=100_000.0,
+        description="Mean households per village (villages = households / this). Rural Mali: about 1,200 people "
+        "per village at the 2009 census (RGPH 2009: ~12,000 villages, 14.5M people) and 5-6 people per household "
+        "(DHS 2018): 200-250 households.",
+    )
+    households_per_km2: float = Field(
+        50.0 / 9.0,
+        gt=0.0,
+        le=10_000.0,
+        description="Households per km2 of the square district (area = households / this): 5.6, about 33 people "
+        "per km2, as in Mali's southern regions (Sikasso, Koulikoro: 30-40 people per km2, RGPH 2009).",
+    )
+    households_per_facility: float = Field(
+        2500.0,
+        ge=10.0,
+        le=10_000_000.0,
+        description="Households per first-level health facility (facilities = households / this): a Malian CSCom "
+        "serves a health area of 10,000-15,000 people (Mali PRODESS norms), about 2,000-2,500 households.",
+    )
+    referral_share: Share = Field(
+        0.125,
+        description="Share of facilities that are referral level (at least one): Mali has one district referral "
+        "centre (CSRef) for some 8-30 CSComs.",
+    )
+    villages: int | None = Field(
+        None, ge=1, le=1_000_000, description="Villages, placed at random in the square (None: from the density)."
+    )
+    side_km: float | None = Field(
+        None, gt=0.0, le=5000.0, description="Side of the square district, km (None: from the density)."
+    )
+    facilities: int | None = Field(
+        None, ge=1, le=30_000, description="Health facilities, at the largest villages (None: from the density)."
+    )
+    referral_facilities: int | None = Field(
+        None,
         ge=0,
         le=30_000,
-        description="How many facilities are level-2 (referral) with larger capacity.",
+        description="How many facilities are level-2 (referral) with larger capacity (None: from referral_share).",
     )
+    village_radius_km: float = Field(1.0, gt=0.0, le=20.0, description="Spread of homes around a village centre, km.")
     wealth_remoteness: Share = Field(
         0.5,
         description="Weight of remoteness in a household's wealth rank (0: none, 1: wealth is remoteness).",
@@ -99,18 +134,44 @@ class Population(Strict):
     initial_awareness: Share = Field(0.45, description="Mean awareness of modern methods at month 0.")
     initial_trust: Share = Field(0.5, description="Mean trust in services at month 0.")
 
+    @property
+    def n_villages(self) -> int:
+        """Villages: as set, else households / households_per_village (at least one, at most one per household)."""
+        if self.villages is not None:
+            return self.villages
+        return min(self.households, max(1, round(self.households / self.households_per_village)))
+
+    @property
+    def n_facilities(self) -> int:
+        """Facilities: as set, else households / households_per_facility (at least one, at most one per village)."""
+        if self.facilities is not None:
+            return self.facilities
+        return min(self.n_villages, max(1, round(self.households / self.households_per_facility)))
+
+    @property
+    def n_referral_facilities(self) -> int:
+        """Referral facilities: as set, else the referral share of the facilities (at least one)."""
+        if self.referral_facilities is not None:
+            return self.referral_facilities
+        return min(self.n_facilities, max(1, round(self.n_facilities * self.referral_share)))
+
+    @property
+    def district_side_km(self) -> float:
+        """Side of the square: as set, else the side of households / households_per_km2 km2."""
+        return self.side_km if self.side_km is not None else math.sqrt(self.households / self.households_per_km2)
+
     @model_validator(mode="after")
     def _fits(self) -> "Population":
         """Each village needs a household, each facility a village of its own, each referral one a facility:
         beyond these the model would leave villages empty, stack facilities or silently drop referral levels."""
-        if self.villages > self.households:
-            raise inconsistent("villages", f"must be at most households ({self.households}) (got {self.villages})")
-        if self.facilities > self.villages:
-            raise inconsistent("facilities", f"must be at most villages ({self.villages}) (got {self.facilities})")
-        if self.referral_facilities > self.facilities:
+        if self.n_villages > self.households:
+            raise inconsistent("villages", f"must be at most households ({self.households}) (got {self.n_villages})")
+        if self.n_facilities > self.n_villages:
+            raise inconsistent("facilities", f"must be at most villages ({self.n_villages}) (got {self.n_facilities})")
+        if self.n_referral_facilities > self.n_facilities:
             raise inconsistent(
                 "referral_facilities",
-                f"must be at most facilities ({self.facilities}) (got {self.referral_facilities})",
+                f"must be at most facilities ({self.n_facilities}) (got {self.n_referral_facilities})",
             )
         return self
 

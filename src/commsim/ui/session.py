@@ -94,7 +94,7 @@ class LiveRun:
     def __post_init__(self) -> None:
         self.model = CommunityHealthModel(self.scenario, backend=self.backend)
         self.history: dict[str, list[float]] = {column: [self.model.latest[column]] for column in COLUMNS}
-        self.map = DistrictMap(self.model.district, self.scenario.population.side_km)
+        self.map = DistrictMap(self.model.district, self.scenario.population.district_side_km)
         self.lock = threading.Lock()
 
     @property
