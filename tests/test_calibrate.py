@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow  # real Optuna studies over replicate runs
 # A small district (3,000 households, 20 villages, 4 facilities) run for 24 months, 3 replicates on seeds 1-3.
 # The truth sets the two parameters that the measures pin down in the model: p_discontinue_per_month drives
 # 12-month discontinuation (~11 points per 0.01) and, against adoption, prevalence; rate_awareness_per_month
-# drives adoption, so prevalence and unmet need (mcpr + unmet need ~ p_need stays fixed).
+# drives adoption, so prevalence and unmet need (their sum, the demand, follows the women's life course).
 DISTRICT = {"population.villages": 20, "population.facilities": 4}
 SET = {"population.households": 3000}
 TRUTH = {"households.p_discontinue_per_month": 0.03, "households.rate_awareness_per_month": 0.08}
@@ -157,7 +157,7 @@ def test_a_study_grown_in_steps_or_interrupted_proposes_what_one_call_would(tmp_
         'months = 21\nreplicates = 2\n[set]\n"population.households" = 1500\n'
         '[targets.mcpr]\nvalue = 0.17\nscale = 0.01\nsource = "test"\n'
         '[parameters."households.rate_awareness_per_month"]\nlow = 0.02\nhigh = 0.3\n'
-        '[parameters."population.p_need"]\nlow = 0.3\nhigh = 0.5\n',
+        '[parameters."women.exposure_in_union"]\nlow = 0.3\nhigh = 0.5\n',
         encoding="utf-8",
     )
     stepped, whole = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
@@ -256,7 +256,7 @@ def test_compare_report_says_what_was_calibrated(synthetic, tmp_path):
 GOOD = {
     "months": 24,
     "targets": {"mcpr": {"value": 0.16, "scale": 0.01, "source": "DHS"}},
-    "parameters": {"population.p_need": {"low": 0.3, "high": 0.5}},
+    "parameters": {"women.exposure_in_union": {"low": 0.3, "high": 0.5}},
 }
 
 
@@ -281,13 +281,13 @@ BAD_FILES = [
         id="unknown target key",
     ),
     pytest.param(
-        {**GOOD, "parameters": {"population.p_need": {"low": 0.5, "high": 0.3}}},
-        "parameters.population.p_need: low must be below high (got low = 0.5, high = 0.3)",
+        {**GOOD, "parameters": {"women.exposure_in_union": {"low": 0.5, "high": 0.3}}},
+        "parameters.women.exposure_in_union: low must be below high (got low = 0.5, high = 0.3)",
         id="low above high",
     ),
     pytest.param(
-        {**GOOD, "parameters": {"population.p_need": {"low": 0.3, "high": 0.3}}},
-        "parameters.population.p_need: low must be below high",
+        {**GOOD, "parameters": {"women.exposure_in_union": {"low": 0.3, "high": 0.3}}},
+        "parameters.women.exposure_in_union: low must be below high",
         id="low equals high",
     ),
     pytest.param(
@@ -307,8 +307,8 @@ BAD_FOR_THE_SCENARIO = [
         id="not in the scenario",
     ),
     pytest.param(
-        {**GOOD, "parameters": {"population.p_need": {"low": 0.3, "high": 1.5}}},
-        "parameters.population.p_need.high = 1.5: must be <= 1.0",
+        {**GOOD, "parameters": {"women.exposure_in_union": {"low": 0.3, "high": 1.5}}},
+        "parameters.women.exposure_in_union.high = 1.5: must be <= 1.0",
         id="bound the scenario rejects",
     ),
     pytest.param(
@@ -318,7 +318,8 @@ BAD_FOR_THE_SCENARIO = [
     ),
     pytest.param(
         {**GOOD, "set": {"population.househods": 100}},
-        "set.population.househods: unknown key (did you mean households?); allowed here: households, households_per_village",
+        "set.population.househods: unknown key (did you mean households?); allowed here: households, "
+        "households_per_village",
         id="unknown key in set",
     ),
 ]
@@ -367,7 +368,13 @@ def test_integer_and_log_parameters(tmp_path):
 def test_shipped_targets_fit_the_shipped_scenarios():
     targets = load_targets("mali_dhs2018")
     assert targets.path.parent.name == "targets"
-    assert set(targets.spec.targets) == {"mcpr", "unmet_need", "discontinuation_12m", "chw_attrition_per_year"}
+    assert set(targets.spec.targets) == {
+        "mcpr_married",
+        "unmet_need_married",
+        "tfr",
+        "discontinuation_12m",
+        "chw_attrition_per_year",
+    }
     assert all(t.source for t in targets.spec.targets.values())
     for name in ("baseline", "hrh2030_groups"):
         check_targets(targets, load_scenario(name))
@@ -392,7 +399,7 @@ def test_cli_calibrates_and_prints_the_fit(cli, tmp_path):
     out = tmp_path / "cal.toml"
     result = cli(scenario, "--targets", targets, "--trials", 3, "--db", f"sqlite:///{tmp_path / 'c.db'}", "--out", out)
     assert result.exit_code == 0, result.output
-    for words in ("fitted parameters", "population.p_need", "mcpr", "0.160 ± 0.010", "loss term", f"{out}"):
+    for words in ("fitted parameters", "women.exposure_in_union", "mcpr", "0.160 ± 0.010", "loss term", f"{out}"):
         assert words in result.stdout, words
     assert "trial 2: loss" in result.stderr  # one line per trial when stderr is not a terminal
     assert load_scenario(out).calibration.trials == 3

@@ -62,7 +62,17 @@ def check_outputs(row: dict, model: CommunityHealthModel) -> None:
     assert row["users"] == np.count_nonzero(users)
     assert row["mcpr"] == pytest.approx(np.count_nonzero(users) / n, abs=1e-15)
     assert row["users_via_chw"] == np.count_nonzero(hh.source == 3)
-    assert row["unmet_need"] * n == pytest.approx(np.count_nonzero((hh.need == 1) & ~users), abs=1e-9)
+    waiting_unwanted = ((hh.pregnant > 0) | (hh.amenorrhoeic == 1)) & (hh.intended == 0)
+    unmet = ~users & ((hh.need == 1) | waiting_unwanted)  # the DHS definition
+    assert row["unmet_need"] * n == pytest.approx(np.count_nonzero(unmet), abs=1e-9)
+    married = hh.union == 1
+    assert row["in_union"] * n == pytest.approx(np.count_nonzero(married), abs=1e-9)
+    assert row["mcpr_married"] == pytest.approx(np.count_nonzero(users & married) / np.count_nonzero(married))
+    assert row["unmet_need_married"] == pytest.approx(np.count_nonzero(unmet & married) / np.count_nonzero(married))
+    assert row["pregnant"] * n == pytest.approx(np.count_nonzero(hh.pregnant > 0), abs=1e-9)
+    assert row["unintended_pregnancies"] <= row["pregnancies"]
+    assert row["method_failures"] <= row["pregnancies"]
+    assert 0.0 <= row["tfr"] < 25.0
     assert row["active_groups"] == np.count_nonzero(grp.active)
     assert row["active_chws"] == np.count_nonzero(chw.status == 1)
     if grp.capacity.size:
@@ -81,6 +91,8 @@ def check_state(model: CommunityHealthModel) -> None:
     assert np.isin(hh.ever_user, (0, 1)).all()
     users = hh.source > 0
     assert np.all(hh.need[users] == 1), "a user without need"
+    at_risk = (hh.union == 1) & (hh.pregnant == 0) & (hh.amenorrhoeic == 0)
+    assert np.array_equal(hh.need == 1, at_risk & (hh.intention != 0)), "need is not the DHS's"
     assert np.all(hh.ever_user[users] == 1), "a user who is not an ever-user"
     assert np.all(hh.referred <= sc.households.referral_valid_months)
     assert np.all(hh.months_on >= 0)
@@ -108,6 +120,7 @@ def test_invariants_hold_after_every_month(name):
     check_state(model)
     previous = dict(model.latest)
     ever = hh.ever_user.copy()
+    age = hh.age_months.copy()
     made = completed = 0
     for month in range(1, MONTHS + 1):
         model.step()
@@ -115,14 +128,16 @@ def test_invariants_hold_after_every_month(name):
         assert row["month"] == month
         check_outputs(row, model)
         check_state(model)
-        assert row["users"] - previous["users"] == row["new_users"] - row["discontinued"], month
+        assert row["users"] - previous["users"] == row["new_users"] - row["discontinued"] - row["users_left"], month
         assert row["cost_cumulative"] >= previous["cost_cumulative"]
         assert row["cost_cumulative"] == pytest.approx(previous["cost_cumulative"] + row["cost_month"])
         made += row["referrals_made"]
         completed += row["referrals_completed"]
         assert completed <= made, month
-        assert np.all(hh.ever_user >= ever), "an ever-user forgot"
-        ever = hh.ever_user.copy()
+        stayed = hh.age_months == age + 1  # the others left and a newcomer of 15 took their place
+        assert np.all(hh.age_months[~stayed] == 15 * 12)
+        assert np.all(hh.ever_user[stayed] >= ever[stayed]), "an ever-user forgot"
+        ever, age = hh.ever_user.copy(), hh.age_months.copy()
         previous = dict(row)
     for col, before in static.items():
         np.testing.assert_array_equal(getattr(hh, col), before, err_msg=f"households.{col} changed")
@@ -132,7 +147,7 @@ def test_invariants_hold_after_every_month(name):
     assert ts["month"].tolist() == list(range(MONTHS + 1))
     assert not ts.isna().any().any()
     assert ts["cost_cumulative"].is_monotonic_increasing
-    flows = ts["new_users"] - ts["discontinued"]
+    flows = ts["new_users"] - ts["discontinued"] - ts["users_left"]
     np.testing.assert_array_equal(ts["users"].diff().iloc[1:].to_numpy(), flows.iloc[1:].to_numpy())
 
 
@@ -158,8 +173,8 @@ def test_population_tables_have_the_declared_dtypes():
     assert district.villages.n_households.sum() == 4000
 
 
-def test_household_rows_fit_in_64_bytes():
-    assert state.bytes_per_row(state.Households) <= 64
+def test_household_rows_fit_in_96_bytes():
+    assert state.bytes_per_row(state.Households) <= 96
 
 
 def test_stipends_stop_being_costed_when_the_donor_leaves():
@@ -243,11 +258,12 @@ def test_a_misspelt_declared_write_is_refused_at_build(monkeypatch):
 def test_kernel_parameters_are_the_schema_numbers_under_their_schema_names():
     """One declaration: every number of the behaviour sections reaches the rules under its own name (a name two
     sections share, prefixed), plus the constants derived from them."""
-    from commsim.model.params import DERIVED, SCHEMA_PARAMS, build_params
+    from commsim.model.params import BY_AGE, DERIVED, SCHEMA_PARAMS, build_params
 
     sc = loader.load_scenario("hrh2030_groups")
     params = build_params(sc)
-    assert params._fields == (*(name for name, _, _ in SCHEMA_PARAMS), *DERIVED)
+    assert params._fields == (*(name for name, _, _ in SCHEMA_PARAMS), *DERIVED, *BY_AGE)
+    assert list(params.fecundability_by_age) == sc.women.fecundability_by_age
     for name, section, field in SCHEMA_PARAMS:
         assert getattr(params, name) == float(getattr(getattr(sc, section), field)), name
     assert {"chws_quality", "facilities_quality", "attrition_per_month"} <= set(params._fields)

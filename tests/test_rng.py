@@ -52,7 +52,7 @@ def test_python_numba_and_vectorised_agree_bit_for_bit(key):
 
 
 def test_numba_accepts_int64_keys_and_large_indices():
-    key = next(k for k in (rng.stream_key(7, month, rng.NEED) for month in range(100)) if k < 2**63)
+    key = next(k for k in (rng.stream_key(7, month, rng.INTENTION) for month in range(100)) if k < 2**63)
     for i in (0, 1, 2**31 - 1, 2**31, 2**40 + 17):
         expected = rng.uniform(key, i)
         assert _jit_uniform_at(np.int64(key), np.int64(i)) == expected
@@ -108,7 +108,7 @@ def test_stream_key_is_deterministic_and_sensitive_to_each_argument():
 
 def test_stream_numbers_are_distinct():
     named = [
-        rng.NEED,
+        rng.INTENTION,
         rng.VISIT,
         rng.REFER,
         rng.DISCONTINUE,
@@ -118,6 +118,13 @@ def test_stream_numbers_are_distinct():
         rng.CHW_REFER,
         rng.SERVE,
         rng.FAILED,
+        rng.UNION,
+        rng.CONCEIVE,
+        rng.LOSS,
+        rng.ABORTION,
+        rng.MENSES,
+        rng.NEWCOMER,
+        rng.LEAVE,
         rng.ATTRITION,
         rng.REPLACE,
         rng.STOCKOUT,

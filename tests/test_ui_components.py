@@ -287,10 +287,11 @@ def test_map_draws_households_by_state_and_changes_as_months_pass():
     assert sample(30_000).size == 20_000 and sample(50).size == 50
     first = run.map_png()
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
-    states = household_states(run.model.district.households.source, run.model.district.households.need)
+    hh = run.model.district.households
+    states = household_states(hh.source, hh.need)
     users = np.count_nonzero(states <= 1)
     assert users == run.latest["users"]
-    assert np.count_nonzero(states == 2) == round(run.latest["unmet_need"] * 30_000)
+    assert np.count_nonzero(states == 2) == np.count_nonzero((hh.need == 1) & (hh.source == 0))
     assert len(HOUSEHOLD_STATES) == 4
     for _ in range(3):
         run.step()

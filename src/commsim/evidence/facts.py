@@ -86,7 +86,7 @@ def pct(x: float) -> str:
 # the diffusion term, not supply, shapes the curve.
 DIFFUSION = {
     "months": 120,
-    "population.initial_mcpr": 0.01,
+    "population.initial_mcpr_married": 0.01,
     "chws.coverage": 0.0,
     "households.rate_awareness_per_month": 0.0,
     "households.distance_odds_per_km": 0.97,

@@ -1,4 +1,5 @@
-"""Survey-style measures of a run, as a DHS or a programme would report them: prevalence, unmet need, the
+"""Survey-style measures of a run, as a DHS or a programme would report them: prevalence and unmet need (among
+all and among married women), the total fertility rate, the
 share of users served by CHWs, CHW attrition per year, and the 12-month discontinuation of a cohort of new
 users. Calibration fits scenarios to these and validation compares them with published ranges.
 """
@@ -15,7 +16,10 @@ from commsim.scenario.schema import Scenario
 
 MEASURES: dict[str, str] = {
     "mcpr": "modern contraceptive prevalence at the last month (current users among all index women)",
-    "unmet_need": "share of index women with a need who use no method, at the last month",
+    "unmet_need": "unmet need as the DHS counts it, among all index women, at the last month",
+    "mcpr_married": "modern contraceptive prevalence among married women at the last month",
+    "unmet_need_married": "unmet need as the DHS counts it, among married women, at the last month",
+    "tfr": "total fertility rate over the last 12 months (the monthly age-specific rates, annualised, averaged)",
     "chw_share": "share of current users whose method comes from a CHW, at the last month",
     "chw_attrition_per_year": "CHWs who left in the last 12 months per active CHW",
     "discontinuation_12m": "share of new users of months 7-9 who stopped within 12 months",
@@ -60,6 +64,9 @@ def summarise(ts: pd.DataFrame, stopped: np.ndarray) -> dict[str, float]:
     return {
         "mcpr": float(end["mcpr"]),
         "unmet_need": float(end["unmet_need"]),
+        "mcpr_married": float(end["mcpr_married"]),
+        "unmet_need_married": float(end["unmet_need_married"]),
+        "tfr": float(last_year["tfr"].mean()),
         "chw_share": float(end["users_via_chw"] / end["users"]) if end["users"] > 0 else 0.0,
         "chw_attrition_per_year": float(last_year["chws_left"].sum() / active) if active > 0 else 0.0,
         "discontinuation_12m": float(stopped.mean()) if stopped.size else float("nan"),

@@ -14,13 +14,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from commsim.model.state import (
+    AGE_IN_MONTHS,
+    AGE_OUT_MONTHS,
     CHW_ACTIVE,
     CHW_NOT_DEPLOYED,
     CHW_VACANT,
+    GESTATION_MONTHS,
+    POSTPARTUM_MONTHS,
     SOURCE_CHW,
     SOURCE_FAC1,
     SOURCE_FAC2,
     SOURCE_NONE,
+    WANTS_LATER,
+    WANTS_NO_MORE,
+    WANTS_SOON,
 )
 
 if TYPE_CHECKING:
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
 SOURCES = (SOURCE_NONE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_CHW)
 CHW_STATUSES = (CHW_NOT_DEPLOYED, CHW_ACTIVE, CHW_VACANT)
 FLAGS = (0, 1)
+INTENTIONS = (WANTS_SOON, WANTS_LATER, WANTS_NO_MORE)
 
 
 class ModelStateError(RuntimeError):
@@ -57,6 +65,10 @@ def _always(model: "CommunityHealthModel") -> list[str]:
         if np.any((values < 0.0) | (values > 1.0))
     ]
     for name, values, domain in (
+        ("households.union", hh.union, FLAGS),
+        ("households.intention", hh.intention, INTENTIONS),
+        ("households.intended", hh.intended, FLAGS),
+        ("households.amenorrhoeic", hh.amenorrhoeic, FLAGS),
         ("households.source", hh.source, SOURCES),
         ("households.need", hh.need, FLAGS),
         ("households.ever_user", hh.ever_user, FLAGS),
@@ -64,6 +76,14 @@ def _always(model: "CommunityHealthModel") -> list[str]:
     ):
         if not np.isin(values, domain).all():
             problems.append(f"{name} outside {domain}")
+    if np.any((hh.age_months < AGE_IN_MONTHS) | (hh.age_months >= AGE_OUT_MONTHS)):
+        problems.append(f"households.age_months outside [{AGE_IN_MONTHS}, {AGE_OUT_MONTHS})")
+    if np.any(hh.pregnant > GESTATION_MONTHS) or np.any(hh.postpartum > POSTPARTUM_MONTHS):
+        problems.append("households.pregnant or households.postpartum beyond their months")
+    if np.any((hh.pregnant > 0) & (hh.amenorrhoeic == 1)):
+        problems.append("a woman both pregnant and insusceptible after a birth")
+    if np.any(hh.amenorrhoeic > (hh.postpartum > 0)):
+        problems.append("a woman insusceptible without a recent birth")
     members = np.bincount(hh.group[hh.group >= 0], minlength=grp.n_members.size)
     if not np.array_equal(members, grp.n_members):
         problems.append(f"group members ({members.sum()}) do not add up to groups.n_members ({grp.n_members.sum()})")

@@ -317,8 +317,18 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase(
         "households",
-        "need changes, visits, meetings, referrals, discontinuation, adoption and requests",
+        "women age, marry, conceive, give birth and change their wishes, and need follows; visits, meetings, "
+        "referrals, discontinuation, adoption and requests",
         (
+            "households.age_months",
+            "households.union",
+            "households.parity",
+            "households.desired",
+            "households.intention",
+            "households.pregnant",
+            "households.intended",
+            "households.postpartum",
+            "households.amenorrhoeic",
             "households.need",
             "households.source",
             "households.ever_user",

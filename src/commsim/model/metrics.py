@@ -21,7 +21,14 @@ QUINTILE_NAMES = {q: f"wealth Q{q}" + {1: " (poorest)", 5: " (richest)"}.get(q, 
 
 USERS_BAND, HH_BAND = 24, 28  # 4 slots each
 USERS_Q, HH_Q = 32, 37  # 5 slots each
-N_SLOTS = 42
+# Life course: births and women by 5-year age group (7 slots each), the month's pregnancies and how they end,
+# and the stocks of women in union, their users and their unmet need, and of pregnant women
+BIRTHS_AGE, WOMEN_AGE = 42, 49
+PREGNANCIES, UNINTENDED, LOSSES, ABORTIONS, FAILURES = 56, 57, 58, 59, 60
+IN_UNION, USERS_UNION, UNMET_UNION, PREGNANT = 61, 62, 63, 64
+USERS_LEFT = 65  # users who left the district this month (at 50, or earlier), each replaced by a newcomer
+N_AGE_GROUPS = 7
+N_SLOTS = 66
 
 
 def fixed_counts(households) -> np.ndarray:
@@ -62,7 +69,21 @@ EXTRA: tuple[str, ...] = (
     "new_users_via_chw",
     "fp_trained_chws",
 )
-COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA
+LIFE_COURSE: tuple[str, ...] = (  # added with the women's life course: runs stored before have none
+    "births",
+    "pregnancies",
+    "unintended_pregnancies",
+    "abortions",
+    "pregnancy_losses",
+    "method_failures",
+    "users_left",
+    "mcpr_married",
+    "unmet_need_married",
+    "in_union",
+    "pregnant",
+    "tfr",
+)
+COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
     (
         "month",
@@ -82,6 +103,13 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         "chw_visits",
         "new_users_via_chw",
         "fp_trained_chws",
+        "births",
+        "pregnancies",
+        "unintended_pregnancies",
+        "abortions",
+        "pregnancy_losses",
+        "method_failures",
+        "users_left",
     )
 )
 
@@ -115,6 +143,18 @@ LABELS: dict[str, str] = {
     "chw_visits": "CHW home visits",
     "new_users_via_chw": "new users via a CHW",
     "fp_trained_chws": "FP-trained CHWs",
+    "births": "births",
+    "pregnancies": "pregnancies",
+    "unintended_pregnancies": "unintended pregnancies",
+    "abortions": "induced abortions",
+    "pregnancy_losses": "pregnancy losses",
+    "method_failures": "pregnancies on a method",
+    "users_left": "users who left the district",
+    "mcpr_married": "mCPR, married women",
+    "unmet_need_married": "unmet need, married women",
+    "in_union": "women in union",
+    "pregnant": "women pregnant",
+    "tfr": "total fertility rate",
 }
 
 
@@ -155,5 +195,25 @@ def outputs(acc: np.ndarray, month: int, n_households: int, n_groups: int, costs
         chw_visits=int(acc[CHW_VISITS]),
         new_users_via_chw=int(acc[CHW_NEW_USERS]),
         fp_trained_chws=int(acc[FP_TRAINED_CHWS]),
+        births=int(acc[BIRTHS_AGE : BIRTHS_AGE + N_AGE_GROUPS].sum()),
+        pregnancies=int(acc[PREGNANCIES]),
+        unintended_pregnancies=int(acc[UNINTENDED]),
+        abortions=int(acc[ABORTIONS]),
+        pregnancy_losses=int(acc[LOSSES]),
+        method_failures=int(acc[FAILURES]),
+        users_left=int(acc[USERS_LEFT]),
+        mcpr_married=_share(acc[USERS_UNION], acc[IN_UNION]),
+        unmet_need_married=_share(acc[UNMET_UNION], acc[IN_UNION]),
+        in_union=acc[IN_UNION] / n_households,
+        pregnant=acc[PREGNANT] / n_households,
+        tfr=tfr(acc),
     )
     return row
+
+
+def tfr(acc: np.ndarray) -> float:
+    """The month's total fertility rate, annualised: 5 x the sum over age groups of 12 x births / women.
+    Women are counted at the end of the month, after this month's births; a group without women adds nothing."""
+    births = acc[BIRTHS_AGE : BIRTHS_AGE + N_AGE_GROUPS]
+    women = acc[WOMEN_AGE : WOMEN_AGE + N_AGE_GROUPS]
+    return float(5.0 * 12.0 * np.sum(np.divide(births, women, out=np.zeros(N_AGE_GROUPS), where=women > 0)))

@@ -1,14 +1,16 @@
-"""Scenario -> the flat, all-float parameter tuple the rules read: every number of the behaviour sections under
-its schema name (so units stay in the names, and nothing is declared twice), plus the few constants derived
-from them once."""
+"""Scenario -> the flat parameter tuple the rules read: every number of the behaviour sections under its schema
+name (so units stay in the names, and nothing is declared twice), the values by age as arrays, and the few
+constants derived from them once."""
 
 import math
 from collections import Counter
 from typing import NamedTuple
 
-from commsim.scenario.schema import Scenario
+import numpy as np
 
-SECTIONS = ("households", "groups", "chws", "facilities")
+from commsim.scenario.schema import AGE_GROUPS, Scenario, Women
+
+SECTIONS = ("women", "households", "groups", "chws", "facilities")
 NUMBERS = (int, float, bool)
 
 
@@ -27,22 +29,80 @@ def _schema_params() -> tuple[tuple[str, str, str], ...]:
 
 SCHEMA_PARAMS = _schema_params()
 DERIVED = (
-    "need_on_per_month",  # the monthly chance need switches on that keeps population.p_need stationary
+    "menses_return_per_month",  # after the birth month, so insusceptibility lasts women.amenorrhoea_months on average
+    "later_to_soon_per_month",  # 1 / women.wait_months_after_birth
+    "newcomer_awareness",  # a 15-year-old taking a household's place starts at population.initial_awareness
+    "newcomer_trust",  # ... and population.initial_trust
     "log_odds_per_km",  # log of households.distance_odds_per_km
     "chw_access",  # chws.p_method_access where CHWs provide methods, else 0
     "rel_attrition_unsupported",  # chws.rel_attrition_no_refresher x chws.rel_attrition_unsupervised
 )
-Params = NamedTuple("Params", [(name, float) for name, _, _ in SCHEMA_PARAMS] + [(name, float) for name in DERIVED])
-Params.__doc__ = "Every number a rule reads, as float64 (counts and flags too), so Numba and Python compute alike."
+BY_AGE = (  # float64 arrays, one value per age group
+    "leave_by_age",  # monthly chance a woman leaves early, which keeps women.age_shares in a district of fixed size
+    "union_entry_by_age",  # monthly chance an unmarried woman enters a union (from women.in_union_by_age)
+    "fecundability_by_age",
+    "pregnancy_loss_by_age",
+)
+Params = NamedTuple(
+    "Params",
+    [(name, float) for name, _, _ in SCHEMA_PARAMS]
+    + [(name, float) for name in DERIVED]
+    + [(name, np.ndarray) for name in BY_AGE],
+)
+Params.__doc__ = (
+    "Every number a rule reads, as float64 (counts and flags too) or float64 arrays by age group, so Numba and "
+    "Python compute alike."
+)
+GROUP_MONTHS = 60  # months in a 5-year age group
+
+
+def leaving(women: Women) -> np.ndarray:
+    """The monthly chance a woman leaves the district before 50 (death, migration, marriage away), by age group,
+    that keeps the age structure at `age_shares` although a newcomer of 15 takes each leaver's place: a group
+    holds 1 - (next group's share / its share) ** (1/60) of its women a month more than the next (0 where the
+    next group is larger). The last group leaves at 50."""
+    shares = np.array(women.age_shares)
+    ratio = np.append(shares[1:] / np.maximum(shares[:-1], 1e-12), 1.0)
+    return np.where(ratio < 1.0, 1.0 - ratio ** (1.0 / GROUP_MONTHS), 0.0)
+
+
+def union_entry(women: Women) -> np.ndarray:
+    """The monthly union-entry chance in each age group that keeps the share in union at `in_union_by_age`:
+    following one cohort from 15 (unmarried) through the groups, with `union_dissolution_per_month`, each group's
+    chance is found by bisection so that the group's mean share in union is its target."""
+    dissolve = women.union_dissolution_per_month
+    share, out = 0.0, np.zeros(len(AGE_GROUPS))
+    for g, target in enumerate(women.in_union_by_age):
+
+        def mean_and_end(h: float, start: float) -> tuple[float, float]:
+            p, total = start, 0.0
+            for _ in range(GROUP_MONTHS):
+                p += h * (1.0 - p) - dissolve * p
+                total += p
+            return total / GROUP_MONTHS, p
+
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if mean_and_end(mid, share)[0] < target else (lo, mid)
+        out[g] = 0.5 * (lo + hi)
+        share = mean_and_end(out[g], share)[1]
+    return out
 
 
 def build_params(sc: Scenario) -> Params:
     """Flatten a scenario into Params."""
     values = {param: float(getattr(getattr(sc, section), name)) for param, section, name in SCHEMA_PARAMS}
-    h, c, pop = sc.households, sc.chws, sc.population
-    need_on = h.need_turnover_per_month * pop.p_need / max(1.0 - pop.p_need, 1e-9)
+    h, c, pop, w = sc.households, sc.chws, sc.population, sc.women
     values.update(
-        need_on_per_month=min(need_on, 1.0),
+        menses_return_per_month=1.0 / max(w.amenorrhoea_months - 1.0, 1.0),
+        later_to_soon_per_month=1.0 / w.wait_months_after_birth,
+        newcomer_awareness=pop.initial_awareness,
+        newcomer_trust=pop.initial_trust,
+        leave_by_age=leaving(w),
+        union_entry_by_age=union_entry(w),
+        fecundability_by_age=np.array(w.fecundability_by_age, dtype=np.float64),
+        pregnancy_loss_by_age=np.array(w.pregnancy_loss_by_age, dtype=np.float64),
         log_odds_per_km=math.log(h.distance_odds_per_km),
         chw_access=c.p_method_access if c.provides_methods else 0.0,
         rel_attrition_unsupported=c.rel_attrition_no_refresher * c.rel_attrition_unsupervised,

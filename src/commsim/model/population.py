@@ -8,14 +8,31 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.spatial import cKDTree
+from scipy.stats import poisson
 
 from commsim.model import rng
 from commsim.model.metrics import BAND_EDGES_KM
-from commsim.model.state import CHW_ACTIVE, CHW_NOT_DEPLOYED, Chws, Facilities, Groups, Households, Villages, allocate
+from commsim.model.state import (
+    AGE_IN_MONTHS,
+    CHW_ACTIVE,
+    CHW_NOT_DEPLOYED,
+    GESTATION_MONTHS,
+    POSTPARTUM_MONTHS,
+    WANTS_LATER,
+    WANTS_NO_MORE,
+    WANTS_SOON,
+    Chws,
+    Facilities,
+    Groups,
+    Households,
+    Villages,
+    allocate,
+)
 from commsim.scenario.schema import Scenario
 
 VILLAGE_SIZE_SIGMA = 0.6  # lognormal spread of village sizes
 CANDIDATE_FACILITIES = 4  # nearest facilities to a village centre searched for its homes
+UNMARRIED_PARITY = 0.25  # children of a woman not in union, relative to a married one of her age (reasoned)
 
 
 class District(NamedTuple):
@@ -117,7 +134,8 @@ def build_district(sc: Scenario, seed: int) -> District:
     chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size)
     groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
 
-    need = _draws(seed, 9, n) < pop.p_need
+    women = _women(sc, seed, n)
+    need = women["need"] == 1
     odds = hhp.distance_odds_per_km ** np.minimum(d1, hhp.distance_levels_off_km)
     access = odds * fp.quality * (hhp.rel_access_poorest + (1.0 - hhp.rel_access_poorest) * wealth / 4.0)
     chw_on = (chws.status[chw] == CHW_ACTIVE) & (chws.fp_trained[chw] == 1)
@@ -125,7 +143,9 @@ def build_district(sc: Scenario, seed: int) -> District:
         1.0, cp.visits_per_month / cp.households_per_chw
     )
     via_chw = np.where(chw_on, chw_access, 0.0)
-    p_user = _equilibrium_use(access + via_chw, need, pop.initial_mcpr / max(pop.p_need, 1e-9), hhp)
+    married = np.count_nonzero(women["union"])
+    share_of_need = min(1.0, pop.initial_mcpr_married * married / max(np.count_nonzero(need), 1))
+    p_user = _equilibrium_use(access + via_chw, need, share_of_need, sc)
     user = need & (_draws(seed, 10, n) < p_user)
     source = np.where(user, np.where(_draws(seed, 16, n) * (access + via_chw) < via_chw, 3, 1), 0)
     ever = user | (_draws(seed, 11, n) < np.where(need, 0.38, 0.2))  # ~38% of unmet need are former users
@@ -145,7 +165,7 @@ def build_district(sc: Scenario, seed: int) -> District:
         dist2=d2,
         band=band,
         wealth=wealth,
-        need=need,
+        **women,
         source=source,
         ever_user=ever,
         months_on=np.where(user, (_draws(seed, 14, n) * 36).astype(np.int16), 0),
@@ -177,10 +197,55 @@ def build_district(sc: Scenario, seed: int) -> District:
     return District(households, groups, chws, facilities, villages)
 
 
-def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, hhp) -> np.ndarray:
+def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
+    """Each index woman's age, union, children and where she is in her birth interval, drawn so that the district
+    starts near its steady state: a married woman's interval is 12 / (births a year per married woman in her age
+    group) months and she is at a uniform point in it (pregnant in its last 9 months); those who have as many
+    children as they want want no more, others who gave birth want to wait for as long as a wish to wait lasts."""
+    w = sc.women
+    shares, union_share, asfr = (np.array(v) for v in (w.age_shares, w.in_union_by_age, w.asfr_by_age))
+    group = np.minimum(np.searchsorted(np.cumsum(shares) / shares.sum(), _draws(seed, 40, n), side="right"), 6)
+    age = AGE_IN_MONTHS + 60 * group + (_draws(seed, 41, n) * 60).astype(np.int64)
+    union = _draws(seed, 42, n) < union_share[group]
+    years_in_group = (age - AGE_IN_MONTHS - 60 * group) / 12.0
+    born = 5.0 * np.concatenate(([0.0], np.cumsum(asfr)[:-1]))[group] + years_in_group * asfr[group]
+    parity = poisson.ppf(_draws(seed, 43, n), np.where(union, born, UNMARRIED_PARITY * born)).astype(np.int64)
+    desired = np.maximum(poisson.ppf(_draws(seed, 44, n), w.ideal_children), 1).astype(np.int64)
+    rate = asfr[group] / np.maximum(union_share[group], 0.05)  # births a year per married woman
+    interval = np.minimum(12.0 / np.maximum(rate, 1e-3), 600.0)
+    phase = _draws(seed, 45, n) * interval
+    pregnant = np.where(union & (phase >= interval - GESTATION_MONTHS), phase - (interval - GESTATION_MONTHS) + 1, 0)
+    pregnant = np.minimum(pregnant.astype(np.int64), GESTATION_MONTHS)
+    since_birth = np.where(union & (pregnant == 0) & (parity > 0), np.floor(phase) + 1, 10**6)
+    postpartum = np.where(since_birth <= POSTPARTUM_MONTHS, since_birth, 0).astype(np.int64)
+    returns = 1.0 / max(w.amenorrhoea_months - 1.0, 1.0)
+    amenorrhoeic = (postpartum > 0) & (_draws(seed, 46, n) < (1.0 - returns) ** np.maximum(postpartum - 1, 0))
+    still_waiting = _draws(seed, 47, n) < (1.0 - 1.0 / w.wait_months_after_birth) ** np.minimum(since_birth, 10**4)
+    intention = np.where(
+        parity >= desired,
+        WANTS_NO_MORE,
+        np.where((pregnant == 0) & (parity > 0) & still_waiting, WANTS_LATER, WANTS_SOON),
+    )
+    need = union & (pregnant == 0) & ~amenorrhoeic & (intention != WANTS_SOON)
+    return {
+        "age_months": age,
+        "union": union,
+        "parity": np.minimum(parity, 255),
+        "desired": np.minimum(desired, 255),
+        "intention": intention,
+        "pregnant": pregnant,
+        "intended": np.where(pregnant > 0, parity < desired, parity <= desired),
+        "postpartum": postpartum,
+        "amenorrhoeic": amenorrhoeic,
+        "need": need,
+    }
+
+
+def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, sc: Scenario) -> np.ndarray:
     """P(user | need) = r / (r + h) with r = k x access, the steady state of adoption at rate r against
-    discontinuation h; k is found by bisection so that the mean over women with need is `target`."""
-    h = hhp.p_discontinue_per_month + hhp.need_turnover_per_month
+    discontinuation h (a method stopped, or the wish to wait over); k is found by bisection so that the mean
+    over women with need is `target`."""
+    h = sc.households.p_discontinue_per_month + 1.0 / sc.women.wait_months_after_birth
     if not need.any() or target <= 0.0:
         return np.zeros(access.size)
     lo, hi = 0.0, 1.0

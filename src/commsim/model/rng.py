@@ -18,7 +18,8 @@ M2 = 0x94D049BB133111EB
 TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 # Streams: one per decision, so that a change in one rule does not reshuffle the draws of another.
-NEED, VISIT, REFER, DISCONTINUE, RESUPPLY, CHOICE, ADOPT, CHW_REFER, SERVE, FAILED = range(1, 11)
+INTENTION, VISIT, REFER, DISCONTINUE, RESUPPLY, CHOICE, ADOPT, CHW_REFER, SERVE, FAILED = range(1, 11)
+UNION, CONCEIVE, LOSS, ABORTION, MENSES, NEWCOMER, LEAVE = range(11, 18)
 ATTRITION, REPLACE, STOCKOUT = range(20, 23)
 BUILD = 100  # population streams are BUILD + k
 

@@ -13,6 +13,9 @@ Spec = tuple[tuple[str, type, str], ...]
 # The codes some columns hold, declared once: kernels, the Python twin, the builder, the checks and the UI name them.
 SOURCE_NONE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_CHW = 0, 1, 2, 3  # households.source: her method's source
 CHW_NOT_DEPLOYED, CHW_ACTIVE, CHW_VACANT = 0, 1, 2  # chws.status
+WANTS_SOON, WANTS_LATER, WANTS_NO_MORE = 0, 1, 2  # households.intention: a child soon, later, no more
+AGE_IN_MONTHS, AGE_OUT_MONTHS = 15 * 12, 50 * 12  # a woman enters the district at 15 and leaves it at 50
+GESTATION_MONTHS, POSTPARTUM_MONTHS = 9, 24  # a birth ends month 9; "postpartum" is the 24 months after it
 
 HOUSEHOLD_COLUMNS: Spec = (
     ("village", np.int32, "village index"),
@@ -24,7 +27,16 @@ HOUSEHOLD_COLUMNS: Spec = (
     ("dist2", np.float32, "km to fac2"),
     ("band", np.uint8, "distance band of dist1: 0 <2 km, 1 2-5, 2 5-10, 3 >=10"),
     ("wealth", np.uint8, "wealth quintile, 0 poorest .. 4 richest"),
-    ("need", np.uint8, "1 if she has a need for family planning"),
+    ("age_months", np.int16, "her age in months (AGE_IN_MONTHS .. AGE_OUT_MONTHS - 1)"),
+    ("union", np.uint8, "1 if married or in union"),
+    ("parity", np.uint8, "live births so far"),
+    ("desired", np.uint8, "children she wants in all"),
+    ("intention", np.uint8, "fertility intention: 0 a child soon, 1 later, 2 no more"),
+    ("pregnant", np.uint8, "months pregnant (0: not pregnant)"),
+    ("intended", np.uint8, "1 if her current or last pregnancy was wanted then"),
+    ("postpartum", np.uint8, "months since her last birth, within POSTPARTUM_MONTHS (0: none that recent)"),
+    ("amenorrhoeic", np.uint8, "1 while insusceptible after a birth (amenorrhoea, abstinence)"),
+    ("need", np.uint8, "1 if she has a need for family planning (in union, at risk, wants to wait or stop)"),
     ("source", np.uint8, "current method source: 0 none, 1 fac1, 2 fac2, 3 CHW"),
     ("ever_user", np.uint8, "1 if she has ever used a modern method"),
     ("referred", np.uint8, "months an open referral has left (0: none)"),

@@ -122,14 +122,10 @@ class Population(Strict):
         0.5,
         description="Weight of remoteness in a household's wealth rank (0: none, 1: wealth is remoteness).",
     )
-    p_need: Share = Field(
-        0.40,
-        description="Share of index women with a need for family planning (users + unmet need): "
-        "mCPR ~16% + unmet need ~24% (Mali DHS 2018; unmet need unverified).",
-    )
-    initial_mcpr: Share = Field(
+    initial_mcpr_married: Share = Field(
         0.16,
-        description="Modern contraceptive prevalence at month 0 among all index women (Mali DHS 2018).",
+        description="Modern contraceptive prevalence at month 0 among married women (Mali DHS 2018: 16%, FP2030 "
+        "Mali page; Track20 17% for 2020); users are drawn among married women with a need.",
     )
     initial_awareness: Share = Field(0.45, description="Mean awareness of modern methods at month 0.")
     initial_trust: Share = Field(0.5, description="Mean trust in services at month 0.")
@@ -176,20 +172,103 @@ class Population(Strict):
         return self
 
 
+AGE_GROUPS: tuple[str, ...] = ("15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49")
+ByAge = Annotated[list[Share], Field(min_length=len(AGE_GROUPS), max_length=len(AGE_GROUPS))]
+
+
+class Women(Strict):
+    """Index women's reproductive lives: age, union, pregnancy, births, the months after a birth and a fertility
+    intention (a child soon, later, or no more) from which her need for family planning follows as the DHS
+    defines it: in union, not pregnant, not postpartum-insusceptible, and wanting to wait or to stop. Values
+    "by age" are for the 5-year groups 15-19 ... 45-49. Where no published Mali 2018 figure was found the
+    description says so and the value is a reasoned one (sensitivity ranges in the README)."""
+
+    age_shares: ByAge = Field(
+        [0.235, 0.205, 0.165, 0.135, 0.110, 0.085, 0.065],
+        description="Share of women 15-49 in each age group at month 0; women age a month each month and at 50 a "
+        "15-year-old takes her household's place. 15-24 is 44% of women 15-49 in Mali (DHS 2018, further analysis "
+        "FA134); the split within 15-49 is reasoned (a young UN WPP-like pyramid), unverified.",
+    )
+    in_union_by_age: ByAge = Field(
+        [0.40, 0.80, 0.90, 0.92, 0.91, 0.89, 0.84],
+        description="Share married or in union by age group, at month 0 and kept by union entry. Mali: median age "
+        "at first union 16.6 (DHS 2018, via SWEDD); the shares by age are reasoned (Sahel DHS shape, ~80% "
+        "overall), unverified.",
+    )
+    union_dissolution_per_month: Rate = Field(
+        0.001, description="Monthly chance a union ends (widowhood, divorce): reasoned ~1% a year (0.05-0.2%/month)."
+    )
+    fecundability_by_age: ByAge = Field(
+        [0.090, 0.110, 0.120, 0.112, 0.087, 0.040, 0.005],
+        description="Monthly chance of conceiving without contraception, by age: PRESTO (Wesselink 2017) as used "
+        "by FPsim, 1-(1-p)^(1/12) of its annual 65% at 15, 79% at 25, 67% at 37, 56% at 40, 8% at 45.",
+    )
+    exposure_in_union: Share = Field(
+        0.72,
+        description="Share of a married woman's months she is exposed to pregnancy (husband present, not "
+        "abstaining): it scales fecundability. Reasoned (labour migration of husbands is common in Mali), set with "
+        "amenorrhoea_months, calibrated with targets/mali_dhs2018.toml (TFR 6.3, DHS 2018): 0.72.",
+    )
+    pregnancy_loss_by_age: ByAge = Field(
+        [0.14, 0.11, 0.10, 0.11, 0.17, 0.33, 0.57],
+        description="Share of pregnancies lost (miscarriage, stillbirth) by age (Magnus 2019 BMJ, as in FPsim: "
+        "0.11 at 20, 0.10 at 25, 0.17 at 35, 0.33 at 40, 0.57 at 45); the loss ends the pregnancy at month 3.",
+    )
+    abortion_share_unintended: Share = Field(
+        0.20,
+        description="Share of unintended pregnancies ended by induced abortion (at month 2). Not found for Mali: "
+        "61% worldwide (Bearak 2020), far lower where abortion is restricted; reasoned 0.2 (range 0.1-0.4).",
+    )
+    amenorrhoea_months: float = Field(
+        14.0,
+        ge=1.0,
+        le=24.0,
+        description="Mean months after a birth without risk of pregnancy (amenorrhoea and abstinence): Sahel DHS "
+        "medians 12-16; Mali 2018 not found (reasoned). It ends at 24 months at the latest.",
+    )
+    wait_months_after_birth: float = Field(
+        17.0,
+        ge=1.0,
+        le=240.0,
+        description="Mean months after a birth before a woman who wants more children wants the next one soon "
+        "(within two years, as the DHS asks): calibrated to unmet need 24% of married women (targets/"
+        "mali_dhs2018.toml): 17. The preferred interval of 35 months (Mali DHS 2001) less a pregnancy gives 26.",
+    )
+    ideal_children: float = Field(
+        6.0,
+        ge=1.0,
+        le=15.0,
+        description="Mean number of children a woman wants in all (Poisson, at least 1); after a birth that "
+        "reaches it she wants no more. Mali DHS 2018 ideal family size not found; ~6 (reasoned, range 5-7).",
+    )
+    asfr_by_age: ByAge = Field(
+        [0.178, 0.284, 0.281, 0.218, 0.171, 0.083, 0.045],
+        description="Births per woman per year by age, used only to start the district (who is pregnant, who "
+        "gave birth recently, parity): Mali DHS 2012-13 (172, 272, 166, 44 per 1000 at 15-19, 25-29, 35-39, "
+        "45-49; TFR 6.1, RMST 2013), the other groups interpolated, scaled to the 2018 TFR of 6.3.",
+    )
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> "Women":
+        if abs(sum(self.age_shares) - 1.0) > 1e-6:
+            raise inconsistent("age_shares", f"must add up to 1 (got {sum(self.age_shares):.6g})")
+        return self
+
+
 class Households(Strict):
     """How index women decide: adoption, discontinuation, facility choice, trust."""
 
     rate_external_per_month: float = Field(
-        0.004,
+        0.008,
         ge=0.0,
         le=1.0,
         description="Adoption propensity from outside contact (mass media, market).",
     )
     rate_awareness_per_month: float = Field(
-        0.12, ge=0.0, le=1.0, description="Adoption propensity per unit of awareness."
+        0.25, ge=0.0, le=1.0, description="Adoption propensity per unit of awareness."
     )
     rate_peer_per_month: float = Field(
-        0.15,
+        0.30,
         ge=0.0,
         le=1.0,
         description="Adoption propensity from peers at full exposure (Valente 1996 exposure; "
@@ -243,9 +322,10 @@ class Households(Strict):
         description="Utility per unit of stock reliability: ~11 km further to avoid a stockout (Elewonibi 2020).",
     )
     p_discontinue_per_month: Rate = Field(
-        0.025,
-        description="Base monthly discontinuation hazard; with quality, need changes and stockouts the total "
-        "is 0.039-0.056/month (Castle & Askew 2015; Ali, Cleland & Shah 2012).",
+        0.009,
+        description="Base monthly discontinuation hazard (side effects, other reasons); with quality, the wish for a "
+        "child and stockouts, 44% of new users stop within 12 months as in Mali 2012-13 (calibrated with "
+        "targets/mali_dhs2018.toml; 38-50% elsewhere, Castle & Askew 2015).",
     )
     rel_discontinue_poor_quality: float = Field(
         0.5,
@@ -264,9 +344,10 @@ class Households(Strict):
         0.33,
         description="Monthly chance a facility user returns for resupply (3-monthly injectables).",
     )
-    need_turnover_per_month: Rate = Field(
-        0.008,
-        description="Monthly chance a woman's need ends (e.g. wants a child); need starts at the balancing rate.",
+    p_failure_per_month: Rate = Field(
+        0.0015,
+        description="Monthly chance of pregnancy while using a modern method (typical use): 1.7% a year for "
+        "injectables, 0.6% implants, 5.5% pills (Polis 2016, median of 43 DHS), ~1.8% a year for Mali's mix.",
     )
     awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
     trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")
@@ -555,6 +636,7 @@ class Scenario(Strict):
     months: int = Field(60, ge=1, le=1200, description="Months simulated by default.")
     seed: int = Field(1, ge=0, le=2**63 - 1)
     population: Population = Population()
+    women: Women = Women()
     households: Households = Households()
     groups: Groups = Groups()
     chws: Chws = Chws()

@@ -79,7 +79,11 @@ series = sa.Table(
     sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("month", sa.Integer, primary_key=True),
     *(
-        sa.Column(name, sa.BigInteger if name in metrics.COUNTS else sa.Float, nullable=False)
+        sa.Column(
+            name,
+            sa.BigInteger if name in metrics.COUNTS else sa.Float,
+            nullable=name in metrics.LIFE_COURSE,  # runs stored before the life course have none
+        )
         for name in metrics.COLUMNS
         if name != "month"
     ),

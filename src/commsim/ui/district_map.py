@@ -30,7 +30,7 @@ class HouseholdState(NamedTuple):
 HOUSEHOLD_STATES: tuple[HouseholdState, ...] = (
     HouseholdState("using, from a facility", "#1a9850"),
     HouseholdState("using, from a CHW", "#66bd63"),
-    HouseholdState("unmet need (not using)", "#d73027"),
+    HouseholdState("wants to wait or stop, not using", "#d73027"),
     HouseholdState("no need now", "#c8c8c8"),
 )
 GROUP_ACTIVE, GROUP_INACTIVE = "#7b3294", "#9a9a9a"

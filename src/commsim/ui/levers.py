@@ -112,7 +112,7 @@ HOUSEHOLDS_WHAT = (
     "Index women in the district, one per household, in the scenario's villages. Shares such as mCPR barely "
     "change with size; counts and cost grow with it, and each month takes longer to compute."
 )
-HOUSEHOLDS_EVIDENCE = ("population.households", "population.initial_mcpr", "population.p_need")
+HOUSEHOLDS_EVIDENCE = ("population.households", "population.initial_mcpr_married", "women.in_union_by_age")
 
 # Programmes a lever adds where the scenario has none: (shipped scenario, its intervention), read from the file.
 ADDED_FROM = {

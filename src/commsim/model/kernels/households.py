@@ -18,13 +18,23 @@ from commsim.model import metrics as m
 from commsim.model import rng
 from commsim.model.kernels import kernel
 from commsim.model.rng import uniform
-from commsim.model.state import CHW_ACTIVE
+from commsim.model.state import (
+    AGE_IN_MONTHS,
+    AGE_OUT_MONTHS,
+    CHW_ACTIVE,
+    GESTATION_MONTHS,
+    POSTPARTUM_MONTHS,
+    WANTS_LATER,
+    WANTS_NO_MORE,
+    WANTS_SOON,
+)
 from commsim.model.state import SOURCE_CHW as CHW
 from commsim.model.state import SOURCE_FAC1 as FAC1
 from commsim.model.state import SOURCE_FAC2 as FAC2
 from commsim.model.state import SOURCE_NONE as NONE
 
 BLOCK = 8192  # households per block: partial sums are per block, so they never depend on thread count
+ABORTION_MONTH, LOSS_MONTH = 2, 3  # the month of pregnancy an induced abortion or a loss ends it
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -43,18 +53,115 @@ def _prefers_second(d1, d2, q1, q2, s1, s2, per_km, per_quality, per_stock, u):
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _poisson(mean, u):
+    """The Poisson(mean) value at uniform u (inverse CDF), at least 1: children a woman wants in all."""
+    k, term = 0, math.exp(-mean)
+    cdf = term
+    while u >= cdf and k < 30:
+        k += 1
+        term *= mean / k
+        cdf += term
+    return max(k, 1)
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _newcomer(i, hh, p, keys):
+    """A 15-year-old takes household i's place: unmarried, no children, no method, the district's starting
+    awareness and trust."""
+    hh.age_months[i] = AGE_IN_MONTHS
+    hh.union[i] = 0
+    hh.parity[i] = 0
+    hh.desired[i] = _poisson(p.ideal_children, uniform(keys[rng.NEWCOMER], i))
+    hh.intention[i] = WANTS_SOON
+    hh.pregnant[i] = 0
+    hh.intended[i] = 0
+    hh.postpartum[i] = 0
+    hh.amenorrhoeic[i] = 0
+    hh.source[i] = NONE
+    hh.months_on[i] = 0
+    hh.ever_user[i] = 0
+    hh.referred[i] = 0
+    hh.awareness[i] = p.newcomer_awareness
+    hh.trust[i] = p.newcomer_trust
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _life_month(i, hh, p, keys, acc):
+    """Her reproductive month before any decision about methods: she ages (at 50, or earlier at her age group's
+    leaving chance, a newcomer takes her place),
+    enters or leaves a union, her pregnancy moves on (a loss at month 3, an induced abortion of an unintended
+    one at month 2, a birth after month 9), insusceptibility after a birth ends, and a wish to wait turns into
+    a wish for a child soon. Returns her age group."""
+    age = hh.age_months[i] + 1
+    leaves = uniform(keys[rng.LEAVE], i) < p.leave_by_age[(age - 1 - AGE_IN_MONTHS) // 60]
+    if age >= AGE_OUT_MONTHS or leaves:
+        if hh.source[i] > NONE:
+            acc[m.USERS_LEFT] += 1
+        _newcomer(i, hh, p, keys)
+        age = AGE_IN_MONTHS
+    hh.age_months[i] = age
+    ag = (age - AGE_IN_MONTHS) // 60
+    if hh.union[i] == 0:
+        if uniform(keys[rng.UNION], i) < p.union_entry_by_age[ag]:
+            hh.union[i] = 1
+    elif uniform(keys[rng.UNION], i) < p.union_dissolution_per_month:
+        hh.union[i] = 0
+    pp = hh.postpartum[i]
+    if pp > 0:
+        pp = pp + 1 if pp < POSTPARTUM_MONTHS else 0
+        if hh.amenorrhoeic[i] == 1 and (pp == 0 or uniform(keys[rng.MENSES], i) < p.menses_return_per_month):
+            hh.amenorrhoeic[i] = 0
+    preg = hh.pregnant[i]
+    if preg > 0:
+        preg += 1
+        if preg == LOSS_MONTH and uniform(keys[rng.LOSS], i) < p.pregnancy_loss_by_age[ag]:
+            preg = 0
+            acc[m.LOSSES] += 1
+        elif (
+            preg == ABORTION_MONTH
+            and hh.intended[i] == 0
+            and uniform(keys[rng.ABORTION], i) < p.abortion_share_unintended
+        ):
+            preg = 0
+            acc[m.ABORTIONS] += 1
+        elif preg > GESTATION_MONTHS:
+            preg = 0
+            parity = min(hh.parity[i] + 1, 255)
+            hh.parity[i] = parity
+            acc[m.BIRTHS_AGE + ag] += 1
+            pp = 1
+            hh.amenorrhoeic[i] = 1
+            hh.intention[i] = WANTS_NO_MORE if parity >= hh.desired[i] else WANTS_LATER
+    hh.pregnant[i] = preg
+    hh.postpartum[i] = pp
+    if preg == 0 and hh.intention[i] == WANTS_LATER and uniform(keys[rng.INTENTION], i) < p.later_to_soon_per_month:
+        hh.intention[i] = WANTS_SOON
+    return ag
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
-    """One month of households lo..hi-1: need, CHW visit, group meeting, referral, discontinuation, adoption."""
+    """One month of households lo..hi-1: life course, conception, need, CHW visit, group meeting, referral,
+    discontinuation, adoption."""
     n_discontinued = n_chw_visits = n_referrals = n_new = n_new_chw = n_completed = 0
     for i in range(lo, hi):
+        own = 1 if hh.source[i] > NONE else 0  # as tallied at the start of the month
+        ag = _life_month(i, hh, p, keys, acc)
         src = hh.source[i]
-        own = 1 if src > NONE else 0  # as tallied at the start of the month
-        need = hh.need[i]
-        if need == 1:
-            if uniform(keys[rng.NEED], i) < p.need_turnover_per_month:
-                need = 0
-        elif uniform(keys[rng.NEED], i) < p.need_on_per_month:
-            need = 1
+        at_risk = hh.union[i] == 1 and hh.pregnant[i] == 0 and hh.amenorrhoeic[i] == 0
+        if at_risk:
+            chance = p.p_failure_per_month if src > NONE else p.exposure_in_union * p.fecundability_by_age[ag]
+            if uniform(keys[rng.CONCEIVE], i) < chance:
+                intended = hh.intention[i] == WANTS_SOON
+                hh.pregnant[i] = 1
+                hh.intended[i] = 1 if intended else 0
+                acc[m.PREGNANCIES] += 1
+                if not intended:
+                    acc[m.UNINTENDED] += 1
+                if src > NONE:
+                    acc[m.FAILURES] += 1
+                at_risk = False
+        need = 1 if at_risk and hh.intention[i] != WANTS_SOON else 0
         hh.need[i] = need
         if src > NONE and need == 0:
             src = NONE
@@ -210,6 +317,16 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
             hh.request[i] = 0
 
 
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _unmet_need(hh, i):
+    """Unmet need as the DHS counts it, for a woman using no method: she has a need (in union, at risk, wants to
+    wait or stop), or she is pregnant, or insusceptible after a birth, with a pregnancy she did not want then."""
+    if hh.need[i] == 1:
+        return True
+    waiting = hh.pregnant[i] > 0 or hh.amenorrhoeic[i] == 1
+    return waiting and hh.intended[i] == 0
+
+
 @register_jitable
 def household_record(lo, hi, hh, grp, chw, vil, acc):
     """Count the end-of-month state of households lo..hi-1 into the outputs and into next month's users per
@@ -217,12 +334,21 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     counter; households per band and quintile never change, so the model counts them once."""
     users_band = np.zeros(4)
     users_q = np.zeros(5)
-    users = users_chw = unmet = ever = 0
+    women_age = np.zeros(m.N_AGE_GROUPS)
+    users = users_chw = unmet = ever = in_union = users_union = unmet_union = pregnant = 0
     trust = awareness = 0.0
     for i in range(lo, hi):
         src = hh.source[i]
+        married = hh.union[i] == 1
+        women_age[(hh.age_months[i] - AGE_IN_MONTHS) // 60] += 1
+        if married:
+            in_union += 1
+        if hh.pregnant[i] > 0:
+            pregnant += 1
         if src > NONE:
             users += 1
+            if married:
+                users_union += 1
             users_band[hh.band[i]] += 1
             users_q[hh.wealth[i]] += 1
             vil.n_users[hh.village[i]] += 1
@@ -231,8 +357,10 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
                 grp.n_users[g] += 1
             if src == CHW:
                 users_chw += 1
-        elif hh.need[i] == 1:
+        elif _unmet_need(hh, i):
             unmet += 1
+            if married:
+                unmet_union += 1
         if hh.referred[i] > 0:
             k = hh.chw[i]
             if k >= 0:
@@ -243,6 +371,12 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     acc[m.USERS] += users
     acc[m.USERS_CHW] += users_chw
     acc[m.UNMET] += unmet
+    acc[m.IN_UNION] += in_union
+    acc[m.USERS_UNION] += users_union
+    acc[m.UNMET_UNION] += unmet_union
+    acc[m.PREGNANT] += pregnant
+    for g in range(m.N_AGE_GROUPS):
+        acc[m.WOMEN_AGE + g] += women_age[g]
     acc[m.EVER_USERS] += ever
     acc[m.TRUST_SUM] += trust
     acc[m.AWARENESS_SUM] += awareness
