@@ -30,13 +30,13 @@ pytestmark = pytest.mark.slow  # real Optuna studies over replicate runs
 
 # --- The synthetic truth -------------------------------------------------------------------------------------
 # A small district (3,000 households, 20 villages, 4 facilities) run for 24 months, 3 replicates on seeds 1-3.
-# The truth sets the two parameters that the measures pin down in the model: p_discontinue_per_month drives
+# The truth sets the two parameters that the measures pin down in the model: rel_stop (on every method) drives
 # 12-month discontinuation (~11 points per 0.01) and, against adoption, prevalence; rate_awareness_per_month
 # drives adoption, so prevalence and unmet need (their sum, the demand, follows the women's life course).
 DISTRICT = {"population.villages": 20, "population.facilities": 4}
 SET = {"population.households": 3000}
-TRUTH = {"households.p_discontinue_per_month": 0.03, "households.rate_awareness_per_month": 0.08}
-BOUNDS = {"households.p_discontinue_per_month": (0.005, 0.08), "households.rate_awareness_per_month": (0.01, 0.30)}
+TRUTH = {"households.rel_stop": 1.2, "households.rate_awareness_per_month": 0.15}
+BOUNDS = {"households.rel_stop": (0.2, 3.0), "households.rate_awareness_per_month": (0.03, 0.5)}
 # Survey-like tolerances: prevalence and unmet need +/- 1 point (a DHS CI half-width), discontinuation +/- 5
 # points (about the standard error of its 3-replicate mean here, 0.05-0.07: its cohorts are ~80 women).
 SCALES = {"mcpr": 0.01, "unmet_need": 0.01, "discontinuation_12m": 0.05}
@@ -228,7 +228,7 @@ def test_report_describes_the_calibration(synthetic):
     calibrated = synthetic["result"].scenario
     sentence = describe_calibration(calibrated)
     assert sentence.startswith(f"Calibrated to {synthetic['targets']} on {calibrated.calibration.date}: ")
-    assert "households.p_discontinue_per_month" in sentence and "mcpr" in sentence
+    assert "households.rel_stop" in sentence and "mcpr" in sentence
     assert describe_calibration(load_scenario("baseline")) == ""
     baseline = load_scenario(synthetic["scenario"])
     comparison = Comparison({"district": baseline, "cal": calibrated}, "district", [1], None, pd.DataFrame())
@@ -301,9 +301,8 @@ BAD_FILES = [
 
 BAD_FOR_THE_SCENARIO = [
     pytest.param(
-        {**GOOD, "parameters": {"households.p_discontinue": {"low": 0.01, "high": 0.05}}},
-        "parameters.households.p_discontinue: not a parameter of scenario baseline "
-        "(did you mean households.p_discontinue_per_month?)",
+        {**GOOD, "parameters": {"households.rel_stopp": {"low": 0.5, "high": 1.5}}},
+        "parameters.households.rel_stopp: not a parameter of scenario baseline (did you mean households.rel_stop?)",
         id="not in the scenario",
     ),
     pytest.param(

@@ -112,7 +112,7 @@ def test_stream_numbers_are_distinct():
         rng.VISIT,
         rng.REFER,
         rng.DISCONTINUE,
-        rng.RESUPPLY,
+        rng.METHOD,
         rng.CHOICE,
         rng.ADOPT,
         rng.CHW_REFER,

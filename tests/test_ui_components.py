@@ -696,10 +696,10 @@ def test_compare_page_offers_and_runs_a_calibrated_scenario(tmp_path, monkeypatc
     calibrated = tmp_path / "results" / "baseline-calibrated-test.toml"
     calibrated.write_text(
         f'extends = "{shipped_scenarios()[0].parent / "baseline.toml"}"\n'
-        'name = "baseline-calibrated"\n[households]\np_discontinue_per_month = 0.03\n'
+        'name = "baseline-calibrated"\n[households]\nrel_stop = 0.6\n'
         '[calibration]\ntargets = "test"\ndate = "2026-11-23"\nloss = 0.1\nstudy = "s"\ntrials = 5\nseed = 1\n'
         "replicates = 1\nmonths = 12\n"
-        '[[calibration.parameters]]\nkey = "households.p_discontinue_per_month"\n'
+        '[[calibration.parameters]]\nkey = "households.rel_stop"\n'
         "value = 0.03\nlow = 0.01\nhigh = 0.05\n",
         encoding="utf-8",
     )

@@ -90,7 +90,7 @@ DIFFUSION = {
     "chws.coverage": 0.0,
     "households.rate_awareness_per_month": 0.0,
     "households.distance_odds_per_km": 0.97,
-    "households.p_discontinue_per_month": 0.01,
+    "households.rel_stop": 0.4,
     "households.peer_half_saturation": 1.0,
 }
 

@@ -29,6 +29,7 @@ from commsim.model.state import (
     WANTS_NO_MORE,
     WANTS_SOON,
 )
+from commsim.scenario.schema import METHODS
 
 if TYPE_CHECKING:
     from commsim.model.community import CommunityHealthModel, Phase
@@ -76,6 +77,11 @@ def _always(model: "CommunityHealthModel") -> list[str]:
     ):
         if not np.isin(values, domain).all():
             problems.append(f"{name} outside {domain}")
+    methods = np.arange(len(METHODS) + 1)
+    if not np.isin(hh.method, methods).all() or not np.isin(hh.last_method, methods).all():
+        problems.append("households.method or households.last_method outside the methods")
+    if np.any((hh.source > SOURCE_NONE) != (hh.method > 0)):
+        problems.append("a user without a method, or a method without a source")
     if np.any((hh.age_months < AGE_IN_MONTHS) | (hh.age_months >= AGE_OUT_MONTHS)):
         problems.append(f"households.age_months outside [{AGE_IN_MONTHS}, {AGE_OUT_MONTHS})")
     if np.any(hh.pregnant > GESTATION_MONTHS) or np.any(hh.postpartum > POSTPARTUM_MONTHS):

@@ -119,7 +119,8 @@ class CommunityHealthModel(mesa.Model):
         active = d.chws.status == CHW_ACTIVE
         acc[metrics.ACTIVE_CHWS] = np.count_nonzero(active)
         acc[metrics.FP_TRAINED_CHWS] = np.count_nonzero(active & (d.chws.fp_trained == 1))
-        return metrics.outputs(acc, 0, d.households.source.size, d.groups.capacity.size, (0.0, 0.0))
+        n, n_groups = d.households.source.size, d.groups.capacity.size
+        return metrics.outputs(acc, 0, n, n_groups, (0.0, 0.0), self.params.cyp_per_unit)
 
     def step(self) -> None:
         """Advance one month through PHASES, each timed, and collect the outputs."""
@@ -141,7 +142,9 @@ class CommunityHealthModel(mesa.Model):
         self.cost_cumulative += cost
         self.month = month
         n, n_groups = d.households.source.size, d.groups.capacity.size
-        self.latest = metrics.outputs(self.acc, month, n, n_groups, (cost, self.cost_cumulative))
+        self.latest = metrics.outputs(
+            self.acc, month, n, n_groups, (cost, self.cost_cumulative), self.params.cyp_per_unit
+        )
         self.datacollector.collect(self)
 
     def run(self, months: int | None = None) -> None:
@@ -331,12 +334,16 @@ PHASES: tuple[Phase, ...] = (
             "households.amenorrhoeic",
             "households.need",
             "households.source",
+            "households.method",
+            "households.last_method",
+            "households.resupply_in",
             "households.ever_user",
             "households.referred",
             "households.months_on",
             "households.awareness",
             "households.trust",
             "households.request",
+            "households.request_method",
         ),
         _households_compiled,
         lambda m: _each(m.household_agents, "step"),
@@ -353,11 +360,15 @@ PHASES: tuple[Phase, ...] = (
         "requests are served or fail; every household is counted into the outputs and next month's tallies",
         (
             "households.source",
+            "households.method",
+            "households.last_method",
+            "households.resupply_in",
             "households.ever_user",
             "households.referred",
             "households.months_on",
             "households.trust",
             "households.request",
+            "households.request_method",
             "groups.n_users",
             "chws.n_referred",
             "villages.n_users",

@@ -179,8 +179,8 @@ _HANDLERS = {
 
 
 def month_cost(sc: Scenario, d: District, acc: np.ndarray, one_off: float, *, stipends: bool = True) -> float:
-    """What the month cost (US$): programme running costs from this month's counts, plus one-offs; CHW
-    stipends only while they are paid."""
+    """What the month cost (US$): programme running costs from this month's counts, the commodities dispensed
+    (units x each method's unit cost), plus one-offs; CHW stipends only while they are paid."""
     c, grp = sc.costs, d.groups
     return float(
         (acc[m.ACTIVE_CHWS] * c.chw_month_usd if stipends else 0.0)
@@ -192,7 +192,7 @@ def month_cost(sc: Scenario, d: District, acc: np.ndarray, one_off: float, *, st
         + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd
         + np.count_nonzero(grp.feedback) * c.feedback_month_usd
         + np.count_nonzero(d.facilities.supply_target > 0) * c.supply_facility_month_usd
-        + acc[m.USERS] * c.commodity_user_month_usd
+        + float(acc[m.UNITS_METHOD : m.UNITS_METHOD + m.N_METHODS] @ [x.unit_cost_usd for x in sc.methods.table()])
         + acc[m.FACILITY_VISITS] * c.facility_visit_usd
         + one_off
     )

@@ -6,6 +6,8 @@ model turns one month's accumulator into the named outputs of DESIGN.md (the CSV
 
 import numpy as np
 
+from commsim.scenario.schema import METHODS
+
 # Flows (reset each month)
 NEW_USERS, DISCONTINUED, FACILITY_VISITS, FAILED_VISITS = 0, 1, 2, 3
 REFERRALS_MADE, REFERRALS_COMPLETED, CHW_VISITS, CHW_NEW_USERS = 4, 5, 6, 7
@@ -17,6 +19,14 @@ ACTIVE_GROUPS, CAPACITY_SUM, ACTIVE_CHWS, SUPERVISED_CHWS, FP_TRAINED_CHWS = 19,
 BAND_EDGES_KM = (2.0, 5.0, 10.0)
 BAND_LABELS = ("0_2km", "2_5km", "5_10km", "10km_plus")
 BAND_NAMES = {"0_2km": "0-2 km", "2_5km": "2-5 km", "5_10km": "5-10 km", "10km_plus": "10+ km"}
+METHOD_NAMES = {
+    "pill": "pill",
+    "injectable": "injectable",
+    "self_injection": "self-injection (DMPA-SC)",
+    "implant": "implant",
+    "iud": "IUD",
+    "condom": "male condom",
+}
 QUINTILE_NAMES = {q: f"wealth Q{q}" + {1: " (poorest)", 5: " (richest)"}.get(q, "") for q in range(1, 6)}
 
 USERS_BAND, HH_BAND = 24, 28  # 4 slots each
@@ -28,7 +38,10 @@ PREGNANCIES, UNINTENDED, LOSSES, ABORTIONS, FAILURES = 56, 57, 58, 59, 60
 IN_UNION, USERS_UNION, UNMET_UNION, PREGNANT = 61, 62, 63, 64
 USERS_LEFT = 65  # users who left the district this month (at 50, or earlier), each replaced by a newcomer
 N_AGE_GROUPS = 7
-N_SLOTS = 66
+# Methods (one slot each, in METHODS order): units dispensed and new users this month, users at its end
+N_METHODS = len(METHODS)
+UNITS_METHOD, NEW_METHOD, USERS_METHOD = 66, 66 + N_METHODS, 66 + 2 * N_METHODS
+N_SLOTS = 66 + 3 * N_METHODS
 
 
 def fixed_counts(households) -> np.ndarray:
@@ -83,7 +96,13 @@ LIFE_COURSE: tuple[str, ...] = (  # added with the women's life course: runs sto
     "pregnant",
     "tfr",
 )
-COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE
+BY_METHOD: tuple[str, ...] = (  # added with the methods: runs stored before have none
+    *(f"users_{name}" for name in METHODS),
+    *(f"new_users_{name}" for name in METHODS),
+    *(f"cyp_{name}" for name in METHODS),
+    "cyp",
+)
+COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
     (
         "month",
@@ -110,6 +129,8 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         "pregnancy_losses",
         "method_failures",
         "users_left",
+        *(f"users_{name}" for name in METHODS),
+        *(f"new_users_{name}" for name in METHODS),
     )
 )
 
@@ -155,6 +176,10 @@ LABELS: dict[str, str] = {
     "in_union": "women in union",
     "pregnant": "women pregnant",
     "tfr": "total fertility rate",
+    **{f"users_{name}": f"users, {METHOD_NAMES[name]}" for name in METHODS},
+    **{f"new_users_{name}": f"new users, {METHOD_NAMES[name]}" for name in METHODS},
+    **{f"cyp_{name}": f"CYP, {METHOD_NAMES[name]}" for name in METHODS},
+    "cyp": "couple-years of protection",
 }
 
 
@@ -162,8 +187,16 @@ def _share(num: float, den: float) -> float:
     return num / den if den > 0 else 0.0
 
 
-def outputs(acc: np.ndarray, month: int, n_households: int, n_groups: int, costs: tuple[float, float]) -> dict:
-    """The named outputs of one month from its accumulator; `costs` is (this month, cumulative)."""
+def outputs(
+    acc: np.ndarray,
+    month: int,
+    n_households: int,
+    n_groups: int,
+    costs: tuple[float, float],
+    cyp_per_unit: np.ndarray,
+) -> dict:
+    """The named outputs of one month from its accumulator; `costs` is (this month, cumulative), `cyp_per_unit`
+    the CYP of a unit of each method (USAID factors, from the scenario)."""
     row = {
         "month": month,
         "mcpr": acc[USERS] / n_households,
@@ -208,6 +241,13 @@ def outputs(acc: np.ndarray, month: int, n_households: int, n_groups: int, costs
         pregnant=acc[PREGNANT] / n_households,
         tfr=tfr(acc),
     )
+    for k, name in enumerate(METHODS):
+        row[f"users_{name}"] = int(acc[USERS_METHOD + k])
+        row[f"new_users_{name}"] = int(acc[NEW_METHOD + k])
+    cyp = acc[UNITS_METHOD : UNITS_METHOD + N_METHODS] * cyp_per_unit
+    for k, name in enumerate(METHODS):
+        row[f"cyp_{name}"] = float(cyp[k])
+    row["cyp"] = float(cyp.sum())
     return row
 
 

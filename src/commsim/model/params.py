@@ -10,7 +10,7 @@ import numpy as np
 
 from commsim.scenario.schema import AGE_GROUPS, Scenario, Women
 
-SECTIONS = ("women", "households", "groups", "chws", "facilities")
+SECTIONS = ("women", "methods", "households", "groups", "chws", "facilities")
 NUMBERS = (int, float, bool)
 
 
@@ -43,11 +43,22 @@ BY_AGE = (  # float64 arrays, one value per age group
     "fecundability_by_age",
     "pregnancy_loss_by_age",
 )
+BY_METHOD = (  # float64 arrays, one value per method in METHODS order (flags as 0.0 / 1.0)
+    "failure_per_month",  # 1 - (1 - failure_12m) ** (1/12)
+    "stop_per_month",  # 1 - (1 - stop_12m) ** (1/12)
+    "months_per_visit",
+    "units_per_visit",
+    "cyp_per_unit",
+    "unit_cost_usd",
+    "by_chw",
+    "long_acting",
+    "weight",
+)
 Params = NamedTuple(
     "Params",
     [(name, float) for name, _, _ in SCHEMA_PARAMS]
     + [(name, float) for name in DERIVED]
-    + [(name, np.ndarray) for name in BY_AGE],
+    + [(name, np.ndarray) for name in BY_AGE + BY_METHOD],
 )
 Params.__doc__ = (
     "Every number a rule reads, as float64 (counts and flags too) or float64 arrays by age group, so Numba and "
@@ -90,6 +101,38 @@ def union_entry(women: Women) -> np.ndarray:
     return out
 
 
+def monthly(p12: float) -> float:
+    """The monthly chance that gives `p12` within 12 months."""
+    return 1.0 - (1.0 - p12) ** (1.0 / 12.0)
+
+
+def method_arrays(sc: Scenario) -> dict[str, np.ndarray]:
+    """The BY_METHOD arrays of a scenario's methods."""
+    table = sc.methods.table()
+
+    def column(value) -> np.ndarray:
+        return np.array([float(value(method)) for method in table], dtype=np.float64)
+
+    return {
+        "failure_per_month": column(lambda x: monthly(x.failure_12m)),
+        "stop_per_month": column(lambda x: monthly(x.stop_12m)),
+        "months_per_visit": column(lambda x: x.months_per_visit),
+        "units_per_visit": column(lambda x: x.units_per_visit),
+        "cyp_per_unit": column(lambda x: x.cyp_per_unit),
+        "unit_cost_usd": column(lambda x: x.unit_cost_usd),
+        "by_chw": column(lambda x: x.by_chw),
+        "long_acting": column(lambda x: x.long_acting),
+        "weight": column(lambda x: x.weight),
+    }
+
+
+def chw_method_access(sc: Scenario) -> float:
+    """A FP-trained CHW's chance of giving a method at a visit: chws.p_method_access, if CHWs provide methods
+    and policy lets them provide one at least."""
+    provides = sc.chws.provides_methods and any(x.by_chw for x in sc.methods.table())
+    return sc.chws.p_method_access if provides else 0.0
+
+
 def build_params(sc: Scenario) -> Params:
     """Flatten a scenario into Params."""
     values = {param: float(getattr(getattr(sc, section), name)) for param, section, name in SCHEMA_PARAMS}
@@ -103,8 +146,9 @@ def build_params(sc: Scenario) -> Params:
         union_entry_by_age=union_entry(w),
         fecundability_by_age=np.array(w.fecundability_by_age, dtype=np.float64),
         pregnancy_loss_by_age=np.array(w.pregnancy_loss_by_age, dtype=np.float64),
+        **method_arrays(sc),
         log_odds_per_km=math.log(h.distance_odds_per_km),
-        chw_access=c.p_method_access if c.provides_methods else 0.0,
+        chw_access=chw_method_access(sc),
         rel_attrition_unsupported=c.rel_attrition_no_refresher * c.rel_attrition_unsupervised,
     )
     return Params(**values)

@@ -12,12 +12,14 @@ from scipy.stats import poisson
 
 from commsim.model import rng
 from commsim.model.metrics import BAND_EDGES_KM
+from commsim.model.params import chw_method_access, monthly
 from commsim.model.state import (
     AGE_IN_MONTHS,
     CHW_ACTIVE,
     CHW_NOT_DEPLOYED,
     GESTATION_MONTHS,
     POSTPARTUM_MONTHS,
+    SOURCE_CHW,
     WANTS_LATER,
     WANTS_NO_MORE,
     WANTS_SOON,
@@ -139,9 +141,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     odds = hhp.distance_odds_per_km ** np.minimum(d1, hhp.distance_levels_off_km)
     access = odds * fp.quality * (hhp.rel_access_poorest + (1.0 - hhp.rel_access_poorest) * wealth / 4.0)
     chw_on = (chws.status[chw] == CHW_ACTIVE) & (chws.fp_trained[chw] == 1)
-    chw_access = (cp.p_method_access if cp.provides_methods else 0.0) * min(
-        1.0, cp.visits_per_month / cp.households_per_chw
-    )
+    chw_access = chw_method_access(sc) * min(1.0, cp.visits_per_month / cp.households_per_chw)
     via_chw = np.where(chw_on, chw_access, 0.0)
     married = np.count_nonzero(women["union"])
     share_of_need = min(1.0, pop.initial_mcpr_married * married / max(np.count_nonzero(need), 1))
@@ -149,6 +149,9 @@ def build_district(sc: Scenario, seed: int) -> District:
     user = need & (_draws(seed, 10, n) < p_user)
     source = np.where(user, np.where(_draws(seed, 16, n) * (access + via_chw) < via_chw, 3, 1), 0)
     ever = user | (_draws(seed, 11, n) < np.where(need, 0.38, 0.2))  # ~38% of unmet need are former users
+    method = np.where(user, _methods(sc, seed, women, source == SOURCE_CHW) + 1, 0)
+    per_visit = np.array([x.months_per_visit for x in sc.methods.table()])[np.maximum(method - 1, 0)]
+    resupply_in = np.where(user, 1 + (_draws(seed, 17, n) * per_visit).astype(np.int64), 0)
 
     awareness = pop.initial_awareness + 0.05 * (wealth - 2) + 0.15 * user + 0.15 * (_draws(seed, 12, n) - 0.5) * 2
     trust = pop.initial_trust + 0.1 * user + 0.15 * (_draws(seed, 13, n) - 0.5) * 2
@@ -167,6 +170,8 @@ def build_district(sc: Scenario, seed: int) -> District:
         wealth=wealth,
         **women,
         source=source,
+        method=method,
+        resupply_in=np.minimum(resupply_in, 255),
         ever_user=ever,
         months_on=np.where(user, (_draws(seed, 14, n) * 36).astype(np.int16), 0),
         awareness=np.clip(awareness, 0.0, 1.0),
@@ -241,11 +246,35 @@ def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
     }
 
 
+def _methods(sc: Scenario, seed: int, women: dict[str, np.ndarray], via_chw: np.ndarray) -> np.ndarray:
+    """Each starting user's method (index into METHODS), drawn as users stand at a steady state: by the
+    methods' weights for her as when she chooses (long-acting ones more if she wants no more, less under 20),
+    each times how long it lasts for her (1 / its monthly chance of ending: stopping, failure, and her wish for
+    a child if she wants one later); a CHW's clients among what a CHW gives."""
+    ms = sc.methods
+    table = ms.table()
+    ending = np.array([sc.households.rel_stop * monthly(x.stop_12m) + monthly(x.failure_12m) for x in table])
+    wish = np.where(women["intention"] == WANTS_LATER, 1.0 / sc.women.wait_months_after_birth, 0.0)
+    weight = np.array([x.weight for x in table])[None, :] / (ending[None, :] + wish[:, None])
+    long_acting = np.array([x.long_acting for x in table])
+    no_more = women["intention"] == WANTS_NO_MORE
+    young = women["age_months"] < 20 * 12
+    weight[np.ix_(no_more, long_acting)] *= ms.rel_weight_long_acting_no_more
+    weight[np.ix_(young, long_acting)] *= ms.rel_weight_long_acting_young
+    weight[np.ix_(via_chw, ~np.array([x.by_chw for x in table]))] = 0.0
+    cumulative = np.cumsum(weight, axis=1)
+    total = np.maximum(cumulative[:, -1:], 1e-300)
+    return np.minimum((cumulative / total < _draws(seed, 18, via_chw.size)[:, None]).sum(axis=1), len(table) - 1)
+
+
 def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, sc: Scenario) -> np.ndarray:
     """P(user | need) = r / (r + h) with r = k x access, the steady state of adoption at rate r against
     discontinuation h (a method stopped, or the wish to wait over); k is found by bisection so that the mean
     over women with need is `target`."""
-    h = sc.households.p_discontinue_per_month + 1.0 / sc.women.wait_months_after_birth
+    mix = np.array([x.weight for x in sc.methods.table()])
+    stop = np.array([x.stop_12m for x in sc.methods.table()])
+    h = sc.households.rel_stop * float(mix @ (1.0 - (1.0 - stop) ** (1.0 / 12.0))) / mix.sum()
+    h += 1.0 / sc.women.wait_months_after_birth
     if not need.any() or target <= 0.0:
         return np.zeros(access.size)
     lo, hi = 0.0, 1.0

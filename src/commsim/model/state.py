@@ -38,6 +38,9 @@ HOUSEHOLD_COLUMNS: Spec = (
     ("amenorrhoeic", np.uint8, "1 while insusceptible after a birth (amenorrhoea, abstinence)"),
     ("need", np.uint8, "1 if she has a need for family planning (in union, at risk, wants to wait or stop)"),
     ("source", np.uint8, "current method source: 0 none, 1 fac1, 2 fac2, 3 CHW"),
+    ("method", np.uint8, "current method: 0 none, k + 1 for METHODS[k]"),
+    ("last_method", np.uint8, "the method she last stopped (0: none)"),
+    ("resupply_in", np.uint8, "months until her next resupply or removal visit (0: due now)"),
     ("ever_user", np.uint8, "1 if she has ever used a modern method"),
     ("referred", np.uint8, "months an open referral has left (0: none)"),
     ("months_on", np.int16, "months on the current method"),
@@ -50,6 +53,7 @@ HOUSEHOLD_COLUMNS: Spec = (
         np.int16,
         "this month's facility request: f+1 to adopt, -(f+1) to resupply, 0 none",
     ),
+    ("request_method", np.uint8, "the method of this month's request (k + 1)"),
 )
 
 GROUP_COLUMNS: Spec = (

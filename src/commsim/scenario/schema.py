@@ -227,12 +227,12 @@ class Women(Strict):
         "medians 12-16; Mali 2018 not found (reasoned). It ends at 24 months at the latest.",
     )
     wait_months_after_birth: float = Field(
-        17.0,
+        15.0,
         ge=1.0,
         le=240.0,
         description="Mean months after a birth before a woman who wants more children wants the next one soon "
         "(within two years, as the DHS asks): calibrated to unmet need 24% of married women (targets/"
-        "mali_dhs2018.toml): 17. The preferred interval of 35 months (Mali DHS 2001) less a pregnancy gives 26.",
+        "mali_dhs2018.toml): 15. The preferred interval of 35 months (Mali DHS 2001) less a pregnancy gives 26.",
     )
     ideal_children: float = Field(
         6.0,
@@ -255,6 +255,140 @@ class Women(Strict):
         return self
 
 
+METHODS: tuple[str, ...] = ("pill", "injectable", "self_injection", "implant", "iud", "condom")
+
+
+class Method(Strict):
+    """One modern method: how well it works, how often women stop it, how often she returns for it, what a
+    visit dispenses and what that is worth in couple-years of protection (CYP), and who may provide it."""
+
+    failure_12m: Share = Field(
+        description="Pregnancies within 12 months of typical use (Polis 2016, median of 43 DHS)."
+    )
+    stop_12m: Share = Field(
+        description="Share stopping within 12 months for method-related reasons (side effects, health concerns, "
+        "other), besides failure and the wish for a child, which the model adds."
+    )
+    months_per_visit: int = Field(ge=1, le=240, description="Months one visit covers: resupply or removal after it.")
+    units_per_visit: float = Field(gt=0.0, le=1000.0, description="Units dispensed at a visit (cycles, doses, pieces).")
+    cyp_per_unit: float = Field(gt=0.0, le=20.0, description="CYP per unit dispensed (USAID conversion factors).")
+    unit_cost_usd: Usd = Field(description="Commodity cost per unit, with the consumables of a visit spread over it.")
+    by_chw: bool = Field(description="A CHW may provide it at home (national policy; a scenario can change it).")
+    long_acting: bool = Field(False, description="Inserted and removed at a facility (implant, IUD).")
+    weight: float = Field(gt=0.0, le=100.0, description="Relative choice weight, before her situation and stock.")
+
+
+class Methods(Strict):
+    """The modern methods and how women choose among them. Sources of the defaults:
+    - failure_12m: typical use, median of 43 DHS (Polis et al. 2016, Guttmacher); self-injection as DMPA-IM.
+    - stop_12m: Mali 2012-13 lost 44.3% of episodes in 12 months, 25.9 points of it to method-related and other
+      reasons (Popul Dev Rev 2017 43(S1) Table 4), split by method as in SSA calendar data (Arusha 2018: implants
+      12.3%, condoms 60.1% of all reasons; injectables 32% across 21 DHS); self-injection halves the stopping of
+      DMPA-IM (continuation 81% vs 65%, Cover 2018 Uganda; HR 0.43, Burke 2018 Malawi). Reasoned from these.
+    - months_per_visit: 3 pill cycles (reasoned), an injection every 13 weeks, self-injectors take a year's 4
+      doses home (Burke 2018), Jadelle 5 years, copper IUD labelled 10-12 years.
+    - cyp_per_unit: USAID factors (2011: 15 cycles, 4 doses, 120 condoms per CYP; 2021/22: 5-year implant 3.8,
+      copper IUD 4.6).
+    - unit_cost_usd: UNFPA catalogue prices of Sept 2015 (pill 0.27, DMPA-IM 0.72 + 0.34 consumables, DMPA-SC
+      1.00 + 0.34 over 4 doses, implant 8.50 + 1.32 insertion + 1.32 removal, IUD 0.35 + 0.90 + 0.90, condom
+      0.03), via GHSP 2016 (PMC4990165) Table 2.
+    - weight: the share of new users choosing it, before her situation: set so that the district stays near
+      Mali's mix (implant ~40%, injectables ~35%, pill ~15% of users; long-acting methods last, so their weight is
+      below their share). The Mali DHS 2018 mix was not retrieved; neighbours' DHS and PMA put implants at
+      30-48% of the mix (reasoned, unverified).
+    - by_chw: Mali's community health workers (ASC) give pills, condoms and injectables; implants and IUDs at
+      facilities (policy text not retrieved: unverified)."""
+
+    pill: Method = Method(
+        failure_12m=0.055,
+        stop_12m=0.30,
+        months_per_visit=3,
+        units_per_visit=3.0,
+        cyp_per_unit=1 / 15,
+        unit_cost_usd=0.27,
+        by_chw=True,
+        weight=0.30,
+    )
+    injectable: Method = Method(
+        failure_12m=0.017,
+        stop_12m=0.24,
+        months_per_visit=3,
+        units_per_visit=1.0,
+        cyp_per_unit=0.25,
+        unit_cost_usd=1.06,
+        by_chw=True,
+        weight=0.58,
+    )
+    self_injection: Method = Method(
+        failure_12m=0.017,
+        stop_12m=0.12,
+        months_per_visit=12,
+        units_per_visit=4.0,
+        cyp_per_unit=0.25,
+        unit_cost_usd=1.09,
+        by_chw=True,
+        weight=0.035,
+    )
+    implant: Method = Method(
+        failure_12m=0.006,
+        stop_12m=0.07,
+        months_per_visit=60,
+        units_per_visit=1.0,
+        cyp_per_unit=3.8,
+        unit_cost_usd=11.14,
+        by_chw=False,
+        long_acting=True,
+        weight=0.165,
+    )
+    iud: Method = Method(
+        failure_12m=0.014,
+        stop_12m=0.08,
+        months_per_visit=120,
+        units_per_visit=1.0,
+        cyp_per_unit=4.6,
+        unit_cost_usd=2.15,
+        by_chw=False,
+        long_acting=True,
+        weight=0.015,
+    )
+    condom: Method = Method(
+        failure_12m=0.054,
+        stop_12m=0.45,
+        months_per_visit=3,
+        units_per_visit=36.0,
+        cyp_per_unit=1 / 120,
+        unit_cost_usd=0.03,
+        by_chw=True,
+        weight=0.17,
+    )
+    rel_weight_long_acting_no_more: float = Field(
+        3.0, ge=0.0, le=100.0, description="Long-acting methods' weight for a woman who wants no more (reasoned)."
+    )
+    rel_weight_long_acting_young: float = Field(
+        0.5, ge=0.0, le=100.0, description="Long-acting methods' weight for a woman under 20 (reasoned)."
+    )
+    rel_weight_previous: float = Field(
+        0.3, ge=0.0, le=100.0, description="Weight of the method she last stopped, when she chooses again (reasoned)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: Any) -> Any:
+        """A method's table in a file or an override sets only the keys it names; the rest keep the defaults."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name in METHODS:
+            given = merged.get(name)
+            if isinstance(given, dict):
+                merged[name] = {**cls.model_fields[name].default.model_dump(), **given}
+        return merged
+
+    def table(self) -> list[Method]:
+        """The methods in METHODS order (method code k + 1 is METHODS[k])."""
+        return [getattr(self, name) for name in METHODS]
+
+
 class Households(Strict):
     """How index women decide: adoption, discontinuation, facility choice, trust."""
 
@@ -265,7 +399,7 @@ class Households(Strict):
         description="Adoption propensity from outside contact (mass media, market).",
     )
     rate_awareness_per_month: float = Field(
-        0.25, ge=0.0, le=1.0, description="Adoption propensity per unit of awareness."
+        0.28, ge=0.0, le=1.0, description="Adoption propensity per unit of awareness."
     )
     rate_peer_per_month: float = Field(
         0.30,
@@ -321,11 +455,14 @@ class Households(Strict):
         le=100.0,
         description="Utility per unit of stock reliability: ~11 km further to avoid a stockout (Elewonibi 2020).",
     )
-    p_discontinue_per_month: Rate = Field(
-        0.009,
-        description="Base monthly discontinuation hazard (side effects, other reasons); with quality, the wish for a "
-        "child and stockouts, 44% of new users stop within 12 months as in Mali 2012-13 (calibrated with "
-        "targets/mali_dhs2018.toml; 38-50% elsewhere, Castle & Askew 2015).",
+    rel_stop: float = Field(
+        0.52,
+        ge=0.0,
+        le=10.0,
+        description="Multiplies every method's method-related stopping (methods.*.stop_12m), calibrated with "
+        "targets/mali_dhs2018.toml so that, with quality, the wish for a child, failed resupply and stockouts, 44% "
+        "of new users stop within 12 months as in Mali 2012-13 (38-50% elsewhere, Castle & Askew 2015). Below 1 "
+        "because the calendar data's method-related reasons include access and supply, which the model adds itself.",
     )
     rel_discontinue_poor_quality: float = Field(
         0.5,
@@ -339,15 +476,6 @@ class Households(Strict):
     p_discontinue_failed_resupply: Share = Field(
         0.3,
         description="A resupply visit met by a stockout or a full clinic ends use with this probability.",
-    )
-    p_resupply_visit: Share = Field(
-        0.33,
-        description="Monthly chance a facility user returns for resupply (3-monthly injectables).",
-    )
-    p_failure_per_month: Rate = Field(
-        0.0015,
-        description="Monthly chance of pregnancy while using a modern method (typical use): 1.7% a year for "
-        "injectables, 0.6% implants, 5.5% pills (Polis 2016, median of 43 DHS), ~1.8% a year for Mali's mix.",
     )
     awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
     trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")
@@ -488,7 +616,6 @@ class Costs(Strict):
     advocacy_month_usd: Usd = Field(2.0, description="Advocacy support per group-month.")
     feedback_month_usd: Usd = Field(2.0, description="Feedback mechanism per group-month.")
     supply_facility_month_usd: Usd = Field(150.0, description="Supply-chain support per facility-month.")
-    commodity_user_month_usd: Usd = Field(0.8, description="Commodities per user-month.")
     facility_visit_usd: Usd = Field(1.0, description="Staff time per FP visit.")
 
 
@@ -637,6 +764,7 @@ class Scenario(Strict):
     seed: int = Field(1, ge=0, le=2**63 - 1)
     population: Population = Population()
     women: Women = Women()
+    methods: Methods = Methods()
     households: Households = Households()
     groups: Groups = Groups()
     chws: Chws = Chws()

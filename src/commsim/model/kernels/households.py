@@ -35,6 +35,7 @@ from commsim.model.state import SOURCE_NONE as NONE
 
 BLOCK = 8192  # households per block: partial sums are per block, so they never depend on thread count
 ABORTION_MONTH, LOSS_MONTH = 2, 3  # the month of pregnancy an induced abortion or a loss ends it
+YOUNG_MONTHS = 20 * 12  # under 20: fewer choose a long-acting method
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -78,6 +79,9 @@ def _newcomer(i, hh, p, keys):
     hh.postpartum[i] = 0
     hh.amenorrhoeic[i] = 0
     hh.source[i] = NONE
+    hh.method[i] = 0
+    hh.last_method[i] = 0
+    hh.resupply_in[i] = 0
     hh.months_on[i] = 0
     hh.ever_user[i] = 0
     hh.referred[i] = 0
@@ -140,6 +144,59 @@ def _life_month(i, hh, p, keys, acc):
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _choose(i, hh, p, u, chw_only):
+    """The method she takes (index into METHODS), drawn at uniform u by the methods' weights for her: long-acting
+    ones weigh more if she wants no more and less if she is under 20, the one she last stopped less; only what a
+    CHW may give if `chw_only`. -1 if nothing is on offer."""
+    total = 0.0
+    for k in range(p.weight.shape[0]):
+        total += _method_weight(i, hh, p, k, chw_only)
+    if total <= 0.0:
+        return -1
+    target = u * total
+    last = -1
+    for k in range(p.weight.shape[0]):
+        w = _method_weight(i, hh, p, k, chw_only)
+        if w > 0.0:
+            last = k
+            target -= w
+            if target < 0.0:
+                return k
+    return last
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _method_weight(i, hh, p, k, chw_only):
+    if chw_only and p.by_chw[k] == 0.0:
+        return 0.0
+    w = p.weight[k]
+    if p.long_acting[k] == 1.0:
+        if hh.intention[i] == WANTS_NO_MORE:
+            w *= p.rel_weight_long_acting_no_more
+        if hh.age_months[i] < YOUNG_MONTHS:
+            w *= p.rel_weight_long_acting_young
+    if hh.last_method[i] == k + 1:
+        w *= p.rel_weight_previous
+    return w
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _dispense(i, hh, p, k, acc):
+    """A visit gives her method k: the units it dispenses count, and her next visit is due when they run out."""
+    acc[m.UNITS_METHOD + k] += p.units_per_visit[k]
+    hh.resupply_in[i] = int(p.months_per_visit[k])
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _stop(i, hh):
+    """She stops her method (and remembers it when she chooses again)."""
+    hh.last_method[i] = hh.method[i]
+    hh.method[i] = 0
+    hh.months_on[i] = 0
+    hh.resupply_in[i] = 0
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     """One month of households lo..hi-1: life course, conception, need, CHW visit, group meeting, referral,
     discontinuation, adoption."""
@@ -150,7 +207,10 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         src = hh.source[i]
         at_risk = hh.union[i] == 1 and hh.pregnant[i] == 0 and hh.amenorrhoeic[i] == 0
         if at_risk:
-            chance = p.p_failure_per_month if src > NONE else p.exposure_in_union * p.fecundability_by_age[ag]
+            if src > NONE:
+                chance = p.failure_per_month[hh.method[i] - 1]
+            else:
+                chance = p.exposure_in_union * p.fecundability_by_age[ag]
             if uniform(keys[rng.CONCEIVE], i) < chance:
                 intended = hh.intention[i] == WANTS_SOON
                 hh.pregnant[i] = 1
@@ -165,7 +225,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         hh.need[i] = need
         if src > NONE and need == 0:
             src = NONE
-            hh.months_on[i] = 0
+            _stop(i, hh)
             n_discontinued += 1
 
         a = hh.awareness[i]
@@ -198,20 +258,27 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         a -= p.awareness_decay_per_month * a
 
         if src > NONE:
+            method = hh.method[i] - 1
             quality = p.chws_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
-            hazard = p.p_discontinue_per_month * (1.0 + p.rel_discontinue_poor_quality * (1.0 - quality))
+            hazard = p.rel_stop * p.stop_per_month[method] * (1.0 + p.rel_discontinue_poor_quality * (1.0 - quality))
             if visited:
                 hazard *= p.rel_discontinue_follow_up
             if uniform(keys[rng.DISCONTINUE], i) < hazard:
                 src = NONE
-                hh.months_on[i] = 0
+                _stop(i, hh)
                 n_discontinued += 1
             else:
                 hh.months_on[i] += 1
-                if src == CHW and not chw_on:
-                    hh.request[i] = -(hh.fac1[i] + 1)  # her CHW left: resupply at the nearest facility
-                elif src != CHW and uniform(keys[rng.RESUPPLY], i) < p.p_resupply_visit:
-                    hh.request[i] = -((hh.fac1[i] if src == FAC1 else hh.fac2[i]) + 1)
+                due = hh.resupply_in[i]
+                if due > 0:
+                    due -= 1
+                    hh.resupply_in[i] = due
+                if due == 0:  # her supply has run out, or her implant or IUD is due out
+                    if src == CHW and chw_on and p.by_chw[method] == 1.0:
+                        _dispense(i, hh, p, method, acc)  # her CHW resupplies her at home
+                    else:  # at her facility; if her CHW left, at the nearest one
+                        hh.request[i] = -((hh.fac2[i] if src == FAC2 else hh.fac1[i]) + 1)
+                        hh.request_method[i] = method + 1
         elif need == 1:
             exposure = 0.0  # Valente's exposure: users among her group's other members, else her village's (weighted)
             if in_group:
@@ -258,7 +325,11 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 adopts = u < willing * max(access_fac, access_chw)
             if adopts:
                 if access_chw >= access_fac:
+                    method = _choose(i, hh, p, uniform(keys[rng.METHOD], i), True)
                     src = CHW
+                    hh.method[i] = method + 1
+                    _dispense(i, hh, p, method, acc)
+                    acc[m.NEW_METHOD + method] += 1
                     hh.months_on[i] = 0
                     hh.ever_user[i] = 1
                     t += p.trust_gain_served * (1.0 - t)
@@ -269,6 +340,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                         ref = 0
                 else:
                     hh.request[i] = f + 1
+                    hh.request_method[i] = _choose(i, hh, p, uniform(keys[rng.METHOD], i), False) + 1
             elif fp_visit and ref == 0 and uniform(keys[rng.CHW_REFER], i) < p.p_refer:
                 ref = int(p.referral_valid_months)
                 fresh = True
@@ -296,25 +368,30 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
             f = abs(r) - 1
             t = hh.trust[i]
             acc[m.FACILITY_VISITS] += 1
+            method = hh.request_method[i] - 1
             if uniform(keys[rng.SERVE], i) < fac.p_serve[f]:
                 t += p.trust_gain_served * (1.0 - t)
                 if r > 0:
+                    hh.method[i] = method + 1
                     hh.months_on[i] = 0
                     hh.ever_user[i] = 1
                     acc[m.NEW_USERS] += 1
+                    acc[m.NEW_METHOD + method] += 1
                     if hh.referred[i] > 0:
                         acc[m.REFERRALS_COMPLETED] += 1
                         hh.referred[i] = 0
+                _dispense(i, hh, p, method, acc)
                 hh.source[i] = FAC1 if f == hh.fac1[i] else FAC2
             else:
                 t -= p.trust_loss_failed * t
                 acc[m.FAILED_VISITS] += 1
                 if r < 0 and uniform(keys[rng.FAILED], i) < p.p_discontinue_failed_resupply:
                     hh.source[i] = NONE
-                    hh.months_on[i] = 0
+                    _stop(i, hh)
                     acc[m.DISCONTINUED] += 1
             hh.trust[i] = t
             hh.request[i] = 0
+            hh.request_method[i] = 0
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -335,6 +412,7 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     users_band = np.zeros(4)
     users_q = np.zeros(5)
     women_age = np.zeros(m.N_AGE_GROUPS)
+    users_method = np.zeros(m.N_METHODS)
     users = users_chw = unmet = ever = in_union = users_union = unmet_union = pregnant = 0
     trust = awareness = 0.0
     for i in range(lo, hi):
@@ -347,6 +425,7 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
             pregnant += 1
         if src > NONE:
             users += 1
+            users_method[hh.method[i] - 1] += 1
             if married:
                 users_union += 1
             users_band[hh.band[i]] += 1
@@ -377,6 +456,8 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     acc[m.PREGNANT] += pregnant
     for g in range(m.N_AGE_GROUPS):
         acc[m.WOMEN_AGE + g] += women_age[g]
+    for k in range(m.N_METHODS):
+        acc[m.USERS_METHOD + k] += users_method[k]
     acc[m.EVER_USERS] += ever
     acc[m.TRUST_SUM] += trust
     acc[m.AWARENESS_SUM] += awareness
