@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/bench_model.py [--quick] [--max-households N]
 
 Prints one Rich table (progress goes to stderr). Serial and 2-thread figures are measured in the same process,
-interleaved, because the machine is shared and noisy: compare figures of one run, not across runs.
-See benchmarks/README.md for what each row means.
+interleaved, because the machine is shared and noisy: compare figures of one run, not across runs. At 1M
+households the model is measured against a machine anchor (benchmarks/anchor.py, timed right after each of the
+model's timings) and, serial against the default thread count, next to a busy neighbour that holds a core
+(benchmarks/neighbour.py). See benchmarks/README.md for what each row means.
 """
 
 import argparse
@@ -16,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -24,7 +27,9 @@ from typing import Any
 
 from rich.console import Console
 
+from anchor import Anchor
 from benchtable import ROOT, Row, render, source_state
+from neighbour import BusyNeighbour, OthersLoad
 
 BASELINE_TOML = ROOT / "scenarios" / "baseline.toml"
 SIZES = (100_000, 1_000_000, 10_000_000)
@@ -33,10 +38,13 @@ LONG_RUN_MONTHS = 120
 LONG_RUN_BUDGET_S = 240.0  # full mode runs 10M x 120 months for real only if the estimate is below this
 
 TARGET_RATIO = 100.0
-TARGET_RATE_1M = 50e6
-TARGET_LONG_RUN_S = 30.0
-TARGET_BYTES = 64
+TARGET_RATE_1M = 40e6
+TARGET_ANCHOR_RATIO = 0.30  # the model's 1M rate on 2 threads / the anchor's on 2 threads
+TARGET_LONG_RUN_S = 40.0
+TARGET_BYTES = 96
 TARGET_BASELINE_S = 4.0
+TARGET_BUSY_RATIO = 0.9  # default threads / serial at 1M while a busy neighbour holds a core
+ANCHOR_SIZE = 1_000_000
 
 progress = Console(stderr=True, highlight=False, log_path=False)
 
@@ -186,6 +194,13 @@ def time_steps(model: Any, threads: int, min_months: int, min_seconds: float, ma
     return Timing(threads, months, elapsed, n, dict(model.phase_seconds))
 
 
+def time_anchor(anchor: Anchor, threads: int, min_seconds: float) -> Timing:
+    """The anchor's months after one untimed month (at least 10 months and min_seconds)."""
+    anchor.step()
+    months, seconds = anchor.time_steps(10, min_seconds)
+    return Timing(threads, months, seconds, anchor.n, {})
+
+
 def measure_numba(
     model: Any,
     thread_counts: list[int],
@@ -194,8 +209,11 @@ def measure_numba(
     min_seconds: float,
     max_months: int,
     settle: bool = True,
+    anchor: Anchor | None = None,
+    anchored: dict[int, list[Timing]] | None = None,
 ) -> dict[int, list[Timing]]:
-    """Interleaved rounds: serial, 2 threads, serial, 2 threads... so that noise hits both alike."""
+    """Interleaved rounds: serial, 2 threads, serial, 2 threads... so that noise hits both alike. With an anchor,
+    each model timing is followed by the anchor's on the same thread count (into `anchored`)."""
     import numba
 
     out: dict[int, list[Timing]] = {k: [] for k in thread_counts}
@@ -205,8 +223,50 @@ def measure_numba(
             if settle:
                 model.step()  # one untimed month after switching
             out[k].append(time_steps(model, k, min_months, min_seconds, max_months))
+            if anchor is not None and anchored is not None:
+                anchored.setdefault(k, []).append(time_anchor(anchor, k, min_seconds / 2))
     numba.set_num_threads(max(thread_counts))
     return out
+
+
+@contextmanager
+def fixed_threads() -> Iterator[None]:
+    """The kernels run on the thread count set: the model's own choice, which leaves a core to other processes
+    that keep one busy (kernel_threads, OTHERS_SPARE), is off; rows 1 and 2 measure thread counts, row 6 that
+    choice."""
+    import commsim.model.community as community
+
+    spare = getattr(community, "OTHERS_SPARE", None)
+    if spare is None:
+        yield
+        return
+    community.OTHERS_SPARE = math.inf
+    try:
+        yield
+    finally:
+        community.OTHERS_SPARE = spare
+
+
+@contextmanager
+def thread_log() -> Iterator[list[int]]:
+    """The thread count the model's kernels ran on, once per month (and per build), as kernel_threads set it."""
+    import numba
+
+    import commsim.model.community as community
+
+    original, log = community.kernel_threads, []
+
+    @contextmanager
+    def logged(n_households: int) -> Iterator[None]:
+        with original(n_households):
+            log.append(numba.get_num_threads())
+            yield
+
+    community.kernel_threads = logged
+    try:
+        yield log
+    finally:
+        community.kernel_threads = original
 
 
 def best(timings: list[Timing]) -> Timing:
@@ -369,6 +429,7 @@ def warm_up_kernels() -> None:
     model = CommunityHealthModel(population(TWIN_SIZE), rng=1)
     model.step()
     model.step()
+    Anchor(TWIN_SIZE).step()
     stage(f"warm-up done in {time.perf_counter() - start:.1f} s")
 
 
@@ -380,7 +441,8 @@ def bench_twin(rows: list[Row], thread_counts: list[int], quick: bool) -> None:
     model = CommunityHealthModel(population(n), rng=1)
     model.step()
     model.step()
-    numba = measure_numba(model, thread_counts, 1 if quick else 2, 5, 1.0 if quick else 3.0, 2000)
+    with fixed_threads():
+        numba = measure_numba(model, thread_counts, 1 if quick else 2, 5, 1.0 if quick else 3.0, 2000)
     del model
     stage("10k: python twin")
     twin = CommunityHealthModel(population(n), rng=1, backend="python")
@@ -441,12 +503,22 @@ def bench_scaling(
                 )
             )
         model.step()  # warm-up month
-        stage(f"{size_text(n)}: built in {build_s:.1f} s, timing {', '.join(map(thread_label, thread_counts))}")
+        anchor = Anchor(n) if n == ANCHOR_SIZE else None
+        anchored: dict[int, list[Timing]] = {}
+        if anchor is not None:
+            anchor.step()
+        stage(
+            f"{size_text(n)}: built in {build_s:.1f} s, timing {', '.join(map(thread_label, thread_counts))}"
+            + (" (model and anchor, interleaved)" if anchor else "")
+        )
         if n >= 10_000_000:
             rounds, min_months, min_seconds = 1, 1 if quick else 2, 0.0
         else:
             rounds, min_months, min_seconds = (1, 3, 1.5) if quick else (2, 5, 4.0)
-        timings = measure_numba(model, thread_counts, rounds, min_months, min_seconds, 1000, n < 10_000_000)
+        with fixed_threads(), OthersLoad() as others:
+            timings = measure_numba(
+                model, thread_counts, rounds, min_months, min_seconds, 1000, n < 10_000_000, anchor, anchored
+            )
         for k in thread_counts:
             b = best(timings[k])
             target, ok = ("", None)
@@ -455,15 +527,121 @@ def bench_scaling(
             note = spread_note(timings[k])
             if k == thread_counts[0] and n < 10_000_000:
                 note += f"; build {build_s:.1f} s"
+            if k == thread_counts[-1]:
+                note += f"; other processes kept {others.cores:.2f} cores busy meanwhile"
             rows.append(
                 Row("2", f"numba, {size_text(n)} households, {thread_label(k)}", rate_text(b.rate), target, ok, note)
             )
+        if anchor is not None:
+            rows.extend(anchor_rows(timings, anchored, thread_counts))
         if n == 1_000_000:
             phase_rows.extend(phase_table(timings, thread_counts))
+            if anchor is not None and max(thread_counts) > 1:
+                rows.extend(bench_busy(model, anchor, max(thread_counts), quick))
         if n >= 10_000_000:
-            rows.append(long_run(model, timings, thread_counts, quick))
-        del model
+            with fixed_threads():
+                rows.append(long_run(model, timings, thread_counts, quick))
+        del model, anchor
         gc.collect()
+
+
+def anchor_rows(
+    timings: dict[int, list[Timing]], anchored: dict[int, list[Timing]], thread_counts: list[int]
+) -> list[Row]:
+    """The anchor's rate, and the model's as a share of it, at each thread count (best rounds of one run)."""
+    out = []
+    for k in thread_counts:
+        out.append(
+            Row(
+                "2a",
+                f"anchor (benchmarks/anchor.py), {size_text(ANCHOR_SIZE)} households, {thread_label(k)}",
+                rate_text(best(anchored[k]).rate),
+                note=spread_note(anchored[k]) + "; timed right after each of the model's timings",
+            )
+        )
+    for k in thread_counts:
+        ratio = best(timings[k]).rate / best(anchored[k]).rate
+        per_round = ", ".join(f"{m.rate / a.rate:.3f}" for m, a in zip(timings[k], anchored[k], strict=True))
+        target, ok = (f">= {TARGET_ANCHOR_RATIO:.2f}", ratio >= TARGET_ANCHOR_RATIO) if k == 2 else ("", None)
+        out.append(
+            Row(
+                "2a",
+                f"model / anchor, {size_text(ANCHOR_SIZE)} households, {thread_label(k)}",
+                f"{ratio:.3f}",
+                target,
+                ok,
+                f"best / best; per round {per_round}",
+            )
+        )
+    return out
+
+
+def bench_busy(model: Any, anchor: Anchor, threads: int, quick: bool) -> list[Row]:
+    """Serial vs the default thread count (numba's, with the model's own choice on) at 1M, as the machine is
+    found and then next to a busy neighbour that holds a core; the anchor alike, for reference."""
+    import numba
+
+    slices, seconds = (3, 0.5) if quick else (5, 1.0)
+    out = []
+    for condition in ("as found", "busy neighbour"):
+        stage(f"{size_text(ANCHOR_SIZE)}: serial vs default threads, {condition} ({slices} alternations)")
+        model_t: dict[int, list[Timing]] = {1: [], threads: []}
+        anchor_t: dict[int, list[Timing]] = {1: [], threads: []}
+        used: list[int] = []
+        neighbour = BusyNeighbour() if condition == "busy neighbour" else None
+        try:
+            if neighbour is not None:
+                neighbour.__enter__()
+            with OthersLoad(neighbour) as others, thread_log() as log:
+                for _ in range(slices):
+                    for k in (1, threads):
+                        numba.set_num_threads(k)
+                        model.step()
+                        start = len(log)
+                        model_t[k].append(time_steps(model, k, 2, seconds, 1000))
+                        if k == threads:
+                            used.extend(log[start:])
+                for _ in range(slices):
+                    for k in (1, threads):
+                        numba.set_num_threads(k)
+                        anchor_t[k].append(time_anchor(anchor, k, seconds / 2))
+        finally:
+            if neighbour is not None:
+                neighbour.stop()
+            numba.set_num_threads(threads)
+        held = f"a neighbour held {neighbour.cores:.2f} cores; " if neighbour is not None else ""
+        load = f"{held}other processes kept {others.cores:.2f} cores busy"
+        if neighbour is not None and others.cores > 0.3:
+            load += " (more than the one busy core this row is about: read with care)"
+        for kind, timed in (("model", model_t), ("anchor", anchor_t)):
+            rate = {k: pooled(timed[k]) for k in timed}
+            ratio = rate[threads] / rate[1]
+            pairs = ", ".join(f"{d.rate / s.rate:.2f}" for s, d in zip(timed[1], timed[threads], strict=True))
+            target, ok = ("", None)
+            note = f"{rate_text(rate[1])} serial, {rate_text(rate[threads])} default; per alternation {pairs}; {load}"
+            if kind == "model":
+                ones = sum(1 for u in used if u == 1)
+                note += f"; on the default the kernels ran serial in {ones} of {len(used)} months"
+                if neighbour is not None:
+                    target, ok = f">= {TARGET_BUSY_RATIO:g}", ratio >= TARGET_BUSY_RATIO
+            else:
+                note += "; the anchor always runs on numba's thread count (reference)"
+            out.append(
+                Row(
+                    "6",
+                    f"{kind}, {size_text(ANCHOR_SIZE)}: default threads ({threads}) / serial, {condition}",
+                    f"{ratio:.2f}",
+                    target,
+                    ok,
+                    note,
+                )
+            )
+    return out
+
+
+def pooled(timings: list[Timing]) -> float:
+    """Household-months per second over several timings together."""
+    return sum(t.households * t.months for t in timings) / sum(t.seconds for t in timings)
 
 
 def phase_table(timings: dict[int, list[Timing]], thread_counts: list[int]) -> list[Row]:
@@ -552,17 +730,20 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         layer = "none used"
 
-    order = {"1": 0, "2": 1, "2p": 2, "3": 3, "4": 4, "5": 5}
+    order = {"1": 0, "2": 1, "2p": 2, "2a": 3, "6": 4, "3": 5, "4": 6, "5": 7}
     ordered = sorted([*rows, *phase_rows], key=lambda r: order[r.number])  # stable: keeps order within a group
     mode = "quick" if args.quick else "full"
     title = (
         f"commsim benchmark ({mode}; numba {numba.__version__}, {os.cpu_count()} CPUs, NUMBA_NUM_THREADS={max_threads})"
     )
+    omp = ", ".join(f"{name}={os.environ.get(name, '-')}" for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"))
     caption = (
         "hh-months/s = households x months / seconds of model.step() (every kernel, outputs and DataCollector). "
-        "Figures 'a | b' are serial | 2 threads. "
+        "Figures 'a | b' are serial | 2 threads. Rows 1-2 run on the thread count named; row 6 on the model's own "
+        "choice (kernel_threads). "
         f"Benchmark wall time {time.perf_counter() - t_start:,.0f} s; "
-        f"load average (1 min) {load_start[0]:.2f} at start, {load_end[0]:.2f} at end; threading layer {layer}; "
+        f"load average (1 min) {load_start[0]:.2f} at start, {load_end[0]:.2f} at end; threading layer {layer} "
+        f"({omp}); "
         f"{source}."
     )
     render(ordered, title, caption)

@@ -3,6 +3,7 @@ and states for every shipped scenario; same seed, same results, on any number of
 drives the model through flat keys; constructor overrides reach the scenario."""
 
 import hashlib
+import math
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from commsim.model import metrics
+from commsim.model import community, metrics
 from commsim.model.community import CommunityHealthModel
 from commsim.model.kernels import households as household_kernels
 from commsim.scenario import loader
@@ -187,6 +188,60 @@ def test_results_do_not_depend_on_numba_thread_count_in_process():
     finally:
         numba.set_num_threads(1)
     assert prints[0] == prints[1]
+
+
+def test_parallel_districts_give_the_same_bits_on_any_thread_count_even_when_it_changes():
+    """From SERIAL_BELOW households the kernels run in parallel, on numba's thread count less a thread for each
+    core other processes keep busy (kernel_threads), so the count may change from one month to the next: one
+    thread, two, and a count that alternates give the same bits."""
+    n = community.SERIAL_BELOW + 1000
+    sizes = {"population__households": n, "population__villages": n // 250, "population__facilities": 8}
+    spare, prints = community.OTHERS_SPARE, []
+    try:
+        community.OTHERS_SPARE = math.inf  # the thread count asked for, however busy the machine
+        for schedule in ([1] * 5, [2] * 5, [2, 1, 2, 1, 2]):
+            numba.set_num_threads(schedule[0])
+            model = CommunityHealthModel("baseline", rng=3, **sizes)
+            for threads in schedule:
+                numba.set_num_threads(threads)
+                model.step()
+            prints.append(fingerprint(model))
+    finally:
+        community.OTHERS_SPARE = spare
+        numba.set_num_threads(1)
+    assert prints[0] == prints[1] == prints[2]
+
+
+def test_kernel_threads_leaves_a_core_to_other_processes(monkeypatch):
+    assert community.free_threads(2, 0.1, 2) == 2
+    assert community.free_threads(2, 0.3, 2) == 1
+    assert community.free_threads(2, 1.9, 2) == 1
+    assert community.free_threads(8, 2.5, 8) == 5
+    assert community.free_threads(1, 0.0, 8) == 1
+    monkeypatch.setattr(community.OTHERS, "update", lambda: 1.0)  # another process holds a core
+    seen = []
+    try:
+        numba.set_num_threads(2)
+        for n in (community.SERIAL_BELOW, community.SERIAL_BELOW - 1):
+            with community.kernel_threads(n):
+                seen.append(numba.get_num_threads())
+        monkeypatch.setattr(community.OTHERS, "update", lambda: 0.05)
+        with community.kernel_threads(community.SERIAL_BELOW):
+            seen.append(numba.get_num_threads())
+        seen.append(numba.get_num_threads())  # restored after each block
+    finally:
+        numba.set_num_threads(1)
+    assert seen == [1, 1, 2, 2]
+
+
+def test_others_load_reads_the_machine():
+    load = community.OthersLoad()
+    assert load.update() == 0.0  # not started
+    load.restart()
+    load._last = (load._last[0] - load.WINDOW_S, *load._last[1:])  # as if started a window ago
+    cores = load.update()
+    assert 0.0 <= cores <= community._cpus() + 0.5
+    assert load.update() == cores  # within the window: the last reading
 
 
 # --- Mesa batch_run ----------------------------------------------------------------------------------------

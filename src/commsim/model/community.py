@@ -2,6 +2,7 @@
 DataCollector. One step is one month; `backend` chooses compiled kernels or the per-agent Python twin.
 """
 
+import math
 import os
 import time
 import warnings
@@ -174,26 +175,100 @@ def run_seed(rng: object) -> int:
 def configure_threads() -> None:
     """How OpenMP threads wait between parallel loops; set before the OpenMP runtime loads (the first parallel
     kernel call), so at model build; values the user has set are kept (`OMP_WAIT_POLICY=active` on a dedicated
-    machine).
+    machine). Also starts the window over which kernel_threads measures other processes' load.
 
-    Measured at 1M households (ms per month, benchmarks/bench_model.py and by hand on 2026-11-23): spinning
-    without bound (OpenMP's default) 43 serial / 25 on two threads on a quiet machine, but up to 25x slower than
-    serial when another process holds a core; passive waiting is never worse than serial but gains nothing
-    (48 / 46); passive with a bounded spin (the setting here) gains on a quiet machine (42 / 31) and costs about
-    2x next to a busy neighbour.
+    A month at 1M households is ~250 parallel regions, not 2: Numba runs each block's `acc += part[b]` (in
+    `decide` and `serve_and_record`) as a parallel loop of its own, and every region waits for every thread. So
+    a thread that shares its core with another process stalls the whole month, and a long spin makes that worse.
+    2-thread / serial at 1M, `benchmarks/bench_threads.py --rounds 3` on 2026-12-02, kernel thread count fixed
+    ("busy": another process holds one of the 2 cores): passive with a spin of 200000 (the setting until then)
+    1.56 quiet, 0.02-0.48 busy; 20000 or 3000: 1.55-1.62 quiet, 0.33-0.59 busy; 300 (the setting here):
+    1.46-1.68 quiet, 0.85-1.17 busy; 0: 1.00-1.03 quiet. The workqueue layer: 1.31-1.53 quiet, 0.87-1.14 busy
+    (and Numba ends the process if two threads launch its kernels at once). The rest of the busy case is
+    kernel_threads'.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("GOMP_SPINCOUNT", "200000")
+    os.environ.setdefault("GOMP_SPINCOUNT", "300")
+    OTHERS.restart()
+
+
+class OthersLoad:
+    """Cores that other processes kept busy lately on the CPUs this process may run on: their busy time in
+    /proc/stat minus this process's own CPU time, over the last WINDOW_S or more (0 where there is no /proc)."""
+
+    WINDOW_S = 0.5
+
+    def __init__(self) -> None:
+        self.cores = 0.0
+        self._last: tuple[float, float, float] | None = None
+
+    @staticmethod
+    def _read() -> tuple[float, float, float] | None:
+        """(monotonic time, busy CPU seconds of this process's CPUs since boot, this process's CPU seconds)."""
+        try:
+            allowed = os.sched_getaffinity(0)
+            with open("/proc/stat", "rb") as f:
+                lines = f.read().splitlines()
+        except (OSError, AttributeError):
+            return None
+        busy = 0
+        for line in lines[1:]:
+            if not line.startswith(b"cpu"):
+                break
+            name, *fields = line.split()
+            if int(name[3:]) in allowed:
+                ticks = [int(v) for v in fields[:8]]
+                busy += sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait (steal counts as busy)
+        return time.monotonic(), busy / os.sysconf("SC_CLK_TCK"), time.process_time()
+
+    def restart(self) -> None:
+        """Measure from now (the first update after WINDOW_S gives the load since)."""
+        self._last = self._read()
+
+    def update(self) -> float:
+        """The cores other processes kept busy since the last reading, re-read once WINDOW_S has passed."""
+        if self._last is None or time.monotonic() - self._last[0] < self.WINDOW_S:
+            return self.cores
+        now = self._read()
+        if now is not None:
+            wall, busy, own = (b - a for a, b in zip(self._last, now, strict=True))
+            self.cores = max(0.0, (busy - own) / wall)
+        self._last = now
+        return self.cores
+
+
+OTHERS = OthersLoad()
+OTHERS_SPARE = 0.25  # cores other processes may keep busy before kernel_threads leaves them one of its threads
+
+
+def free_threads(threads: int, others: float, cpus: int) -> int:
+    """Threads to run on: `threads`, less one for each core (past OTHERS_SPARE) other processes keep busy."""
+    taken = math.ceil(others - OTHERS_SPARE) if others > OTHERS_SPARE else 0
+    return max(1, min(threads, cpus - taken))
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager
 def kernel_threads(n_households: int) -> Iterator[None]:
-    """Kernels of districts below SERIAL_BELOW households run on one thread (a parallel launch costs more)."""
+    """The thread count the kernels run on: one for districts below SERIAL_BELOW households (a parallel launch
+    costs more); otherwise numba's thread count, less a thread for each core other processes keep busy
+    (OthersLoad, re-measured at most every WINDOW_S), because a parallel month waits on any thread that shares
+    its core (see configure_threads). Same command and day as there: with one core held by another process this
+    default ran serial and gave 0.91-1.10 of serial (the spread of serial against itself here), against
+    0.85-0.98 in the same runs with the thread count fixed; on a quiet machine it kept both threads (1.70-1.78
+    of serial). Results do not depend on the thread count (fixed blocks), so it may change from month to month."""
+    threads = numba.get_num_threads()
+    use = 1
     if n_households >= SERIAL_BELOW:
+        use = threads if threads == 1 else free_threads(threads, OTHERS.update(), _cpus())
+    if use == threads:
         yield
         return
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
+    numba.set_num_threads(use)
     try:
         yield
     finally:
