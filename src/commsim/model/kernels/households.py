@@ -477,6 +477,15 @@ def village_blocks(village: np.ndarray, size: int = BLOCK) -> np.ndarray:
     return np.unique(np.concatenate(([0], cuts[cuts > 0], [village.size]))).astype(np.int64)
 
 
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _fold(part, acc):
+    """Add the blocks' partial sums in block order. A plain loop: under parallel=True, `acc += part[b]` would be
+    a parallel region of its own for every block, and each one waits for every thread."""
+    for b in range(part.shape[0]):
+        for j in range(acc.shape[0]):
+            acc[j] += part[b, j]
+
+
 @kernel(parallel=True)
 def decide(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     """household_month for every household, in parallel over the blocks."""
@@ -484,8 +493,7 @@ def decide(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     part = np.zeros((n_blocks, acc.shape[0]))
     for blk in prange(n_blocks):
         household_month(bounds[blk], bounds[blk + 1], hh, grp, chw, fac, vil, p, keys, part[blk])
-    for b in range(n_blocks):
-        acc += part[b]
+    _fold(part, acc)
 
 
 @kernel()
@@ -512,5 +520,4 @@ def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
         lo, hi = bounds[blk], bounds[blk + 1]
         household_serve(lo, hi, hh, fac, p, keys, part[blk])
         household_record(lo, hi, hh, grp, chw, vil, part[blk])
-    for b in range(n_blocks):
-        acc += part[b]
+    _fold(part, acc)
