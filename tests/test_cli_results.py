@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
 from commsim.cli.app import app
+from commsim.results import effects
 from commsim.scenario import loader
 from commsim.store import database as store
 
@@ -114,6 +115,11 @@ def test_compare_prints_stores_and_reports(tmp_path):
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["scenario"]) == ["baseline", "hrh2030_groups"]
     assert summary.loc[0, "diff_pp"] == 0.0
+    assert list(summary.columns) == list(effects.SUMMARY_COLUMNS)  # every column, the renamed cost among them
+    assert "cost_per_additional_user_year" in summary and "cost_per_additional_user" not in summary
+    assert (summary.loc[0, list(effects.VERSUS_BASELINE)] == 0.0).all()
+    for fragment in ("user-year", "(model)", "(Track20)", "(FP2030: end"):  # headings wrap within their cells
+        assert fragment in result.output, fragment
     runs = store.list_runs(store.open_store(url))
     assert len(runs) == 4 and runs["batch_id"].nunique() == 1
     soup = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")

@@ -36,7 +36,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     results = store.open_store(f"sqlite:///{root}/c.db")
     arms, baseline = compare.resolve_arms(ARMS, None, OVERRIDES)
     comparison = compare.run_comparison(arms, baseline, compare.comparison_seeds(REPS, 1), store=results, workers=1)
-    summary = effects.summarise(comparison.frame, baseline, comparison.exits())
+    summary = effects.summarise_comparison(comparison)
     path = report.write_report(comparison, summary, root / "out", command=COMMAND)
     html = path.read_text(encoding="utf-8")
     return SimpleNamespace(
@@ -51,14 +51,16 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 
 def summary_from_store(results: store.Store, batch_id: int) -> pd.DataFrame:
-    """The summary rebuilt from what the store holds: its runs' outputs and, for donor exits, their parameters."""
+    """The summary rebuilt from what the store holds: its runs' outputs and their parameters (donor exits, the
+    method's failure, the impact ratios)."""
     exported = store.export(results, batch_id=batch_id)
     frame = exported.rename(columns={"scenario_name": "scenario"})
-    exits = {}
+    scenarios = {}
     for run_id, name in exported[["run_id", "scenario_name"]].drop_duplicates().itertuples(index=False):
         record, _ = store.get_run(results, int(run_id))
-        exits[name] = load_scenario(record["parameters"]).donor_exit_month
-    return effects.summarise(frame, "baseline", exits)
+        scenarios[name] = load_scenario(record["parameters"])
+    exits = {name: scenario.donor_exit_month for name, scenario in scenarios.items()}
+    return effects.summarise(frame, "baseline", exits, scenarios)
 
 
 def same(shown: str, expected: object) -> bool:
@@ -79,14 +81,18 @@ def test_table_values_equal_the_summary_recomputed_from_the_store(made):
     expected = summary_from_store(made.store, made.comparison.batch_id)
     assert list(expected["scenario"]) == ARMS
     assert set(expected["reps"]) == {REPS}
-    table = made.soup.find("table", id="summary")
-    rows = table.select("tbody tr[data-scenario]")
+    rows = made.soup.select("table#summary tbody tr[data-scenario]")
     assert [row["data-scenario"] for row in rows] == ARMS
+    outcomes = made.soup.find("table", id="outcomes")
+    assert [th["data-scenario"] for th in outcomes.select("thead th[data-scenario]")] == ARMS
     for row, record in zip(rows, expected.to_dict("records"), strict=True):
-        for column in effects.SUMMARY_COLUMNS:
-            cells = row.select(f'[data-column="{column}"]')
-            assert len(cells) == 1, (row["data-scenario"], column)
-            assert same(cells[0]["data-value"], record[column]), (row["data-scenario"], column, record[column])
+        label = row["data-scenario"]
+        cells = outcomes.select(f'td[data-scenario="{label}"]')
+        found = row.select("[data-column]") + [e for td in cells for e in [td, *td.select("[data-column]")]]
+        for column in effects.SUMMARY_COLUMNS:  # each in one of the two tables, once
+            values = [e["data-value"] for e in found if e["data-column"] == column]
+            assert len(values) == 1, (label, column)
+            assert same(values[0], record[column]), (label, column, record[column])
 
 
 def test_table_shows_human_formatting(made):
@@ -99,13 +105,68 @@ def test_table_shows_human_formatting(made):
     assert cost >= 1000  # so the thousands separator above is exercised
     assert donor.select_one('td[data-column="donor_exit_month"]').get_text(strip=True) == "month 24"
     baseline = made.soup.select_one('#summary tr[data-scenario="baseline"]')
-    assert baseline.select_one('td[data-column="cost_per_additional_user"]').get_text(strip=True) == "—"
+    for column in ("cost_per_additional_user_year", "cost_per_unintended_averted"):
+        assert baseline.select_one(f'td[data-column="{column}"]').get_text(strip=True) == "—"
+        hrh = made.soup.select_one(f'#summary tr[data-scenario="hrh2030_groups"] td[data-column="{column}"]')
+        assert hrh.get_text(strip=True) == formats.fmt_usd(float(hrh["data-value"]))
+    assert made.soup.select('[data-column="cost_per_additional_user"]') == []  # renamed: it matched no standard
+    deaths = made.soup.select_one('#outcomes td[data-scenario="hrh2030_groups"][data-column="maternal_deaths_averted"]')
+    assert deaths.contents[0].strip() == f"{float(deaths['data-value']):.1f}"
+    births = made.soup.select_one('#outcomes td[data-scenario="baseline"][data-column="births"]')
+    assert births.contents[0].strip() == f"{float(births['data-value']):,.0f}"
 
 
 def test_baseline_row_differs_from_itself_by_exactly_zero(made):
     baseline = made.soup.select_one('#summary tr[data-scenario="baseline"]')
     for column in ("diff_pp", "diff_lo_pp", "diff_hi_pp", "additional_users"):
         assert float(baseline.select_one(f'[data-column="{column}"]')["data-value"]) == 0.0
+    for column in effects.VERSUS_BASELINE[2:]:  # the outcomes table's
+        cell = made.soup.select_one(f'#outcomes td[data-scenario="baseline"][data-column="{column}"]')
+        bounds = [span["data-value"] for span in cell.select("[data-column]")]
+        assert [float(cell["data-value"]), *map(float, bounds)] == [0.0, 0.0, 0.0], column
+
+
+def test_outcomes_table_sets_the_two_ways_side_by_side(made):
+    """The second table: each outcome a row, each scenario a column; the model's and Track20's averted numbers
+    on adjacent rows, under group headings; the two ways explained beside it."""
+    outcomes = made.soup.find("table", id="outcomes")
+    assert made.soup.find(id="outcomes-title").get_text() == (
+        "Outcomes planners count: mechanistic and Track20 side by side"
+    )
+    order = [tr["data-column"] for tr in outcomes.select("tbody tr[data-column]")]
+    for indicator in ("unintended_averted", "unsafe_abortions_averted", "maternal_deaths_averted"):
+        assert order.index(f"track20_{indicator}") == order.index(indicator) + 1
+    groups = [th.get_text(strip=True) for th in outcomes.select("tr.group th")]
+    assert len(groups) == 3 and "FP2030 core indicators 6–8" in groups[2]
+    heading = outcomes.select_one('tr[data-column="user_years"] th').get_text(strip=True)
+    assert heading == "User-years (95% CI)"
+    methods = made.soup.find(id="methods").get_text(" ", strip=True)
+    for phrase in ("Mechanistic (the model)", "Track20's formula", "user-years ×", "same seeds"):
+        assert phrase in methods, phrase
+
+
+def test_impact_ratios_and_their_sources_are_in_the_report(made):
+    methods = made.soup.find(id="methods")
+    keys = [dt["data-key"] for dt in methods.select("dl.ratios dt")]
+    assert keys == [f"impacts.{name}" for name in Scenario.model_fields["impacts"].annotation.model_fields] + [
+        "households.p_failure_per_month"
+    ]
+    text = methods.get_text(" ", strip=True)
+    for source in (
+        "Track20",
+        "31.0% a year",
+        "562 per 100,000 live births",
+        "UN MMEIG",
+        "Mali DHS 2018",
+        "Bearak 2020",
+        "Guttmacher",
+        "Åhman & Shah 2011",
+        "220 per 100,000 unsafe abortions",
+        "20.0% (the model's own, women.abortion_share_unintended)",
+        "No Malian or Western African figure found",
+        "modern 1.8% a year",
+    ):
+        assert source in text, source
 
 
 def test_every_scenario_is_described_with_its_interventions(made):
@@ -228,5 +289,5 @@ def test_formatting(formatter, value, expected):
 
 
 def test_write_report_rejects_a_summary_without_its_columns(made, tmp_path: Path):
-    with pytest.raises(ValueError, match="cost_per_additional_user"):
-        report.write_report(made.comparison, made.summary.drop(columns="cost_per_additional_user"), tmp_path)
+    with pytest.raises(ValueError, match="cost_per_additional_user_year"):
+        report.write_report(made.comparison, made.summary.drop(columns="cost_per_additional_user_year"), tmp_path)

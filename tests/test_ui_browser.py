@@ -253,10 +253,15 @@ def test_compare_page_shows_stored_runs(stored_page, stored_server: Server, tmp_
     page.locator(".commsim-tab-compare").click()
     page.get_by_text("Stored comparisons").wait_for()
     choose(page, "Load a stored comparison", "baseline vs hrh2030_groups vs donor_exit")
-    table = page.locator("table.commsim-summary")
+    table = page.locator("table.commsim-table-summary")
     table.wait_for()
     assert [row.get_attribute("data-scenario") for row in table.locator("tr[data-scenario]").all()] == list(ARMS)
-    assert table.locator("td[data-column='cost_per_additional_user']").count() == 3
+    assert table.locator("td[data-column='cost_per_additional_user_year']").count() == 3
+    outcomes = page.locator("table.commsim-table-outcomes")
+    assert outcomes.locator("td[data-column='unintended_averted']").count() == 3
+    assert (
+        outcomes.locator("td[data-scenario='baseline'][data-column='unintended_averted']").inner_text() == "(baseline)"
+    )
     page.locator("img.commsim-mcpr-bands, .commsim-mcpr-bands img").first.wait_for()
     with page.expect_download() as download:
         page.get_by_text("Download summary.csv").click()

@@ -483,10 +483,15 @@ def test_compare_page_shows_a_stored_comparison(stored_db):
     assert label.items[-1].startswith(f"#{ids['compare']} baseline vs hrh2030_groups vs donor_exit: 9 runs")
     label.v_model = label.items[-1]
     text = "".join(w.unsafe_innerHTML or "" for w in rc.find(HTML).widgets)
-    assert 'class="commsim-summary"' in text
+    assert 'class="commsim-summary commsim-table-summary"' in text
     for name in ARMS:
         assert f'data-scenario="{name}"' in text
-    assert 'data-column="cost_per_additional_user"' in text and 'data-column="sustainability"' in text
+    assert 'data-column="cost_per_additional_user_year"' in text and 'data-column="sustainability"' in text
+    assert 'data-column="cost_per_additional_user"' not in text
+    assert text.count('class="commsim-summary') == 2  # the report's two tables
+    for column in ("unintended_averted", "track20_unintended_averted", "maternal_deaths_averted", "user_years"):
+        assert f'data-scenario="hrh2030_groups" data-column="{column}"' in text, column
+    assert 'data-scenario="baseline" data-column="unintended_averted" data-value="0.0" ' in text
     labels = {str(child) for w in rc.find(v.Btn).widgets for child in w.children if isinstance(child, str)}
     downloads = {label for label in labels if label.startswith("Download")}
     assert downloads == {"Download summary.csv", "Download report.html"}

@@ -48,10 +48,19 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
     )
     from commsim.results.effects import SUMMARY_LABELS
 
-    table.add_column("scenario")
+    table.add_column("scenario", no_wrap=True)
     table.add_column(SUMMARY_LABELS["mcpr"], justify="right")
     table.add_column(f"vs {baseline} (pp)", justify="right")
-    for column in ("additional_users", "total_cost", "cost_per_additional_user", "distance_gap_pp", "wealth_gap_pp"):
+    columns = (
+        "mcpr_married",
+        "additional_users",
+        "total_cost",
+        "cost_per_additional_user_year",
+        "cost_per_unintended_averted",
+        "distance_gap_pp",
+        "wealth_gap_pp",
+    )
+    for column in columns:
         table.add_column(SUMMARY_LABELS[column], justify="right")
     table.add_column(SUMMARY_LABELS["sustainability"])
     from commsim.results.formats import fmt_pp, fmt_pp_bound, fmt_share, fmt_sustainability, fmt_usd, fmt_users
@@ -62,17 +71,61 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
             row.scenario,
             fmt_share(row.mcpr) + _range(row.mcpr_lo, row.mcpr_hi, fmt_share),
             "(baseline)" if is_base else fmt_pp(row.diff_pp) + _range(row.diff_lo_pp, row.diff_hi_pp, fmt_pp_bound),
+            fmt_share(row.mcpr_married),
             ""
             if is_base
             else fmt_users(row.additional_users) + _range(row.additional_users_lo, row.additional_users_hi, fmt_users),
             fmt_usd(row.total_cost),
-            fmt_usd(row.cost_per_additional_user),
+            fmt_usd(row.cost_per_additional_user_year),
+            fmt_usd(row.cost_per_unintended_averted),
             f"{row.distance_gap_pp:+.1f}",
             f"{row.wealth_gap_pp:+.1f}",
             # a verdict only where there is a donor exit
             fmt_sustainability(row.sustainability)
             + (f" after the exit at month {int(row.donor_exit_month)}" if row.sustainability else ""),
         )
+    return table
+
+
+OUTCOME_COLUMNS = (  # the planner's key outcomes in the terminal; summary.csv and the report have them all
+    "user_years",
+    "fp2030_additional_users",
+    "unintended_pregnancies",
+    "unintended_averted",
+    "track20_unintended_averted",
+    "births_averted",
+    "unsafe_abortions_averted",
+    "maternal_deaths_averted",
+    "track20_maternal_deaths_averted",
+)
+
+
+def outcomes_table(summary: "pd.DataFrame", baseline: str, months: int) -> Table:
+    """What planners count over the horizon, and what each scenario averted against the baseline, by the model
+    (with its paired interval) and by Track20's formula."""
+    from commsim.results.effects import SUMMARY_LABELS, VERSUS_BASELINE
+    from commsim.results.formats import fmt_count, fmt_deaths, fmt_users
+
+    table = Table(
+        caption=f"over {months} months; averted: the baseline's count minus the scenario's on the same seeds "
+        "(model) or Track20's formula on the additional user-years; all columns in summary.csv and report.html"
+    )
+    table.add_column("scenario", no_wrap=True)
+    for column in OUTCOME_COLUMNS:
+        table.add_column(SUMMARY_LABELS[column], justify="right")
+    shown = {"fp2030_additional_users": fmt_users, "maternal_deaths_averted": fmt_deaths}
+    shown["track20_maternal_deaths_averted"] = fmt_deaths
+    with_interval = ("unintended_averted", "births_averted")
+    for row in summary.to_dict("records"):
+        is_base = row["scenario"] == baseline
+        cells = []
+        for column in OUTCOME_COLUMNS:
+            fmt = shown.get(column, fmt_count)
+            text = fmt(row[column])
+            if column in with_interval:
+                text += _range(row[f"{column}_lo"], row[f"{column}_hi"], fmt)
+            cells.append("(baseline)" if is_base and column in VERSUS_BASELINE else text)
+        table.add_row(row["scenario"], *cells)
     return table
 
 
@@ -103,8 +156,9 @@ def compare(
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Run scenarios on the same seeds and compare them with the baseline: prevalence, paired differences,
-    additional users, cost per additional user, equity gaps and what lasts after a donor exit. Stores every
-    run; writes report.html and summary.csv."""
+    additional users and user-years, unintended pregnancies, births, unsafe abortions and maternal deaths
+    averted (the model's and Track20's), cost per additional user-year and per unintended pregnancy averted,
+    equity gaps and what lasts after a donor exit. Stores every run; writes report.html and summary.csv."""
     with bad_input_exits():
         if backend not in BACKENDS:
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -129,7 +183,7 @@ def compare(
             comparison = comparisons.run_comparison(
                 arms, base, seeds, store=results, workers=workers, backend=backend, on_run=on_run
             )
-        summary = effects.summarise(comparison.frame, base, comparison.exits())
+        summary = effects.summarise_comparison(comparison)
         with outfiles.replacing(target / "summary.csv") as csv:
             summary.to_csv(csv, index=False)
 
@@ -138,6 +192,7 @@ def compare(
         report = write_report(comparison, summary, target, command=_command_line())
 
     stdout().print(comparison_table(summary, base, reps))
+    stdout().print(outcomes_table(summary, base, int(comparison.frame["month"].max())))
     stdout().print(
         Text.assemble(
             f"{len(comparison.run_ids)} runs stored as batch ",

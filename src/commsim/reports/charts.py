@@ -133,7 +133,7 @@ def _cost_bars(axis, labels: list[str], values: list[float], palette: dict[str, 
 
 
 def cost_figure(summary: pd.DataFrame, baseline: str) -> "Figure":
-    """Total cost per scenario (left) and cost per additional user against the baseline (right)."""
+    """Total cost per scenario (left) and cost per additional user-year against the baseline (right)."""
     from matplotlib.figure import Figure
 
     palette = colours(list(summary["scenario"]), baseline)
@@ -141,11 +141,11 @@ def cost_figure(summary: pd.DataFrame, baseline: str) -> "Figure":
     total, per_user = fig.subplots(1, 2)
     _cost_bars(total, list(summary["scenario"]), list(summary["total_cost"]), palette)
     total.set_title("total cost over the horizon")
-    others = summary[(summary["scenario"] != baseline) & summary["cost_per_additional_user"].notna()]
-    _cost_bars(per_user, list(others["scenario"]), list(others["cost_per_additional_user"]), palette)
-    per_user.set_title("cost per additional user")
+    others = summary[(summary["scenario"] != baseline) & summary["cost_per_additional_user_year"].notna()]
+    _cost_bars(per_user, list(others["scenario"]), list(others["cost_per_additional_user_year"]), palette)
+    per_user.set_title("cost per additional user-year")
     if others.empty:
-        per_user.text(0.5, 0.5, "no scenario adds users", ha="center", va="center", transform=per_user.transAxes)
+        per_user.text(0.5, 0.5, "no scenario adds user-years", ha="center", va="center", transform=per_user.transAxes)
     return fig
 
 
@@ -180,13 +180,15 @@ def _equity_alt(final: pd.DataFrame, order: list[str]) -> str:
 
 
 def _cost_alt(summary: pd.DataFrame, baseline: str) -> str:
-    """Alt text of the cost chart: total cost and cost per additional user per scenario."""
+    """Alt text of the cost chart: total cost and cost per additional user-year per scenario."""
     rows = summary.to_dict("records")
     totals = ", ".join(f"{row['scenario']} {fmt_usd(row['total_cost'])}" for row in rows)
     per_user = ", ".join(
-        f"{row['scenario']} {fmt_usd(row['cost_per_additional_user'])}" for row in rows if row["scenario"] != baseline
+        f"{row['scenario']} {fmt_usd(row['cost_per_additional_user_year'])}"
+        for row in rows
+        if row["scenario"] != baseline
     )
-    return f"Bar charts of total cost ({totals}) and cost per additional user ({per_user or 'none'})."
+    return f"Bar charts of total cost ({totals}) and cost per additional user-year ({per_user or 'none'})."
 
 
 def charts(comparison: Comparison, summary: pd.DataFrame) -> list[Chart]:
@@ -212,7 +214,8 @@ def charts(comparison: Comparison, summary: pd.DataFrame) -> list[Chart]:
             "Cost",
             _cost_alt(summary, comparison.baseline),
             png_base64(cost_figure(summary, comparison.baseline)),
-            "US$ over the whole horizon. Cost per additional user is the incremental cost over the baseline divided "
-            "by the additional women using a modern method at the end; it is not shown where no users are added.",
+            "US$ over the whole horizon. Cost per additional user-year is the incremental cost over the baseline "
+            "divided by the additional user-years (a woman using for a year counts once); it is not shown where no "
+            "user-years are added.",
         ),
     ]

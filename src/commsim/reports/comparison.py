@@ -2,7 +2,8 @@
 that can be emailed and opened offline. It names what ran, describes every scenario in words, tabulates the
 summary of `effects.summarise` and shows three charts embedded as base64 PNGs.
 
-The summary table carries every value twice: formatted for people, and exact in `data-column`/`data-value`
+The tables (prevalence, cost and equity; the outcomes planners count, mechanistic and Track20 side by side)
+carry every value twice: formatted for people, and exact in `data-column`/`data-value`
 attributes for machines and tests. Charts are `matplotlib.figure.Figure` without pyplot, imported lazily as in
 `commsim.reports.run_summary`; the page is the Jinja2 template `commsim/templates/report.html.j2`.
 """
@@ -19,7 +20,10 @@ from commsim import __version__, outfiles
 from commsim.reports.charts import charts
 from commsim.reports.text import scenario_text
 from commsim.results import effects
+from commsim.results import impacts as impacts_of
 from commsim.results.formats import (
+    fmt_count,
+    fmt_deaths,
     fmt_month,
     fmt_pp,
     fmt_pp_bound,
@@ -30,7 +34,7 @@ from commsim.results.formats import (
     raw,
 )
 from commsim.runs.compare import Comparison
-from commsim.scenario.schema import Scenario
+from commsim.scenario.schema import Households, Impacts, Scenario
 
 TEMPLATE = "report.html.j2"
 
@@ -54,55 +58,203 @@ class Cell:
     numeric: bool = True
 
 
-# (column, formatter, interval columns or None, numeric); headings are effects.SUMMARY_LABELS
-TABLE: tuple[tuple[str, Callable[[Any], str], tuple[str, str] | None, bool], ...] = (
-    ("reps", str, None, True),
-    ("mcpr", fmt_share, ("mcpr_lo", "mcpr_hi"), True),
-    ("diff_pp", fmt_pp, ("diff_lo_pp", "diff_hi_pp"), True),
-    ("additional_users", fmt_users, ("additional_users_lo", "additional_users_hi"), True),
-    ("total_cost", fmt_usd, None, True),
-    ("incremental_cost", fmt_usd, None, True),
-    ("cost_per_additional_user", fmt_usd, None, True),
-    ("distance_gap_pp", fmt_pp, None, True),
-    ("wealth_gap_pp", fmt_pp, None, True),
-    ("donor_exit_month", fmt_month, None, True),
-    ("sustainability", fmt_sustainability, None, False),
+@dataclass(frozen=True)
+class Column:
+    """A column of a report table: a summary column, how it is shown, and its interval columns (if any), shown
+    like the estimate unless `bound_fmt` says otherwise. Headings are effects.SUMMARY_LABELS."""
+
+    name: str
+    fmt: Callable[[Any], str]
+    interval: bool = False
+    bound_fmt: Callable[[Any], str] | None = None
+    numeric: bool = True
+
+    @property
+    def bounds(self) -> tuple[str, str] | None:
+        """The interval's columns: <name>_lo, <name>_hi (diff_pp's are diff_lo_pp, diff_hi_pp)."""
+        if not self.interval:
+            return None
+        if self.name.endswith("_pp"):
+            stem = self.name.removesuffix("_pp")
+            return f"{stem}_lo_pp", f"{stem}_hi_pp"
+        return f"{self.name}_lo", f"{self.name}_hi"
+
+    @property
+    def heading(self) -> str:
+        """Its summary label, capitalised, with "(95% CI)" where it has an interval."""
+        text = effects.SUMMARY_LABELS[self.name]
+        return text[0].upper() + text[1:] + (" (95% CI)" if self.interval else "")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Columns under one heading ("" for none)."""
+
+    title: str
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the report (and of the UI's Compare page): its id, title and column groups; one row per
+    scenario, or, `transposed`, one row per column (an outcome) and one column per scenario, the groups as
+    headings between the rows (a long list of outcomes stays readable, and printable)."""
+
+    id: str
+    title: str
+    groups: tuple[Group, ...]
+    transposed: bool = False
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return tuple(column for group in self.groups for column in group.columns)
+
+
+def _count(name: str) -> Column:
+    return Column(name, fmt_count, interval=True)
+
+
+def _deaths(name: str) -> Column:
+    return Column(name, fmt_deaths, interval=True)
+
+
+SUMMARY = Table(
+    "summary",
+    "Prevalence, cost and equity",
+    (
+        Group(
+            "",
+            (
+                Column("reps", str),
+                Column("mcpr", fmt_share, interval=True),
+                Column("diff_pp", fmt_pp, interval=True, bound_fmt=fmt_pp_bound),
+                Column("additional_users", fmt_users, interval=True),
+                Column("total_cost", fmt_usd),
+                Column("incremental_cost", fmt_usd),
+                Column("cost_per_additional_user_year", fmt_usd),
+                Column("cost_per_unintended_averted", fmt_usd),
+                Column("distance_gap_pp", fmt_pp),
+                Column("wealth_gap_pp", fmt_pp),
+                Column("donor_exit_month", fmt_month),
+                Column("sustainability", fmt_sustainability, numeric=False),
+            ),
+        ),
+    ),
 )
-
-
-def heading(column: str, bounds: tuple[str, str] | None) -> str:
-    """A column's heading in the report: its summary label, capitalised, with "(95% CI)" where it has bounds."""
-    text = effects.SUMMARY_LABELS[column]
-    return text[0].upper() + text[1:] + (" (95% CI)" if bounds else "")
-
-
-_BOUND_FORMAT = {"mcpr": fmt_share, "diff_pp": fmt_pp_bound, "additional_users": fmt_users}
+OUTCOMES = Table(
+    "outcomes",
+    "Outcomes planners count: mechanistic and Track20 side by side",
+    (
+        Group(
+            "Each scenario: at the end, and over the horizon",
+            (
+                Column("mcpr_married", fmt_share, interval=True),
+                _count("births"),
+                _count("pregnancies"),
+                _count("unintended_pregnancies"),
+                _count("user_years"),
+                Column("fp2030_additional_users", fmt_users, interval=True),
+            ),
+        ),
+        Group(
+            "Against the baseline, paired by replicate: the model and Track20's formula",
+            (
+                Column("additional_user_years", fmt_users, interval=True),
+                _count("births_averted"),
+                _count("unintended_averted"),
+                _count("track20_unintended_averted"),
+                _count("unsafe_abortions_averted"),
+                _count("track20_unsafe_abortions_averted"),
+                _deaths("maternal_deaths_averted"),
+                _deaths("track20_maternal_deaths_averted"),
+            ),
+        ),
+        Group(
+            "All of each scenario's users against no use (Track20, FP2030 core indicators 6–8)",
+            (
+                _count("track20_all_unintended_averted"),
+                _count("track20_all_unsafe_abortions_averted"),
+                _deaths("track20_all_maternal_deaths_averted"),
+            ),
+        ),
+    ),
+    transposed=True,
+)
+TABLES: tuple[Table, ...] = (SUMMARY, OUTCOMES)
+METHODS_NOTE = (  # the two ways of counting, in a sentence each, for pages that show the tables without the report
+    "Model: the baseline's births and unintended pregnancies minus the scenario's, on the same seeds. Track20: "
+    "user-years × the pregnancies the same women would have without a method (31% a year) − the pregnancies on "
+    "their methods (typical-use failure). Unsafe abortions and maternal deaths averted follow from both by the "
+    "ratios of the scenario's impacts section; the report lists them with their sources."
+)
 
 
 @dataclass(frozen=True)
 class Row:
-    """One scenario's row of the summary table."""
+    """One scenario's row of a table (its cells in the table's column order)."""
 
     label: str
     is_baseline: bool
     cells: list[Cell]
 
+    def cell(self, column: str) -> Cell:
+        """The cell of summary column `column`."""
+        return next(cell for cell in self.cells if cell.value.column == column)
 
-def table_rows(summary: pd.DataFrame, baseline: str) -> list[Row]:
-    """The summary as table rows: every SUMMARY_COLUMNS value formatted and exact."""
+
+def table_rows(summary: pd.DataFrame, baseline: str, table: Table = SUMMARY) -> list[Row]:
+    """The summary as rows of `table`: every value of its columns formatted and exact."""
     rows = []
     for record in summary.to_dict("records"):
         cells = []
-        for column, fmt, bounds, numeric in TABLE:
-            value = Value(column, raw(record[column]), fmt(record[column]))
+        for column in table.columns:
+            value = Value(column.name, raw(record[column.name]), column.fmt(record[column.name]))
             lo = hi = None
-            if bounds is not None:
-                bound_fmt = _BOUND_FORMAT[column]
-                lo, hi = (Value(name, raw(record[name]), bound_fmt(record[name])) for name in bounds)
-            cells.append(Cell(value, lo, hi, numeric))
+            if column.bounds is not None:
+                bound_fmt = column.bound_fmt or column.fmt
+                lo, hi = (Value(name, raw(record[name]), bound_fmt(record[name])) for name in column.bounds)
+            cells.append(Cell(value, lo, hi, column.numeric))
         label = record["scenario"]
         rows.append(Row(label, label == baseline, cells))
     return rows
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One impact ratio as the report states it: what it is, the value used, and where it comes from."""
+
+    key: str
+    text: str
+    source: str
+
+
+def ratios_used(scenario: Scenario) -> list[Ratio]:
+    """The baseline's `impacts` ratios (every arm's averted outcomes use them), each with its value and its
+    source: the schema field's description, declared there once."""
+    impacts, fields = scenario.impacts, Impacts.model_fields
+    shown = {
+        "pregnancies_per_year_without_method": fmt_share(impacts.pregnancies_per_year_without_method) + " a year",
+        "abortion_share_unintended": (
+            fmt_share(scenario.women.abortion_share_unintended) + " (the model's own, women.abortion_share_unintended)"
+            if impacts.abortion_share_unintended is None
+            else fmt_share(impacts.abortion_share_unintended)
+        ),
+        "unsafe_share_abortions": fmt_share(impacts.unsafe_share_abortions),
+        "loss_share_pregnancies": fmt_share(impacts.loss_share_pregnancies),
+        "maternal_deaths_per_100k_births": f"{impacts.maternal_deaths_per_100k_births:,.0f} per 100,000 live births",
+        "unsafe_abortion_deaths_per_100k": f"{impacts.unsafe_abortion_deaths_per_100k:,.0f} per 100,000 unsafe "
+        "abortions",
+    }
+    if set(shown) != set(fields):
+        raise ValueError(f"ratios_used does not show {', '.join(sorted(set(fields) - set(shown)))}")
+    failure = ", ".join(f"{name} {fmt_share(f)} a year" for name, f in impacts_of.failure_per_year(scenario).items())
+    return [Ratio(f"impacts.{key}", text, fields[key].description or "") for key, text in shown.items()] + [
+        Ratio(
+            "households.p_failure_per_month",
+            f"typical-use failure for Track20's formula: {failure} (each scenario's own)",
+            Households.model_fields["p_failure_per_month"].description or "",
+        )
+    ]
 
 
 # --- The page -----------------------------------------------------------------------------------------------
@@ -150,8 +302,10 @@ def render(comparison: Comparison, summary: pd.DataFrame, *, title: str | None, 
         batch_id=comparison.batch_id,
         baseline=comparison.baseline,
         scenarios=[scenario_text(comparison, label) for label in order],
-        headings=[heading(column, bounds) for column, _, bounds, _ in TABLE],
-        rows=table_rows(summary, comparison.baseline),
+        tables=[(table, table_rows(summary, comparison.baseline, table)) for table in TABLES],
+        ratios=ratios_used(comparison.scenarios[comparison.baseline]),
+        no_method_rate=fmt_share(comparison.scenarios[comparison.baseline].impacts.pregnancies_per_year_without_method)
+        + " a year",
         charts=charts(comparison, summary),
         command=command,
     )

@@ -1,6 +1,7 @@
 """What a comparison shows: per scenario, final prevalence with its uncertainty, the paired difference from the
-baseline, additional users, cost per additional user, equity gaps, and how long a gain lasts after the donor
-leaves.
+baseline, additional users and user-years, births and pregnancies, what the plan averted (the model's own
+counterfactual and Track20's formula, `impacts`), cost per additional user-year and per unintended pregnancy
+averted, equity gaps, and how long a gain lasts after the donor leaves.
 
 Input is the long frame of a comparison: one row per scenario, replicate and month with the output columns.
 Replicate r of every scenario ran on the same seed (common random numbers), so differences are taken within
@@ -8,14 +9,58 @@ a replicate and their spread is the uncertainty of the difference, not the noise
 """
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from commsim.results import impacts
+from commsim.runs.compare import Comparison
+from commsim.scenario.schema import Scenario
+
 LEVEL = 0.95
 NEAREST_BAND, FARTHEST_BAND = "mcpr_0_2km", "mcpr_10km_plus"
 POOREST, RICHEST = "mcpr_q1", "mcpr_q5"
+
+ESTIMATES: tuple[str, ...] = (  # each with its 95% interval, <name>_lo and <name>_hi
+    "mcpr_married",
+    "additional_users",
+    "fp2030_additional_users",
+    "user_years",
+    "additional_user_years",
+    "births",
+    "pregnancies",
+    "unintended_pregnancies",
+    "unintended_averted",
+    "births_averted",
+    "unsafe_abortions_averted",
+    "maternal_deaths_averted",
+    "track20_unintended_averted",
+    "track20_unsafe_abortions_averted",
+    "track20_maternal_deaths_averted",
+    "track20_all_unintended_averted",
+    "track20_all_unsafe_abortions_averted",
+    "track20_all_maternal_deaths_averted",
+)
+# Against the baseline, paired by replicate: exactly 0 for the baseline (and for a scenario run twice)
+VERSUS_BASELINE: tuple[str, ...] = (
+    "diff_pp",
+    "additional_users",
+    "additional_user_years",
+    "unintended_averted",
+    "births_averted",
+    "unsafe_abortions_averted",
+    "maternal_deaths_averted",
+    "track20_unintended_averted",
+    "track20_unsafe_abortions_averted",
+    "track20_maternal_deaths_averted",
+)
+
+
+def _with_bounds(*names: str) -> tuple[str, ...]:
+    return tuple(column for name in names for column in (name, f"{name}_lo", f"{name}_hi"))
+
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "scenario",
@@ -26,26 +71,43 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "diff_pp",
     "diff_lo_pp",
     "diff_hi_pp",
-    "additional_users",
-    "additional_users_lo",
-    "additional_users_hi",
+    *_with_bounds(*ESTIMATES),
     "total_cost",
     "incremental_cost",
-    "cost_per_additional_user",
+    "cost_per_additional_user_year",
+    "cost_per_unintended_averted",
     "distance_gap_pp",
     "wealth_gap_pp",
     "donor_exit_month",
     "sustainability",
 )
-# Headings of the summary's columns for people (the CLI table and the report); bounds share their estimate's.
+# Headings of the summary's columns for people (the CLI tables and the report); bounds share their estimate's.
 SUMMARY_LABELS: dict[str, str] = {
     "reps": "runs",
     "mcpr": "final mCPR",
     "diff_pp": "difference from baseline (paired)",
-    "additional_users": "additional users",
+    "mcpr_married": "final mCPR, married women",
+    "additional_users": "additional users vs baseline",
+    "fp2030_additional_users": "additional users (FP2030: end − month 0)",
+    "user_years": "user-years",
+    "additional_user_years": "additional user-years vs baseline",
+    "births": "births",
+    "pregnancies": "pregnancies",
+    "unintended_pregnancies": "unintended pregnancies",
+    "unintended_averted": "unintended pregnancies averted (model)",
+    "births_averted": "births averted (model)",
+    "unsafe_abortions_averted": "unsafe abortions averted (model)",
+    "maternal_deaths_averted": "maternal deaths averted (model)",
+    "track20_unintended_averted": "unintended pregnancies averted (Track20)",
+    "track20_unsafe_abortions_averted": "unsafe abortions averted (Track20)",
+    "track20_maternal_deaths_averted": "maternal deaths averted (Track20)",
+    "track20_all_unintended_averted": "unintended pregnancies averted by all users (Track20)",
+    "track20_all_unsafe_abortions_averted": "unsafe abortions averted by all users (Track20)",
+    "track20_all_maternal_deaths_averted": "maternal deaths averted by all users (Track20)",
     "total_cost": "total cost",
     "incremental_cost": "incremental cost",
-    "cost_per_additional_user": "cost per additional user",
+    "cost_per_additional_user_year": "cost per additional user-year",
+    "cost_per_unintended_averted": "cost per unintended pregnancy averted",
     "distance_gap_pp": "distance gap (near − far, pp)",
     "wealth_gap_pp": "wealth gap (rich − poor, pp)",
     "donor_exit_month": "donor exit",
@@ -54,9 +116,11 @@ SUMMARY_LABELS: dict[str, str] = {
 
 
 def interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    """Mean and Student-t interval of the mean; (x, nan, nan) from a single value. Identical values give a
-    zero-width interval."""
+    """Mean and Student-t interval of the mean; (x, nan, nan) from a single value, all nan from none (runs that
+    did not count it). Identical values give a zero-width interval."""
     x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
     mean = float(x.mean())
     if x.size < 2:
         return mean, math.nan, math.nan
@@ -100,23 +164,93 @@ def months_to_half(gain: pd.Series, exit_month: int) -> str:
     return str(int(halved.index[0]) - exit_month)
 
 
-def summarise(frame: pd.DataFrame, baseline: str, exits: dict[str, int | None] | None = None) -> pd.DataFrame:
+def run_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per run (index: scenario, replicate), what planners count over the horizon: births, pregnancies and
+    unintended pregnancies summed over months 1..T, user-years (`impacts.method_user_years`, all methods), and
+    FP2030's additional users (users at the end minus users at month 0, the base year, within the run). Runs
+    stored before the life-course outputs existed have NaN, not 0, for what they did not count."""
+    months = frame[frame["month"] > 0].groupby(["scenario", "replicate"], sort=False)
+    totals = pd.DataFrame(
+        {column: months[column].sum(min_count=1) for column in ("births", "pregnancies", "unintended_pregnancies")}
+    )
+    totals["user_years"] = sum(impacts.method_user_years(frame).values())
+    runs = frame.sort_values("month").groupby(["scenario", "replicate"], sort=False)["users"]
+    totals["fp2030_additional_users"] = runs.last() - runs.first()
+    return totals
+
+
+def summarise(
+    frame: pd.DataFrame,
+    baseline: str,
+    exits: dict[str, int | None] | None = None,
+    scenarios: Mapping[str, Scenario] | None = None,
+) -> pd.DataFrame:
     """One row per scenario (baseline first) with the columns of SUMMARY_COLUMNS; percentages as shares for
-    mcpr and as percentage points for differences and gaps; money in US$."""
+    mcpr and as percentage points for differences and gaps; money in US$; counts over the whole horizon.
+
+    `scenarios` (by label) give each arm's method failure for Track20's formula and the baseline's `impacts`
+    ratios for all arms (one district); without them, the schema's defaults. Averted numbers are baseline minus
+    scenario within each replicate (common seeds), so the baseline's are exactly 0."""
     exits = exits or {}
+    scenarios = scenarios or {}
     end = final_rows(frame)
     order = [baseline] + [s for s in dict.fromkeys(frame["scenario"]) if s != baseline]
     base_end = end.loc[baseline]
+    ratios = impacts.Ratios.of(scenarios.get(baseline, Scenario()))
+    totals = run_totals(frame)
+    years = impacts.method_user_years(frame)
+    track20_all = {
+        scenario: impacts.track20_averted(
+            {method: by_run.loc[scenario] for method, by_run in years.items()},
+            impacts.failure_per_year(scenarios.get(scenario, Scenario())),
+            ratios.without_method_per_year,
+        )
+        for scenario in order
+    }
+    base_totals = totals.loc[baseline]
     rows = []
     for scenario in order:
         mine = end.loc[scenario]
+        mine_totals = totals.loc[scenario]
         diff = (mine["mcpr"] - base_end["mcpr"]).dropna().to_numpy()
-        extra = (mine["users"] - base_end["users"]).dropna().to_numpy()
         cost = float(mine["cost_cumulative"].mean())
         incremental = cost - float(base_end["cost_cumulative"].mean())
         m, lo, hi = interval(mine["mcpr"].to_numpy())
         d, dlo, dhi = interval(diff)
-        a, alo, ahi = interval(extra)
+        averted = (base_totals["unintended_pregnancies"] - mine_totals["unintended_pregnancies"]).dropna()
+        births_averted = (base_totals["births"] - mine_totals["births"]).dropna()
+        unsafe = ratios.unsafe_abortions(averted)
+        track20 = (track20_all[scenario] - track20_all[baseline]).dropna()
+        track20_unsafe = ratios.unsafe_abortions(track20)
+        track20_all_unsafe = ratios.unsafe_abortions(track20_all[scenario])
+        per_run = {
+            "mcpr_married": mine["mcpr_married"],
+            "additional_users": (mine["users"] - base_end["users"]).dropna(),
+            "fp2030_additional_users": mine_totals["fp2030_additional_users"],
+            "user_years": mine_totals["user_years"],
+            "additional_user_years": (mine_totals["user_years"] - base_totals["user_years"]).dropna(),
+            "births": mine_totals["births"],
+            "pregnancies": mine_totals["pregnancies"],
+            "unintended_pregnancies": mine_totals["unintended_pregnancies"],
+            "unintended_averted": averted,
+            "births_averted": births_averted,
+            "unsafe_abortions_averted": unsafe,
+            "maternal_deaths_averted": ratios.maternal_deaths(births_averted, unsafe.reindex(births_averted.index)),
+            "track20_unintended_averted": track20,
+            "track20_unsafe_abortions_averted": track20_unsafe,
+            "track20_maternal_deaths_averted": ratios.maternal_deaths(ratios.births(track20), track20_unsafe),
+            "track20_all_unintended_averted": track20_all[scenario],
+            "track20_all_unsafe_abortions_averted": track20_all_unsafe,
+            "track20_all_maternal_deaths_averted": ratios.maternal_deaths(
+                ratios.births(track20_all[scenario]), track20_all_unsafe
+            ),
+        }
+        estimates = {}
+        for name in ESTIMATES:
+            estimates[name], estimates[f"{name}_lo"], estimates[f"{name}_hi"] = interval(
+                np.asarray(per_run[name], dtype=float)
+            )
+        is_base = scenario == baseline
         exit_month = exits.get(scenario)
         rows.append(
             {
@@ -128,18 +262,17 @@ def summarise(frame: pd.DataFrame, baseline: str, exits: dict[str, int | None] |
                 "diff_pp": 100 * d,
                 "diff_lo_pp": 100 * dlo,
                 "diff_hi_pp": 100 * dhi,
-                "additional_users": a,
-                "additional_users_lo": alo,
-                "additional_users_hi": ahi,
+                **estimates,
                 "total_cost": cost,
                 "incremental_cost": incremental,
-                "cost_per_additional_user": incremental / a if scenario != baseline and a > 0 else math.nan,
+                "cost_per_additional_user_year": _per(incremental, estimates["additional_user_years"], is_base),
+                "cost_per_unintended_averted": _per(incremental, estimates["unintended_averted"], is_base),
                 "distance_gap_pp": 100 * float((mine[NEAREST_BAND] - mine[FARTHEST_BAND]).mean()),
                 "wealth_gap_pp": 100 * float((mine[RICHEST] - mine[POOREST]).mean()),
                 "donor_exit_month": exit_month,
                 "sustainability": (
                     months_to_half(gain_over_time(frame, scenario, baseline), exit_month)
-                    if exit_month is not None and scenario != baseline
+                    if exit_month is not None and not is_base
                     else ""
                 ),
             }
@@ -147,6 +280,17 @@ def summarise(frame: pd.DataFrame, baseline: str, exits: dict[str, int | None] |
     summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     summary["donor_exit_month"] = summary["donor_exit_month"].astype("Int64")  # a month, or <NA>
     return summary
+
+
+def _per(cost: float, outcome: float, is_baseline: bool) -> float:
+    """Incremental cost per unit of an outcome gained over the baseline; NaN for the baseline itself, or where
+    nothing is gained (a cost per negative outcome would read as a bargain)."""
+    return cost / outcome if not is_baseline and outcome > 0 else math.nan
+
+
+def summarise_comparison(comparison: Comparison) -> pd.DataFrame:
+    """`summarise` of a comparison, with its donor exits and its scenarios' parameters."""
+    return summarise(comparison.frame, comparison.baseline, comparison.exits(), comparison.scenarios)
 
 
 def bands(frame: pd.DataFrame, column: str = "mcpr") -> pd.DataFrame:

@@ -41,6 +41,16 @@ def fmt_users(x: float) -> str:
     return DASH if _missing(x) else _signed(x, 0)
 
 
+def fmt_count(x: float) -> str:
+    """A count over the horizon (births, user-years, pregnancies averted), rounded: "12,345", "-40"."""
+    return DASH if _missing(x) else _signed(x, 0).lstrip("+")
+
+
+def fmt_deaths(x: float) -> str:
+    """Deaths averted, to one decimal (a district's are few): "3.4", "-0.2"."""
+    return DASH if _missing(x) else _signed(x, 1).lstrip("+")
+
+
 def fmt_usd(x: float) -> str:
     """Money in whole US dollars: "US$84,280"."""
     return DASH if _missing(x) else ("-" if x < 0 else "") + f"US${abs(x):,.0f}"

@@ -755,6 +755,60 @@ class Calibration(Strict):
     months: int = Field(ge=1, le=1200, description="Months of each calibration run (measures at the last).")
 
 
+class Impacts(Strict):
+    """Ratios that turn the pregnancies and births a plan averts into the FP2030 core indicators 6-8 (unintended
+    pregnancies, unsafe abortions and maternal deaths averted) as Track20 computes them ("Estimating impacts of
+    contraceptive use"). Only comparisons read them; the simulation does not. Where no Malian or Western African
+    figure was found the description says so, and the range is the one to try."""
+
+    pregnancies_per_year_without_method: Share = Field(
+        0.31,
+        description="Pregnancies per woman-year among the same women using no method, for Track20's formula "
+        "(users x this - pregnancies on a method): 31% in Track20's method (FP2020/FP2030 core indicator 6); every "
+        "pregnancy on a method counts as unintended.",
+    )
+    abortion_share_unintended: Share | None = Field(
+        None,
+        description="Share of unintended pregnancies ended by induced abortion. None: the model's own "
+        "women.abortion_share_unintended, so unsafe abortions and births averted agree with the pregnancies the "
+        "model ends. No Malian or Western African figure found: about 50% worldwide (Track20), 61% in 2015-19 "
+        "(Bearak 2020), 48% where abortion is prohibited or allowed only to save the woman's life (Bearak 2018, "
+        "2010-14); 12% of all pregnancies in Western Africa end in abortion (Guttmacher, Abortion in Africa 2018). "
+        "Range 0.1-0.5.",
+    )
+    unsafe_share_abortions: Share = Field(
+        0.85,
+        description="Share of induced abortions that are unsafe: at least 85% in Western and Middle Africa "
+        "(Guttmacher 2019, safe abortion in the African Union), about three quarters in Africa as a whole "
+        "(Guttmacher, Abortion in Africa 2018). Range 0.75-0.95.",
+    )
+    loss_share_pregnancies: Share = Field(
+        0.12,
+        description="Share of pregnancies not ended by abortion that end in miscarriage or stillbirth, for the "
+        "births Track20's unintended pregnancies averted would have been: 10-17% at ages 20-39 (Magnus 2019, the "
+        "model's women.pregnancy_loss_by_age); 12% of unintended pregnancies worldwide (Bearak 2018). Range "
+        "0.10-0.17.",
+    )
+    maternal_deaths_per_100k_births: float = Field(
+        562.0,
+        ge=0.0,
+        le=5000.0,
+        description="Maternal mortality ratio, deaths per 100,000 live births, applied to births averted: Mali 562 "
+        "in 2017 (UN MMEIG, Trends in maternal mortality 2000-2017); Mali DHS 2018: 325 for 2011-18. Range 325-800. "
+        "It counts deaths from abortion too, so adding those of unsafe abortions averted overstates maternal deaths "
+        "averted by at most their share (at least 9% of maternal deaths in Africa, Guttmacher 2018).",
+    )
+    unsafe_abortion_deaths_per_100k: float = Field(
+        220.0,
+        ge=0.0,
+        le=100_000.0,
+        description="Deaths per 100,000 unsafe abortions (case fatality), applied to unsafe abortions averted: 218 "
+        "worldwide in 2008 (47,000 deaths among 21.6 million unsafe abortions, WHO 2011; Åhman & Shah 2011); 141 per "
+        "100,000 of all abortions in Africa in 2010-14 (Guttmacher, Abortion Worldwide 2017), about 190 per unsafe "
+        "one. No Western African figure found. Range 140-460.",
+    )
+
+
 class Scenario(Strict):
     """A complete parameter set plus a dated intervention schedule."""
 
@@ -777,6 +831,11 @@ class Scenario(Strict):
         None,
         exclude_if=lambda value: value is None,  # absent, not null: uncalibrated scenarios keep their hashes
         description="Set by `commsim calibrate`: the targets this scenario's fitted values come from.",
+    )
+    impacts: Impacts = Field(
+        Impacts(),
+        exclude_if=lambda value: value == Impacts(),  # absent at the defaults: scenarios keep their hashes
+        description="Ratios for the FP2030 impact indicators of a comparison (not read by the simulation).",
     )
 
     @property

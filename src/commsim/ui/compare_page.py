@@ -1,6 +1,7 @@
 """The Compare page: a planner runs scenarios on common seeds (every run stored, with progress) or loads a stored
-comparison, and sees prevalence over time with uncertainty bands, the difference table (cost per additional
-user, equity gaps, what lasts after a donor exit), and downloads the summary CSV and the HTML report.
+comparison, and sees prevalence over time with uncertainty bands, the report's tables (cost per additional
+user-year and per unintended pregnancy averted, equity gaps, what lasts after a donor exit; the outcomes planners
+count, mechanistic and Track20 side by side), and downloads the summary CSV and the HTML report.
 
 The numbers and charts are those of `commsim compare` (`compare`, `effects.summarise`, `report`). Inputs are
 checked before anything runs or is opened; a database that cannot be read or written gives a message here.
@@ -100,7 +101,7 @@ class Shown:
 
 
 def show(comparison: Comparison, title: str, command: str) -> Shown:
-    summary = effects.summarise(comparison.frame, comparison.baseline, comparison.exits())
+    summary = effects.summarise_comparison(comparison)
     order = list(summary["scenario"])
     charts = {
         "mcpr": png(mcpr_figure(comparison, order)),
@@ -128,30 +129,60 @@ def load(batch_id: int) -> Shown:
     return show(comparison, title, f"stored comparison {batch_id} in {stored.shown_database()}")
 
 
-def summary_html(summary: pd.DataFrame, baseline: str) -> str:
-    """The difference table as HTML: the report's columns and formatting, exact values in data attributes."""
-    head = "".join(f"<th>{escape(heading)}</th>" for heading, *_ in report.TABLE)
-    body = []
-    for row in report.table_rows(summary, baseline):
-        cells = []
-        for cell in row.cells:
-            text = escape(cell.value.text)
-            if cell.lo is not None and cell.lo.text and cell.hi is not None:
-                text += f'<br><span style="color:#666">({escape(cell.lo.text)} to {escape(cell.hi.text)})</span>'
-            if row.is_baseline and cell.value.column in ("diff_pp", "additional_users"):
-                text = "(baseline)"
-            align = "right" if cell.numeric else "left"
-            cells.append(
-                f'<td data-column="{cell.value.column}" data-value="{escape(cell.value.raw)}" '
-                f'style="text-align:{align}; padding:4px 8px">{text}</td>'
-            )
-        label = escape(row.label) + (" <em>(baseline)</em>" if row.is_baseline else "")
-        body.append(
-            f'<tr data-scenario="{escape(row.label)}"><th style="text-align:left">{label}</th>{"".join(cells)}</tr>'
-        )
+CELL = "padding:4px 8px"
+
+
+def _cell_html(cell: report.Cell, label: str, is_baseline: bool) -> str:
+    """One value as a table cell: formatted, its interval below, exact in data attributes; what is measured
+    against the baseline reads "(baseline)" in the baseline's own cell."""
+    text = escape(cell.value.text)
+    if cell.lo is not None and cell.lo.text and cell.hi is not None:
+        text += f'<br><span style="color:#666">({escape(cell.lo.text)} to {escape(cell.hi.text)})</span>'
+    if is_baseline and cell.value.column in effects.VERSUS_BASELINE:
+        text = "(baseline)"
+    align = "right" if cell.numeric else "left"
     return (
-        '<table class="commsim-summary" style="border-collapse:collapse; font-size:0.85rem">'
-        f'<thead><tr><th style="text-align:left">Scenario</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<td data-scenario="{escape(label)}" data-column="{cell.value.column}" '
+        f'data-value="{escape(cell.value.raw)}" style="text-align:{align}; {CELL}">{text}</td>'
+    )
+
+
+def summary_html(summary: pd.DataFrame, baseline: str, table: report.Table = report.SUMMARY) -> str:
+    """A table of the report as HTML, laid out as the report lays it out (a scenario a row, or for a
+    transposed table an outcome a row under its group's heading), with the report's headings and formatting."""
+    rows = report.table_rows(summary, baseline, table)
+
+    def scenario(row: report.Row) -> str:
+        return escape(row.label) + (" <em>(baseline)</em>" if row.is_baseline else "")
+
+    if table.transposed:
+        head = "".join(f'<th style="text-align:right; {CELL}">{scenario(row)}</th>' for row in rows)
+        head = f'<tr><th style="text-align:left">Outcome</th>{head}</tr>'
+        body = []
+        for group in table.groups:
+            body.append(
+                f'<tr><th colspan="{len(rows) + 1}" style="text-align:left; background:#eef2f6; {CELL}">'
+                f"{escape(group.title)}</th></tr>"
+            )
+            for column in group.columns:
+                cells = "".join(_cell_html(row.cell(column.name), row.label, row.is_baseline) for row in rows)
+                body.append(
+                    f'<tr data-column="{column.name}"><th style="text-align:left; {CELL}">'
+                    f"{escape(column.heading)}</th>{cells}</tr>"
+                )
+    else:
+        head = "".join(f'<th style="{CELL}">{escape(column.heading)}</th>' for column in table.columns)
+        head = f'<tr><th style="text-align:left">Scenario</th>{head}</tr>'
+        body = [
+            f'<tr data-scenario="{escape(row.label)}"><th style="text-align:left">{scenario(row)}</th>'
+            + "".join(_cell_html(cell, row.label, row.is_baseline) for cell in row.cells)
+            + "</tr>"
+            for row in rows
+        ]
+    return (
+        f'<table class="commsim-summary commsim-table-{table.id}" data-table="{table.id}" '
+        'style="border-collapse:collapse; font-size:0.85rem">'
+        f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
     )
 
 
@@ -285,7 +316,9 @@ def ComparisonView(shown: Shown):
     reps = len(comparison.seeds)
     months = int(comparison.frame["month"].max())
     households = report.households_text(comparison.scenarios)
-    html = solara.use_memo(lambda: summary_html(summary, comparison.baseline), [shown])
+    tables = solara.use_memo(
+        lambda: [(table.title, summary_html(summary, comparison.baseline, table)) for table in report.TABLES], [shown]
+    )
     csv = solara.use_memo(lambda: summary.to_csv(index=False), [shown])
 
     def report_html() -> str:
@@ -302,7 +335,10 @@ def ComparisonView(shown: Shown):
             solara.FileDownload(
                 report_html, filename="report.html", label="Download report.html", mime_type="text/html"
             )
-        solara.HTML(tag="div", unsafe_innerHTML=html, style="overflow-x:auto")
+        for title, html in tables:
+            solara.HTML(tag="h4", unsafe_innerHTML=escape(title), style="margin:8px 0 2px")  # no Markdown: offline
+            solara.HTML(tag="div", unsafe_innerHTML=html, style="overflow-x:auto")
+        note(report.METHODS_NOTE)
         with solara.Columns([1, 1]):
             solara.Image(shown.charts["mcpr"], width="100%", classes=["commsim-mcpr-bands"])
             solara.Image(shown.charts["equity"], width="100%", classes=["commsim-equity"])
