@@ -12,6 +12,7 @@ model's timings) and, serial against the default thread count, next to a busy ne
 import argparse
 import gc
 import json
+import math
 import os
 import shutil
 import subprocess

@@ -12,6 +12,8 @@ from commsim.errors import CommsimError
 from commsim.results import effects
 from commsim.runs import compare
 from commsim.scenario import loader
+from commsim.scenario.loader import load_scenario
+from commsim.scenario.schema import METHODS
 from commsim.store import database as store
 
 SMALL = {"population.households": 2000, "population.villages": 16, "population.facilities": 3, "months": 36}
@@ -194,24 +196,24 @@ def test_averted_is_baseline_minus_scenario_in_the_stored_runs(stored):
 
 
 def test_track20_columns_equal_the_formula_by_hand(stored):
-    """Track20: user-years x 0.31 - user-years x the method's failure in a year (1 - (1 - 0.0015)^12), for all
-    users of a scenario and for its additional user-years over the baseline; then the same ratios."""
+    """Track20: the sum over methods of user-years x (0.31 - the method's failure in a year, Polis 2016), for
+    all users of a scenario and for its additional user-years over the baseline; then the same ratios."""
     _, comparison = stored
     summary = effects.summarise_comparison(comparison).set_index("scenario")
     frame = comparison.frame
-    user_years = frame[frame["month"] > 0].groupby(["scenario", "replicate"])["users"].sum() / 12
-    failure = 1 - (1 - 0.0015) ** 12
-    per_year = 0.31 - failure
+    failure = {name: getattr(load_scenario("baseline").methods, name).failure_12m for name in METHODS}
+    months = frame[frame["month"] > 0].groupby(["scenario", "replicate"])
+    averted = sum(months[f"users_{name}"].sum() / 12 * (0.31 - failure[name]) for name in METHODS)
     for label in ("baseline", "hrh2030_groups"):
         assert summary.loc[label, "track20_all_unintended_averted"] == pytest.approx(
-            user_years.loc[label].mean() * per_year, rel=1e-12
+            averted.loc[label].mean(), rel=1e-12
         )
-    extra = (user_years.loc["hrh2030_groups"] - user_years.loc["baseline"]).mean()
+    extra = (averted.loc["hrh2030_groups"] - averted.loc["baseline"]).mean()
     row = summary.loc["hrh2030_groups"]
-    assert row["track20_unintended_averted"] == pytest.approx(extra * per_year, rel=1e-12)
-    unsafe = extra * per_year * 0.20 * 0.85
+    assert row["track20_unintended_averted"] == pytest.approx(extra, rel=1e-12)
+    unsafe = extra * 0.20 * 0.85
     assert row["track20_unsafe_abortions_averted"] == pytest.approx(unsafe, rel=1e-12)
-    births = extra * per_year * (1 - 0.20) * (1 - 0.12)  # neither aborted nor lost
+    births = extra * (1 - 0.20) * (1 - 0.12)  # neither aborted nor lost
     assert row["track20_maternal_deaths_averted"] == pytest.approx(
         births * 562 / 100_000 + unsafe * 220 / 100_000, rel=1e-12
     )
@@ -273,4 +275,5 @@ def test_more_users_avert_unintended_pregnancies_and_births():
     # the model averts 0.1-0.6 unintended pregnancies per additional user-year (tests/test_life_course.py);
     # Track20's formula 0.31 less the method's failure
     assert 0.1 <= row["unintended_averted"] / row["additional_user_years"] <= 0.6
-    assert row["track20_unintended_averted"] / row["additional_user_years"] == pytest.approx(0.31 - 0.0178, abs=5e-4)
+    per_user_year = row["track20_unintended_averted"] / row["additional_user_years"]
+    assert 0.31 - 0.055 <= per_user_year <= 0.31 - 0.006  # between the pill's failure and the implant's

@@ -7,7 +7,7 @@ import pytest
 
 from commsim.results import impacts
 from commsim.scenario.loader import ScenarioError, load_scenario, scenario_hash, to_toml
-from commsim.scenario.schema import Scenario
+from commsim.scenario.schema import METHODS, Scenario
 
 
 def test_track20_formula_over_a_method_mix_by_hand():
@@ -22,17 +22,18 @@ def test_track20_formula_over_a_method_mix_by_hand():
         impacts.track20_averted({"condom": 5.0}, failure, 0.31)
 
 
-def test_the_one_modern_method_today():
-    """Until the model has a method mix: one modern method, whose failure is households.p_failure_per_month,
-    1.78% in a year of use (1.7% injectables, Polis 2016); its users are the `users` output."""
+def test_failure_and_user_years_by_method():
+    """Track20's inputs from the model: each method's typical-use failure (methods.<method>.failure_12m, Polis
+    2016) and its user-years from its users_<method> output (month 0, before the first month, not counted)."""
     failure = impacts.failure_per_year(Scenario())
-    assert failure == {"modern": pytest.approx(1 - (1 - 0.0015) ** 12, rel=1e-15)}
-    assert failure["modern"] == pytest.approx(0.0178, abs=1e-4)
-    frame = pd.DataFrame(
-        {"scenario": "a", "replicate": [0, 0, 0, 1, 1, 1], "month": [0, 1, 2] * 2, "users": [99, 12, 24, 99, 6, 6]}
-    )
-    years = impacts.method_user_years(frame)["modern"]
-    assert years.loc[("a", 0)] == 3.0 and years.loc[("a", 1)] == 1.0  # month 0 (before the first month) not counted
+    assert list(failure) == list(METHODS)
+    assert failure["implant"] == 0.006 and failure["pill"] == 0.055
+    columns = {f"users_{name}": [0, 0, 0, 0, 0, 0] for name in METHODS}
+    columns["users_implant"] = [99, 12, 24, 99, 6, 6]
+    frame = pd.DataFrame({"scenario": "a", "replicate": [0, 0, 0, 1, 1, 1], "month": [0, 1, 2] * 2, **columns})
+    years = impacts.method_user_years(frame)
+    assert years["implant"].loc[("a", 0)] == 3.0 and years["implant"].loc[("a", 1)] == 1.0
+    assert years["pill"].loc[("a", 0)] == 0.0
 
 
 def test_ratios_from_the_scenario_by_hand():

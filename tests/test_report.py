@@ -149,7 +149,7 @@ def test_impact_ratios_and_their_sources_are_in_the_report(made):
     methods = made.soup.find(id="methods")
     keys = [dt["data-key"] for dt in methods.select("dl.ratios dt")]
     assert keys == [f"impacts.{name}" for name in Scenario.model_fields["impacts"].annotation.model_fields] + [
-        "households.p_failure_per_month"
+        "methods.*.failure_12m"
     ]
     text = methods.get_text(" ", strip=True)
     for source in (
@@ -164,7 +164,8 @@ def test_impact_ratios_and_their_sources_are_in_the_report(made):
         "220 per 100,000 unsafe abortions",
         "20.0% (the model's own, women.abortion_share_unintended)",
         "No Malian or Western African figure found",
-        "modern 1.8% a year",
+        "implant 0.6% a year",
+        "pill 5.5% a year",
     ):
         assert source in text, source
 

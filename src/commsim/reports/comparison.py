@@ -34,7 +34,7 @@ from commsim.results.formats import (
     raw,
 )
 from commsim.runs.compare import Comparison
-from commsim.scenario.schema import Households, Impacts, Scenario
+from commsim.scenario.schema import Impacts, Method, Scenario
 
 TEMPLATE = "report.html.j2"
 
@@ -250,9 +250,9 @@ def ratios_used(scenario: Scenario) -> list[Ratio]:
     failure = ", ".join(f"{name} {fmt_share(f)} a year" for name, f in impacts_of.failure_per_year(scenario).items())
     return [Ratio(f"impacts.{key}", text, fields[key].description or "") for key, text in shown.items()] + [
         Ratio(
-            "households.p_failure_per_month",
+            "methods.*.failure_12m",
             f"typical-use failure for Track20's formula: {failure} (each scenario's own)",
-            Households.model_fields["p_failure_per_month"].description or "",
+            Method.model_fields["failure_12m"].description or "",
         )
     ]
 

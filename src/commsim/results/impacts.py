@@ -11,9 +11,8 @@ pregnancies, unsafe abortions and maternal deaths averted, two ways.
 Both turn unintended pregnancies averted into unsafe abortions averted, and births averted into maternal deaths
 averted, by the ratios of the scenario's `impacts` section (`Ratios`).
 
-Methods: the model has one modern method today, whose monthly failure is `households.p_failure_per_month`.
-`track20_averted` takes user-years and failure by method (mappings), so a method mix plugs in through
-`method_user_years` and `failure_per_year` alone.
+Methods: the model's method mix (`scenario.schema.METHODS`); `track20_averted` takes user-years and failure by
+method (mappings): each method's users are its `users_<method>` output and its failure its `failure_12m`.
 """
 
 from collections.abc import Mapping
@@ -22,18 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from commsim.scenario.schema import Scenario
+from commsim.scenario.schema import METHODS, Scenario
 
-MODERN = "modern"  # the model's one modern method, until it has a method mix
-METHOD_USERS: dict[str, str] = {MODERN: "users"}  # method -> the output column of its current users
+METHOD_USERS: dict[str, str] = {name: f"users_{name}" for name in METHODS}  # method -> its current users' column
 MONTHS_PER_YEAR = 12
 type Amount = float | np.ndarray | pd.Series  # one number, or one per run
 
 
 def failure_per_year(scenario: Scenario) -> dict[str, float]:
-    """Typical-use failure by method: the chance of a pregnancy in a year of use, 1 - (1 - monthly)^12."""
-    monthly = scenario.households.p_failure_per_month
-    return {MODERN: 1.0 - (1.0 - monthly) ** MONTHS_PER_YEAR}
+    """Typical-use failure by method: the chance of a pregnancy in a year of use (`methods.<method>.failure_12m`)."""
+    return {name: method.failure_12m for name, method in zip(METHODS, scenario.methods.table(), strict=True)}
 
 
 def method_user_years(runs: pd.DataFrame) -> dict[str, pd.Series]:
