@@ -195,6 +195,21 @@ def test_averted_is_baseline_minus_scenario_in_the_stored_runs(stored):
     assert row["mcpr_married"] == pytest.approx(married.mean().loc["hrh2030_groups"], rel=1e-12)
 
 
+def test_cyp_and_cost_per_additional_cyp_follow_from_the_runs(stored):
+    """CYP over the horizon is the runs' monthly cyp summed over months 1..T; additional CYP is paired against the
+    baseline (exactly 0 for it), and the cost per additional CYP is the incremental cost over it."""
+    _, comparison = stored
+    summary = effects.summarise_comparison(comparison).set_index("scenario")
+    frame = comparison.frame
+    cyp = frame[frame["month"] > 0].groupby(["scenario", "replicate"])["cyp"].sum()
+    row, base = summary.loc["hrh2030_groups"], summary.loc["baseline"]
+    assert row["cyp"] == pytest.approx(cyp.loc["hrh2030_groups"].mean(), rel=1e-12)
+    extra = (cyp.loc["hrh2030_groups"] - cyp.loc["baseline"]).mean()
+    assert row["additional_cyp"] == pytest.approx(extra, rel=1e-12) and extra > 0
+    assert row["cost_per_additional_cyp"] == pytest.approx(row["incremental_cost"] / extra, rel=1e-12)
+    assert base["additional_cyp"] == 0.0 and math.isnan(base["cost_per_additional_cyp"])
+
+
 def test_track20_columns_equal_the_formula_by_hand(stored):
     """Track20: the sum over methods of user-years x (0.31 - the method's failure in a year, Polis 2016), for
     all users of a scenario and for its additional user-years over the baseline; then the same ratios."""

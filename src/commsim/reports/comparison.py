@@ -132,6 +132,7 @@ SUMMARY = Table(
                 Column("total_cost", fmt_usd),
                 Column("incremental_cost", fmt_usd),
                 Column("cost_per_additional_user_year", fmt_usd),
+                Column("cost_per_additional_cyp", fmt_usd),
                 Column("cost_per_unintended_averted", fmt_usd),
                 Column("distance_gap_pp", fmt_pp),
                 Column("wealth_gap_pp", fmt_pp),
@@ -153,6 +154,7 @@ OUTCOMES = Table(
                 _count("pregnancies"),
                 _count("unintended_pregnancies"),
                 _count("user_years"),
+                _count("cyp"),
                 Column("fp2030_additional_users", fmt_users, interval=True),
             ),
         ),
@@ -160,6 +162,7 @@ OUTCOMES = Table(
             "Against the baseline, paired by replicate: the model and Track20's formula",
             (
                 Column("additional_user_years", fmt_users, interval=True),
+                Column("additional_cyp", fmt_users, interval=True),
                 _count("births_averted"),
                 _count("unintended_averted"),
                 _count("track20_unintended_averted"),

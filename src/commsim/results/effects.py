@@ -29,6 +29,8 @@ ESTIMATES: tuple[str, ...] = (  # each with its 95% interval, <name>_lo and <nam
     "fp2030_additional_users",
     "user_years",
     "additional_user_years",
+    "cyp",
+    "additional_cyp",
     "births",
     "pregnancies",
     "unintended_pregnancies",
@@ -48,6 +50,7 @@ VERSUS_BASELINE: tuple[str, ...] = (
     "diff_pp",
     "additional_users",
     "additional_user_years",
+    "additional_cyp",
     "unintended_averted",
     "births_averted",
     "unsafe_abortions_averted",
@@ -75,6 +78,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "total_cost",
     "incremental_cost",
     "cost_per_additional_user_year",
+    "cost_per_additional_cyp",
     "cost_per_unintended_averted",
     "distance_gap_pp",
     "wealth_gap_pp",
@@ -91,6 +95,8 @@ SUMMARY_LABELS: dict[str, str] = {
     "fp2030_additional_users": "additional users (FP2030: end − month 0)",
     "user_years": "user-years",
     "additional_user_years": "additional user-years vs baseline",
+    "cyp": "couple-years of protection (CYP)",
+    "additional_cyp": "additional CYP vs baseline",
     "births": "births",
     "pregnancies": "pregnancies",
     "unintended_pregnancies": "unintended pregnancies",
@@ -107,6 +113,7 @@ SUMMARY_LABELS: dict[str, str] = {
     "total_cost": "total cost",
     "incremental_cost": "incremental cost",
     "cost_per_additional_user_year": "cost per additional user-year",
+    "cost_per_additional_cyp": "cost per additional CYP",
     "cost_per_unintended_averted": "cost per unintended pregnancy averted",
     "distance_gap_pp": "distance gap (near − far, pp)",
     "wealth_gap_pp": "wealth gap (rich − poor, pp)",
@@ -165,13 +172,16 @@ def months_to_half(gain: pd.Series, exit_month: int) -> str:
 
 
 def run_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per run (index: scenario, replicate), what planners count over the horizon: births, pregnancies and
-    unintended pregnancies summed over months 1..T, user-years (`impacts.method_user_years`, all methods), and
-    FP2030's additional users (users at the end minus users at month 0, the base year, within the run). Runs
-    stored before the life-course outputs existed have NaN, not 0, for what they did not count."""
+    """Per run (index: scenario, replicate), what planners count over the horizon: births, pregnancies,
+    unintended pregnancies and CYP dispensed summed over months 1..T, user-years (`impacts.method_user_years`,
+    all methods), and FP2030's additional users (users at the end minus users at month 0, the base year, within
+    the run). Runs stored before the life-course outputs existed have NaN, not 0, for what they did not count."""
     months = frame[frame["month"] > 0].groupby(["scenario", "replicate"], sort=False)
     totals = pd.DataFrame(
-        {column: months[column].sum(min_count=1) for column in ("births", "pregnancies", "unintended_pregnancies")}
+        {
+            column: months[column].sum(min_count=1)
+            for column in ("births", "pregnancies", "unintended_pregnancies", "cyp")
+        }
     )
     totals["user_years"] = sum(impacts.method_user_years(frame).values())
     runs = frame.sort_values("month").groupby(["scenario", "replicate"], sort=False)["users"]
@@ -229,6 +239,8 @@ def summarise(
             "fp2030_additional_users": mine_totals["fp2030_additional_users"],
             "user_years": mine_totals["user_years"],
             "additional_user_years": (mine_totals["user_years"] - base_totals["user_years"]).dropna(),
+            "cyp": mine_totals["cyp"],
+            "additional_cyp": (mine_totals["cyp"] - base_totals["cyp"]).dropna(),
             "births": mine_totals["births"],
             "pregnancies": mine_totals["pregnancies"],
             "unintended_pregnancies": mine_totals["unintended_pregnancies"],
@@ -266,6 +278,7 @@ def summarise(
                 "total_cost": cost,
                 "incremental_cost": incremental,
                 "cost_per_additional_user_year": _per(incremental, estimates["additional_user_years"], is_base),
+                "cost_per_additional_cyp": _per(incremental, estimates["additional_cyp"], is_base),
                 "cost_per_unintended_averted": _per(incremental, estimates["unintended_averted"], is_base),
                 "distance_gap_pp": 100 * float((mine[NEAREST_BAND] - mine[FARTHEST_BAND]).mean()),
                 "wealth_gap_pp": 100 * float((mine[RICHEST] - mine[POOREST]).mean()),
