@@ -258,11 +258,12 @@ def test_a_misspelt_declared_write_is_refused_at_build(monkeypatch):
 def test_kernel_parameters_are_the_schema_numbers_under_their_schema_names():
     """One declaration: every number of the behaviour sections reaches the rules under its own name (a name two
     sections share, prefixed), plus the constants derived from them."""
-    from commsim.model.params import BY_AGE, DERIVED, SCHEMA_PARAMS, build_params
+    from commsim.model.params import BY_AGE, BY_METHOD, DERIVED, SCHEMA_PARAMS, build_params
 
     sc = loader.load_scenario("hrh2030_groups")
     params = build_params(sc)
-    assert params._fields == (*(name for name, _, _ in SCHEMA_PARAMS), *DERIVED, *BY_AGE)
+    assert params._fields == (*(name for name, _, _ in SCHEMA_PARAMS), *DERIVED, *BY_AGE, *BY_METHOD)
+    assert list(params.cyp_per_unit) == [method.cyp_per_unit for method in sc.methods.table()]
     assert list(params.fecundability_by_age) == sc.women.fecundability_by_age
     for name, section, field in SCHEMA_PARAMS:
         assert getattr(params, name) == float(getattr(getattr(sc, section), field)), name

@@ -113,6 +113,7 @@ def test_stream_numbers_are_distinct():
         rng.REFER,
         rng.DISCONTINUE,
         rng.METHOD,
+        rng.RESUPPLY,
         rng.CHOICE,
         rng.ADOPT,
         rng.CHW_REFER,

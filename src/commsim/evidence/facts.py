@@ -82,15 +82,15 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-# Fact 1: both arms start at 1% prevalence, without CHWs, with easy access and low discontinuation, so that
-# the diffusion term, not supply, shapes the curve.
+# Fact 1: both arms start at 1% prevalence, without CHWs and with easy access, so that the diffusion term, not
+# supply, shapes the curve; methods are stopped at their own rates, so use turns over within the ten years.
 DIFFUSION = {
     "months": 120,
     "population.initial_mcpr_married": 0.01,
     "chws.coverage": 0.0,
     "households.rate_awareness_per_month": 0.0,
     "households.distance_odds_per_km": 0.97,
-    "households.rel_stop": 0.4,
+    "households.rel_stop": 1.0,  # the methods' own stopping: users turn over, so the curve reaches its ceiling
     "households.peer_half_saturation": 1.0,
 }
 

@@ -204,10 +204,10 @@ class Women(Strict):
         "by FPsim, 1-(1-p)^(1/12) of its annual 65% at 15, 79% at 25, 67% at 37, 56% at 40, 8% at 45.",
     )
     exposure_in_union: Share = Field(
-        0.72,
+        0.71,
         description="Share of a married woman's months she is exposed to pregnancy (husband present, not "
         "abstaining): it scales fecundability. Reasoned (labour migration of husbands is common in Mali), set with "
-        "amenorrhoea_months, calibrated with targets/mali_dhs2018.toml (TFR 6.3, DHS 2018): 0.72.",
+        "amenorrhoea_months, calibrated with targets/mali_dhs2018.toml (TFR 6.3, DHS 2018): 0.71.",
     )
     pregnancy_loss_by_age: ByAge = Field(
         [0.14, 0.11, 0.10, 0.11, 0.17, 0.33, 0.57],
@@ -227,12 +227,12 @@ class Women(Strict):
         "medians 12-16; Mali 2018 not found (reasoned). It ends at 24 months at the latest.",
     )
     wait_months_after_birth: float = Field(
-        15.0,
+        17.0,
         ge=1.0,
         le=240.0,
         description="Mean months after a birth before a woman who wants more children wants the next one soon "
         "(within two years, as the DHS asks): calibrated to unmet need 24% of married women (targets/"
-        "mali_dhs2018.toml): 15. The preferred interval of 35 months (Mali DHS 2001) less a pregnancy gives 26.",
+        "mali_dhs2018.toml): 17. The preferred interval of 35 months (Mali DHS 2001) less a pregnancy gives 26.",
     )
     ideal_children: float = Field(
         6.0,
@@ -307,7 +307,7 @@ class Methods(Strict):
         cyp_per_unit=1 / 15,
         unit_cost_usd=0.27,
         by_chw=True,
-        weight=0.30,
+        weight=0.33,
     )
     injectable: Method = Method(
         failure_12m=0.017,
@@ -317,7 +317,7 @@ class Methods(Strict):
         cyp_per_unit=0.25,
         unit_cost_usd=1.06,
         by_chw=True,
-        weight=0.58,
+        weight=0.78,
     )
     self_injection: Method = Method(
         failure_12m=0.017,
@@ -338,7 +338,7 @@ class Methods(Strict):
         unit_cost_usd=11.14,
         by_chw=False,
         long_acting=True,
-        weight=0.165,
+        weight=0.15,
     )
     iud: Method = Method(
         failure_12m=0.014,
@@ -359,7 +359,7 @@ class Methods(Strict):
         cyp_per_unit=1 / 120,
         unit_cost_usd=0.03,
         by_chw=True,
-        weight=0.17,
+        weight=0.19,
     )
     rel_weight_long_acting_no_more: float = Field(
         3.0, ge=0.0, le=100.0, description="Long-acting methods' weight for a woman who wants no more (reasoned)."
@@ -399,7 +399,7 @@ class Households(Strict):
         description="Adoption propensity from outside contact (mass media, market).",
     )
     rate_awareness_per_month: float = Field(
-        0.28, ge=0.0, le=1.0, description="Adoption propensity per unit of awareness."
+        0.22, ge=0.0, le=1.0, description="Adoption propensity per unit of awareness."
     )
     rate_peer_per_month: float = Field(
         0.30,
@@ -456,13 +456,14 @@ class Households(Strict):
         description="Utility per unit of stock reliability: ~11 km further to avoid a stockout (Elewonibi 2020).",
     )
     rel_stop: float = Field(
-        0.52,
+        0.30,
         ge=0.0,
         le=10.0,
         description="Multiplies every method's method-related stopping (methods.*.stop_12m), calibrated with "
         "targets/mali_dhs2018.toml so that, with quality, the wish for a child, failed resupply and stockouts, 44% "
-        "of new users stop within 12 months as in Mali 2012-13 (38-50% elsewhere, Castle & Askew 2015). Below 1 "
-        "because the calendar data's method-related reasons include access and supply, which the model adds itself.",
+        "of new users stop within 12 months as in Mali 2012-13 (38-50% elsewhere, Castle & Askew 2015): 0.30. Below "
+        "1 because the calendar data's method-related reasons include access and supply, which the model adds itself "
+        "(missed and failed resupply).",
     )
     rel_discontinue_poor_quality: float = Field(
         0.5,
@@ -474,8 +475,10 @@ class Households(Strict):
         0.6, ge=0.0, le=1.0, description="Hazard multiplier in a month with a CHW follow-up visit."
     )
     p_discontinue_failed_resupply: Share = Field(
-        0.3,
-        description="A resupply visit met by a stockout or a full clinic ends use with this probability.",
+        0.1,
+        description="A resupply she cannot make (her facility's access this month: distance decay x quality, "
+        "Wong 2017) or that meets a stockout or a full clinic ends use with this probability; otherwise she tries "
+        "again next month. Reasoned (no source found): 0.1, with which the distance gradient is Wong 2017's.",
     )
     awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
     trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")

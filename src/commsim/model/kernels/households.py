@@ -276,9 +276,20 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 if due == 0:  # her supply has run out, or her implant or IUD is due out
                     if src == CHW and chw_on and p.by_chw[method] == 1.0:
                         _dispense(i, hh, p, method, acc)  # her CHW resupplies her at home
-                    else:  # at her facility; if her CHW left, at the nearest one
-                        hh.request[i] = -((hh.fac2[i] if src == FAC2 else hh.fac1[i]) + 1)
-                        hh.request_method[i] = method + 1
+                    else:  # at her facility (if her CHW left, the nearest), if she gets there this month
+                        second = src == FAC2
+                        f = hh.fac2[i] if second else hh.fac1[i]
+                        d = float(hh.dist2[i] if second else hh.dist1[i])
+                        reach = _facility_access(
+                            d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.distance_levels_off_km, 1.0
+                        )
+                        if uniform(keys[rng.RESUPPLY], i) < reach:
+                            hh.request[i] = -(f + 1)
+                            hh.request_method[i] = method + 1
+                        elif uniform(keys[rng.FAILED], i) < p.p_discontinue_failed_resupply:
+                            src = NONE  # she could not get there and her supply ran out
+                            _stop(i, hh)
+                            n_discontinued += 1
         elif need == 1:
             exposure = 0.0  # Valente's exposure: users among her group's other members, else her village's (weighted)
             if in_group:
