@@ -82,7 +82,7 @@ EXTRA: tuple[str, ...] = (
     "new_users_via_chw",
     "fp_trained_chws",
 )
-LIFE_COURSE: tuple[str, ...] = (  # added with the women's life course: runs stored before have none
+LIFE_COURSE_COUNTS: tuple[str, ...] = (
     "births",
     "pregnancies",
     "unintended_pregnancies",
@@ -90,6 +90,9 @@ LIFE_COURSE: tuple[str, ...] = (  # added with the women's life course: runs sto
     "pregnancy_losses",
     "method_failures",
     "users_left",
+)
+LIFE_COURSE: tuple[str, ...] = (  # added with the women's life course: runs stored before have none
+    *LIFE_COURSE_COUNTS,
     "mcpr_married",
     "unmet_need_married",
     "in_union",
@@ -122,13 +125,7 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         "chw_visits",
         "new_users_via_chw",
         "fp_trained_chws",
-        "births",
-        "pregnancies",
-        "unintended_pregnancies",
-        "abortions",
-        "pregnancy_losses",
-        "method_failures",
-        "users_left",
+        *LIFE_COURSE_COUNTS,
         *(f"users_{name}" for name in METHODS),
         *(f"new_users_{name}" for name in METHODS),
     )
