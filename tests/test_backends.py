@@ -70,6 +70,7 @@ def assert_same_tables(a, b) -> None:
 
 def fingerprint(model: CommunityHealthModel) -> str:
     digest = hashlib.sha256(model.timeseries().to_csv().encode())
+    digest.update(model.service_statistics().to_csv().encode())
     for table in model.district:
         for col in table._fields:
             digest.update(np.ascontiguousarray(getattr(table, col)).tobytes())
@@ -98,6 +99,7 @@ def test_numba_and_python_twin_agree(name, seed):
     for col in hh_fast._fields:
         np.testing.assert_array_equal(getattr(hh_fast, col), getattr(hh_twin, col), err_msg=f"households.{col}")
     assert_same_tables(fast.district, twin.district)
+    pd.testing.assert_frame_equal(fast.service_statistics(), twin.service_statistics(), check_exact=True)
     assert fast.cost_cumulative == pytest.approx(twin.cost_cumulative, rel=0, abs=1e-9)
 
 
@@ -109,6 +111,7 @@ def test_numba_and_python_twin_agree_across_parallel_blocks():
     twin = run("swasti_css", 5, 3, "python", **big)
     assert_same_timeseries(fast.timeseries(), twin.timeseries())
     assert_same_tables(fast.district, twin.district)
+    pd.testing.assert_frame_equal(fast.service_statistics(), twin.service_statistics(), check_exact=True)
 
 
 def test_parity_runs_exercise_the_dynamics():
@@ -120,6 +123,9 @@ def test_parity_runs_exercise_the_dynamics():
     assert ts["referrals_completed"].sum() > 0
     assert ts["facility_visits"].sum() > 0
     assert ts["users_via_chw"].iloc[-1] > 0
+    assert ts["switches"].sum() > 0
+    assert ts["stockouts"].sum() > 0
+    assert ts["chw_stockouts"].sum() > 0
 
 
 # --- determinism -------------------------------------------------------------------------------------------

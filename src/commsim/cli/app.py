@@ -39,7 +39,7 @@ from commsim.scenario.loader import ScenarioError
 
 __all__ = ["app"]
 
-RUN_FILES = ("scenario.toml", "timeseries.csv", "summary.png")
+RUN_FILES = ("scenario.toml", "timeseries.csv", "service_statistics.csv", "summary.png")
 
 app = typer.Typer(
     name="commsim",
@@ -99,8 +99,8 @@ def run(
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
-    """Run one scenario; write timeseries.csv, scenario.toml (the resolved scenario) and summary.png, and store
-    the run in the results database."""
+    """Run one scenario; write timeseries.csv, service_statistics.csv, scenario.toml (the resolved scenario) and
+    summary.png, and store the run in the results database."""
     run_id = None
     with bad_input_exits():
         if backend not in BACKENDS:
@@ -127,13 +127,23 @@ def run(
         ts = result.timeseries
         with outfiles.replacing(target / "timeseries.csv") as csv:
             ts.to_csv(csv, index=False)
+        from commsim.model import services
+
+        with outfiles.replacing(target / "service_statistics.csv") as csv:
+            services.dhis2(result.service_statistics, result.scenario.start).to_csv(csv, index=False)
 
         from commsim.reports.run_summary import write_summary_png
 
         write_summary_png(ts, target / "summary.png", f"{config.name}: {config.population.households:,} households")
         if results is not None:
             run_id = store.save_run(
-                results, result.scenario, ts, backend=result.backend, started_at=started, finished_at=finished
+                results,
+                result.scenario,
+                ts,
+                backend=result.backend,
+                started_at=started,
+                finished_at=finished,
+                service_statistics=result.service_statistics,
             )
 
     header = {

@@ -306,6 +306,22 @@ def show_run(
     stdout().print(f"re-run: commsim results show {run_id} --toml > run.toml && commsim run run.toml", soft_wrap=True)
 
 
+def _service_statistics(results, scenario: str | None, batch: int | None) -> "pd.DataFrame":
+    """The selected runs' service statistics as DHIS2 data values, a run_id column first."""
+    import pandas as pd
+
+    from commsim.model import services
+    from commsim.store import database as store
+
+    frame, starts = store.export_service_statistics(results, scenario=scenario, batch_id=batch)
+    parts = [
+        services.dhis2(rows, starts[int(run_id)]).assign(run_id=int(run_id))
+        for run_id, rows in frame.groupby("run_id", sort=True)
+    ]
+    columns = ["run_id", *services.DHIS2_COLUMNS]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
 @results_app.command("export")
 def export_runs(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or parquet.")] = "csv",
@@ -316,11 +332,19 @@ def export_runs(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: results/export-<date>-<time>.<format>).")
     ] = None,
+    service_statistics: Annotated[
+        bool,
+        typer.Option(
+            "--service-statistics",
+            help="Write what the facilities recorded instead, as a DHIS2 data value table: run_id, org_unit, period "
+            "(YYYYMM), data_element, value.",
+        ),
+    ] = False,
     db: Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Every stored month of the selected runs, one row per run and month, with the run's scenario, hash, seed
-    and replicate."""
+    and replicate; or, with --service-statistics, their facilities' monthly records by method."""
     with bad_input_exits():
         if fmt not in EXPORT_FORMATS:
             raise ValueError(f"--format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
@@ -331,9 +355,15 @@ def export_runs(
         outfiles.check_file(target, overwrite=overwrite, protected=store.database_files(results))
         if batch is not None:
             store.get_batch(results, batch)  # an unknown batch is named, not exported as nothing
-        frame = store.export(results, scenario=scenario, batch_id=batch)
+        if service_statistics:
+            frame = _service_statistics(results, scenario, batch)
+        else:
+            frame = store.export(results, scenario=scenario, batch_id=batch)
         if frame.empty:
-            raise CommsimError(f"no stored runs in {results.url} match {_filters(scenario, batch)}: nothing written")
+            what = "service statistics of " if service_statistics else ""
+            raise CommsimError(
+                f"no {what}stored runs in {results.url} match {_filters(scenario, batch)}: nothing written"
+            )
         with outfiles.replacing(target) as temporary:
             if fmt == "csv":
                 frame.to_csv(temporary, index=False)

@@ -215,7 +215,7 @@ def fact_distance(runs: Runs) -> FactResult:
         big = int(np.argmax(fac.n_catchment))
         if boost:
             fac.quality[big] = fac.quality_base[big] = 0.95
-            fac.stock[big] = fac.stock_base[big] = 0.98
+            fac.stock[big] = fac.stock_method[big] = fac.stock_method_base[big] = 0.98
         model.run(36)
         hh = model.district.households
         bypass.append(int(((hh.source == SOURCE_FAC2) & (hh.fac2 == big)).sum()))

@@ -80,7 +80,7 @@ class CommunityHealthWorker(Agent):
     def step(self) -> None:
         self._twin_only("step")
         m = self.model
-        chw_rules.chw_month(self.idx, m.district.chws, m.params, m.keys, m.acc)
+        chw_rules.chw_month(self.idx, m.district.chws, m.district.facilities, m.params, m.keys, m.acc)
 
     @property
     def active(self) -> bool:
@@ -95,18 +95,19 @@ class Facility(Agent):
         self.requests: list[int] = []
 
     def open(self) -> None:
-        """Count this month's requests, draw a stockout, set the share served."""
+        """Count this month's requests, draw each method's stockout, set the share served."""
         self._twin_only("open")
         m = self.model
         m.district.facilities.n_requests[self.idx] = len(self.requests)
         facility_rules.facility_open(self.idx, m.district.facilities, m.keys, m.acc)
 
     def serve(self) -> None:
-        """Answer each request: served, or a failed visit."""
+        """Answer each request: served, or a failed visit; a served one enters the facility's records."""
         self._twin_only("serve")
         m, d = self.model, self.model.district
         for i in self.requests:
             household_rules.household_serve(i, i + 1, d.households, d.facilities, m.params, m.keys, m.acc)
+            household_rules.household_tally(i, d.households, d.facilities, m.params)
         self.requests = []
 
     def update(self) -> None:

@@ -53,6 +53,7 @@ def _shares(model: "CommunityHealthModel") -> dict[str, np.ndarray]:
         "groups.capacity": d.groups.capacity,
         "facilities.quality": d.facilities.quality,
         "facilities.stock": d.facilities.stock,
+        "facilities.stock_method": d.facilities.stock_method,
         "facilities.p_serve": d.facilities.p_serve,
     }
 

@@ -14,10 +14,11 @@ from typing import Annotated, Any, NamedTuple
 import mesa
 import numba
 import numpy as np
+import pandas as pd
 from mesa.experimental.scenarios import Scenario as MesaScenario
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from commsim.model import BACKENDS, checks, interventions, metrics, resources
+from commsim.model import BACKENDS, checks, interventions, metrics, resources, services
 from commsim.model import rng as counter_rng
 from commsim.model.agents import CommunityHealthWorker, Facility, Household, WomensGroup
 from commsim.model.kernels import chws as chw_kernels
@@ -42,7 +43,9 @@ class CommunityHealthModel(mesa.Model):
     `groups__training_coverage=0.6`. `scenario` is Mesa's own Scenario (what SolaraViz and Mesa's tools pass;
     its `rng`, if set, is the seed). A district needing more memory than the machine has free is refused before
     it is built, unless `check_memory=False`. `debug_checks=True` runs the conservation checks of
-    `model.checks` after every phase (the tests do). The commsim scenario is `model.config`.
+    `model.checks` after every phase (the tests do). `record_services=False` keeps no service statistics
+    (`service_statistics()`), for long runs of big districts that do not need them. The commsim scenario is
+    `model.config`.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class CommunityHealthModel(mesa.Model):
         backend: str = "numba",
         check_memory: bool = True,
         debug_checks: bool = False,
+        record_services: bool = True,
         scenario: MesaScenario | None = None,
         **overrides: Any,
     ) -> None:
@@ -82,6 +86,8 @@ class CommunityHealthModel(mesa.Model):
         self.seed = seed
         self.backend = backend
         self.debug_checks = debug_checks
+        self.record_services = record_services
+        self.services: list[np.ndarray] = []  # one services.month_record a month, if record_services
         self.month = 0
         self.district = build_district(config, seed)
         self.params = build_params(config)
@@ -142,6 +148,8 @@ class CommunityHealthModel(mesa.Model):
         cost = interventions.month_cost(self.config, d, self.acc, self.one_off_cost, stipends=stipends)
         self.cost_cumulative += cost
         self.month = month
+        if self.record_services:
+            self.services.append(services.month_record(d, self.params.by_chw))
         n, n_groups = d.households.source.size, d.groups.capacity.size
         self.latest = metrics.outputs(
             self.acc, month, n, n_groups, (cost, self.cost_cumulative), self.params.cyp_per_unit
@@ -152,6 +160,11 @@ class CommunityHealthModel(mesa.Model):
         """Step `months` times (default: the scenario's months)."""
         for _ in range(self.config.months if months is None else months):
             self.step()
+
+    def service_statistics(self) -> pd.DataFrame:
+        """What the facilities recorded each month (`services.long_table`): month, facility, element, method,
+        value."""
+        return services.long_table(self.services)
 
     def timeseries(self):
         """The collected outputs, one row per month, columns as in the CSV."""
@@ -295,7 +308,7 @@ def _interventions(m: "CommunityHealthModel") -> None:
 
 
 def _chws_compiled(m: "CommunityHealthModel") -> None:
-    chw_kernels.chws_month(m.district.chws, m.params, m.keys, m.acc)
+    chw_kernels.chws_month(m.district.chws, m.district.facilities, m.params, m.keys, m.acc)
 
 
 def _groups_compiled(m: "CommunityHealthModel") -> None:
@@ -326,6 +339,7 @@ def _serve_compiled(m: "CommunityHealthModel") -> None:
     household_kernels.serve_and_record(
         d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks
     )
+    household_kernels.tally_services(d.households, d.facilities, m.params)
 
 
 def _serve_twin(m: "CommunityHealthModel") -> None:
@@ -372,8 +386,17 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase(
         "chws",
-        "CHWs leave or are replaced; visit chances, referred households first",
-        ("chws.status", "chws.fp_trained", "chws.p_visit", "chws.p_visit_referred"),
+        "CHWs leave or are replaced and restock their kits; visit chances, referred households first",
+        (
+            "chws.status",
+            "chws.fp_trained",
+            "chws.p_visit",
+            "chws.p_visit_referred",
+            "chws.kit",
+            "chws.new_acceptors",
+            "chws.revisits",
+            "chws.dispensed",
+        ),
         _chws_compiled,
         lambda m: _each(m.chw_agents, "step"),
     ),
@@ -419,20 +442,32 @@ PHASES: tuple[Phase, ...] = (
             "households.trust",
             "households.request",
             "households.request_method",
+            "chws.new_acceptors",
+            "chws.revisits",
+            "chws.dispensed",
         ),
         _households_compiled,
         lambda m: _each(m.household_agents, "step"),
     ),
     Phase(
         "facilities_open",
-        "facilities count requests, draw stockouts and the share they can serve",
-        ("facilities.n_requests", "facilities.stocked_out", "facilities.p_serve"),
+        "facilities count requests, draw each method's stockout and the share they can serve",
+        (
+            "facilities.n_requests",
+            "facilities.out_days",
+            "facilities.stocked_out",
+            "facilities.p_serve",
+            "facilities.new_acceptors",
+            "facilities.revisits",
+            "facilities.dispensed",
+        ),
         _open_compiled,
         lambda m: _each(m.facility_agents, "open"),
     ),
     Phase(
         "serve",
-        "requests are served or fail; every household is counted into the outputs and next month's tallies",
+        "requests are served (another method if hers is out), or fail, and enter the facility's records; every "
+        "household is counted into the outputs and next month's tallies",
         (
             "households.source",
             "households.method",
@@ -444,6 +479,9 @@ PHASES: tuple[Phase, ...] = (
             "households.trust",
             "households.request",
             "households.request_method",
+            "facilities.new_acceptors",
+            "facilities.revisits",
+            "facilities.dispensed",
             "groups.n_users",
             "chws.n_referred",
             "villages.n_users",
@@ -453,8 +491,8 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase(
         "facilities_update",
-        "quality and stock move with advocacy, feedback, supply support and drift",
-        ("facilities.quality", "facilities.quality_base", "facilities.stock"),
+        "quality and each method's stock reliability move with advocacy, feedback, supply support and drift",
+        ("facilities.quality", "facilities.quality_base", "facilities.stock", "facilities.stock_method"),
         _update_compiled,
         lambda m: _each(m.facility_agents, "update"),
     ),

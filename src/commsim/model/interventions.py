@@ -13,6 +13,7 @@ from commsim.model import rng
 from commsim.model.population import District
 from commsim.model.state import CHW_ACTIVE
 from commsim.scenario.schema import (
+    METHODS,
     Advocacy,
     CapacityBuilding,
     ChwScaleUp,
@@ -146,7 +147,8 @@ def _chw_scale_up(s: Schedule, d: District, name: str, iv: ChwScaleUp, starting:
 def _supply(s: Schedule, d: District, name: str, iv: SupplyImprovement, starting: bool) -> float:
     fac = d.facilities
     t = _targets(s, name, iv, fac.remoteness, DEFAULT_COVERAGE)
-    fac.supply_target[t] = iv.stock_reliability if starting else 0.0
+    methods = [METHODS.index(x) for x in iv.methods] if iv.methods is not None else list(range(len(METHODS)))
+    fac.supply_target[np.ix_(t, methods)] = iv.stock_reliability if starting else 0.0
     fac.capacity[t] = fac.base_capacity[t] * (iv.rel_capacity if starting else 1.0)
     return 0.0
 
@@ -191,7 +193,7 @@ def month_cost(sc: Scenario, d: District, acc: np.ndarray, one_off: float, *, st
         + np.count_nonzero(grp.linked_chw | grp.linked_facility) * c.linkage_month_usd
         + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd
         + np.count_nonzero(grp.feedback) * c.feedback_month_usd
-        + np.count_nonzero(d.facilities.supply_target > 0) * c.supply_facility_month_usd
+        + np.count_nonzero((d.facilities.supply_target > 0).any(axis=1)) * c.supply_facility_month_usd
         + float(acc[m.UNITS_METHOD : m.UNITS_METHOD + m.N_METHODS] @ [x.unit_cost_usd for x in sc.methods.table()])
         + acc[m.FACILITY_VISITS] * c.facility_visit_usd
         + one_off

@@ -41,7 +41,10 @@ N_AGE_GROUPS = 7
 # Methods (one slot each, in METHODS order): units dispensed and new users this month, users at its end
 N_METHODS = len(METHODS)
 UNITS_METHOD, NEW_METHOD, USERS_METHOD = 66, 66 + N_METHODS, 66 + 2 * N_METHODS
-N_SLOTS = 66 + 3 * N_METHODS
+# Supply: women who took another method at once (after stopping hers, or at a stockout), CHW kits out of a method
+# she may give (one per CHW and method), and facilities out of each method (one slot each)
+SWITCHES, CHW_STOCKOUTS, STOCKOUTS_METHOD = 66 + 3 * N_METHODS, 67 + 3 * N_METHODS, 68 + 3 * N_METHODS
+N_SLOTS = 68 + 4 * N_METHODS
 
 
 def fixed_counts(households) -> np.ndarray:
@@ -105,7 +108,12 @@ BY_METHOD: tuple[str, ...] = (  # added with the methods: runs stored before hav
     *(f"cyp_{name}" for name in METHODS),
     "cyp",
 )
-COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD
+SUPPLY_COUNTS: tuple[str, ...] = (  # added with supply per method: runs stored before have none
+    "switches",
+    "chw_stockouts",
+    *(f"stockouts_{name}" for name in METHODS),
+)
+COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
     (
         "month",
@@ -128,6 +136,7 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         *LIFE_COURSE_COUNTS,
         *(f"users_{name}" for name in METHODS),
         *(f"new_users_{name}" for name in METHODS),
+        *SUPPLY_COUNTS,
     )
 )
 
@@ -146,7 +155,7 @@ LABELS: dict[str, str] = {
     "active_groups": "groups meeting",
     "mean_group_capacity": "mean group capacity",
     "active_chws": "active CHWs",
-    "stockouts": "facility stockouts",
+    "stockouts": "facilities out of a method",
     "mean_trust": "mean trust",
     "cost_cumulative": "cost, cumulative",
     **{f"mcpr_{band}": f"mCPR {name} from facility" for band, name in BAND_NAMES.items()},
@@ -177,6 +186,9 @@ LABELS: dict[str, str] = {
     **{f"new_users_{name}": f"new users, {METHOD_NAMES[name]}" for name in METHODS},
     **{f"cyp_{name}": f"CYP, {METHOD_NAMES[name]}" for name in METHODS},
     "cyp": "couple-years of protection",
+    "switches": "switches to another method",
+    "chw_stockouts": "CHW kits out of a method",
+    **{f"stockouts_{name}": f"facilities out of {METHOD_NAMES[name]}" for name in METHODS},
 }
 
 
@@ -245,6 +257,10 @@ def outputs(
     for k, name in enumerate(METHODS):
         row[f"cyp_{name}"] = float(cyp[k])
     row["cyp"] = float(cyp.sum())
+    row["switches"] = int(acc[SWITCHES])
+    row["chw_stockouts"] = int(acc[CHW_STOCKOUTS])
+    for k, name in enumerate(METHODS):
+        row[f"stockouts_{name}"] = int(acc[STOCKOUTS_METHOD + k])
     return row
 
 

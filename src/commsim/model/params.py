@@ -45,7 +45,7 @@ BY_AGE = (  # float64 arrays, one value per age group
 )
 BY_METHOD = (  # float64 arrays, one value per method in METHODS order (flags as 0.0 / 1.0)
     "failure_per_month",  # 1 - (1 - failure_12m) ** (1/12)
-    "stop_per_month",  # 1 - (1 - stop_12m) ** (1/12)
+    "stop_per_month",  # after the early months; with rel_stop_early before them, stop_12m within 12 months
     "months_per_visit",
     "units_per_visit",
     "cyp_per_unit",
@@ -53,6 +53,7 @@ BY_METHOD = (  # float64 arrays, one value per method in METHODS order (flags as
     "by_chw",
     "long_acting",
     "weight",
+    "rel_stockout",
 )
 Params = NamedTuple(
     "Params",
@@ -106,6 +107,17 @@ def monthly(p12: float) -> float:
     return 1.0 - (1.0 - p12) ** (1.0 / 12.0)
 
 
+def stopping(p12: float, early: float, early_months: int) -> float:
+    """The monthly chance h after the first `early_months` (`early` x h before them) that gives `p12` within 12
+    months, by bisection."""
+    lo, hi = 0.0, 1.0 / early
+    for _ in range(60):
+        h = 0.5 * (lo + hi)
+        kept = (1.0 - early * h) ** early_months * (1.0 - h) ** (12 - early_months)
+        lo, hi = (h, hi) if 1.0 - kept < p12 else (lo, h)
+    return 0.5 * (lo + hi)
+
+
 def method_arrays(sc: Scenario) -> dict[str, np.ndarray]:
     """The BY_METHOD arrays of a scenario's methods."""
     table = sc.methods.table()
@@ -115,7 +127,7 @@ def method_arrays(sc: Scenario) -> dict[str, np.ndarray]:
 
     return {
         "failure_per_month": column(lambda x: monthly(x.failure_12m)),
-        "stop_per_month": column(lambda x: monthly(x.stop_12m)),
+        "stop_per_month": column(lambda x: stopping(x.stop_12m, sc.methods.rel_stop_early, sc.methods.early_months)),
         "months_per_visit": column(lambda x: x.months_per_visit),
         "units_per_visit": column(lambda x: x.units_per_visit),
         "cyp_per_unit": column(lambda x: x.cyp_per_unit),
@@ -123,6 +135,7 @@ def method_arrays(sc: Scenario) -> dict[str, np.ndarray]:
         "by_chw": column(lambda x: x.by_chw),
         "long_acting": column(lambda x: x.long_acting),
         "weight": column(lambda x: x.weight),
+        "rel_stockout": column(lambda x: x.rel_stockout),
     }
 
 

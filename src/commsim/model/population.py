@@ -133,7 +133,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     wealth = (_ranks(score) * 5) // n
 
     groups, group = _groups(sc, seed, village, nv, v_remote, fac1)
-    chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size)
+    chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size, fac1)
     groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
 
     women = _women(sc, seed, n)
@@ -182,6 +182,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     n_catch = np.bincount(fac1, minlength=fx.size)
     quality = np.clip(fp.quality + fp.quality_spread * (2 * _draws(seed, 15, fx.size) - 1), 0.0, 1.0)
     base_capacity = np.where(level == 2, fp.referral_capacity_per_month, fp.capacity_per_month).astype(float)
+    reliability = method_reliability(sc)
     facilities = allocate(
         Facilities,
         fx.size,
@@ -194,12 +195,20 @@ def build_district(sc: Scenario, seed: int) -> District:
         capacity=base_capacity,
         quality=quality,
         quality_base=quality,
-        stock=np.full(fx.size, fp.stock_reliability),
-        stock_base=np.full(fx.size, fp.stock_reliability),
+        stock=np.full(fx.size, reliability.mean()),
+        stock_method=np.tile(reliability, (fx.size, 1)),
+        stock_method_base=np.tile(reliability, (fx.size, 1)),
         n_catchment=n_catch,
     )
     villages = allocate(Villages, nv, x=vx, y=vy, n_households=n_hh_v, remoteness=v_remote)
     return District(households, groups, chws, facilities, villages)
+
+
+def method_reliability(sc: Scenario) -> np.ndarray:
+    """Each method's monthly chance of no stockout at a facility without support: the facility's stockout chance
+    scaled by the method's rel_stockout."""
+    rel = np.array([x.rel_stockout for x in sc.methods.table()])
+    return np.clip(1.0 - rel * (1.0 - sc.facilities.stock_reliability), 0.0, 1.0)
 
 
 def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
@@ -326,8 +335,9 @@ def _first_post(n_hh_v: np.ndarray, per_chw: int) -> np.ndarray:
     return (np.cumsum(posts) - posts).astype(np.int64)
 
 
-def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv) -> tuple[Chws, np.ndarray]:
-    """One post per `households_per_chw` homes in every village; the remotest villages' posts are staffed."""
+def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv, fac1) -> tuple[Chws, np.ndarray]:
+    """One post per `households_per_chw` homes in every village; the remotest villages' posts are staffed, with
+    a full kit of what a CHW may give; each restocks at her village's nearest facility."""
     cp = sc.chws
     posts = np.maximum(-(-n_hh_v // cp.households_per_chw), 1)
     first = _first_post(n_hh_v, cp.households_per_chw)
@@ -339,15 +349,20 @@ def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv) -> tuple[Chws,
     staffed = np.zeros(nv, bool)
     staffed[staffed_villages] = True
     active = staffed[post_village]
+    nearest = np.zeros(nv, np.int64)
+    nearest[village[::-1]] = fac1[::-1]  # any home's nearest facility stands for its village's
+    kit = np.array([x.by_chw for x in sc.methods.table()], np.uint8) * cp.kit_months
     chws = allocate(
         Chws,
         n_posts,
         village=post_village,
+        facility=nearest[post_village],
         remoteness=v_remote[post_village],
         status=np.where(active, CHW_ACTIVE, CHW_NOT_DEPLOYED).astype(np.uint8),
         fp_trained=active & (_draws(seed, 30, n_posts) < cp.p_fp_trained),
         supervised=active & (_draws(seed, 31, n_posts) < cp.p_supervised),
         visits_per_month=np.full(n_posts, cp.visits_per_month),
         n_households=np.bincount(chw, minlength=n_posts),
+        kit=np.tile(kit, (n_posts, 1)),
     )
     return chws, chw

@@ -20,7 +20,7 @@ TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 # Streams: one per decision, so that a change in one rule does not reshuffle the draws of another.
 INTENTION, VISIT, REFER, DISCONTINUE, CHOICE, ADOPT, CHW_REFER, SERVE, FAILED = range(1, 10)
 UNION, CONCEIVE, LOSS, ABORTION, MENSES, NEWCOMER, LEAVE, METHOD, RESUPPLY = range(11, 20)
-ATTRITION, REPLACE, STOCKOUT = range(20, 23)
+ATTRITION, REPLACE, STOCKOUT, SWITCH, STOCKOUT_SWITCH, STOCKOUT_METHOD = range(20, 26)
 BUILD = 100  # population streams are BUILD + k
 
 

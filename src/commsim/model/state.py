@@ -8,7 +8,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-Spec = tuple[tuple[str, type, str], ...]
+from commsim.scenario.schema import METHODS
+
+Spec = tuple[tuple[str, type | np.dtype, str], ...]
 
 # The codes some columns hold, declared once: kernels, the Python twin, the builder, the checks and the UI name them.
 SOURCE_NONE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_CHW = 0, 1, 2, 3  # households.source: her method's source
@@ -16,6 +18,13 @@ CHW_NOT_DEPLOYED, CHW_ACTIVE, CHW_VACANT = 0, 1, 2  # chws.status
 WANTS_SOON, WANTS_LATER, WANTS_NO_MORE = 0, 1, 2  # households.intention: a child soon, later, no more
 AGE_IN_MONTHS, AGE_OUT_MONTHS = 15 * 12, 50 * 12  # a woman enters the district at 15 and leaves it at 50
 GESTATION_MONTHS, POSTPARTUM_MONTHS = 9, 24  # a birth ends month 9; "postpartum" is the 24 months after it
+DAYS_PER_MONTH = 30  # a stockout lasts the month it is drawn for: its days, as a DHIS2 reports them
+
+
+def by_method(dtype: type) -> np.dtype:
+    """A column holding one value per method (METHODS order) in each row: a (rows, methods) array."""
+    return np.dtype((dtype, len(METHODS)))
+
 
 HOUSEHOLD_COLUMNS: Spec = (
     ("village", np.int32, "village index"),
@@ -85,6 +94,7 @@ GROUP_COLUMNS: Spec = (
 
 CHW_COLUMNS: Spec = (
     ("village", np.int32, "village of the post"),
+    ("facility", np.int32, "the facility that restocks her kit (her village's nearest)"),
     ("remoteness", np.float64, "km from the village to its nearest facility"),
     ("status", np.uint8, "0 not deployed, 1 active, 2 vacant (the CHW left)"),
     ("fp_trained", np.uint8, "1 if trained in family planning"),
@@ -94,6 +104,10 @@ CHW_COLUMNS: Spec = (
     ("n_referred", np.int32, "assigned households with an open referral (tallied)"),
     ("p_visit", np.float64, "this month: visit probability of a household without a referral"),
     ("p_visit_referred", np.float64, "this month: visit probability of a referred household"),
+    ("kit", by_method(np.uint8), "months of each method left in her kit (0: out)"),
+    ("new_acceptors", by_method(np.int32), "this month: women who started each method with her"),
+    ("revisits", by_method(np.int32), "this month: her continuing users resupplied at home"),
+    ("dispensed", by_method(np.float64), "this month: units of each method she gave out"),
 )
 
 FACILITY_COLUMNS: Spec = (
@@ -106,16 +120,21 @@ FACILITY_COLUMNS: Spec = (
     ("capacity", np.float64, "FP clients per month now"),
     ("quality", np.float64, "service quality [0, 1]"),
     ("quality_base", np.float64, "quality it drifts back to"),
-    ("stock", np.float64, "monthly chance of no stockout"),
-    ("stock_base", np.float64, "reliability it drifts back to"),
-    ("supply_target", np.float64, "reliability under supply support (0: none)"),
+    ("stock", np.float64, "mean over methods of stock_method: what women weigh when they choose a facility"),
+    ("stock_method", by_method(np.float64), "monthly chance of no stockout, per method"),
+    ("stock_method_base", by_method(np.float64), "per-method reliability it drifts back to"),
+    ("supply_target", by_method(np.float64), "per-method reliability under supply support (0: none)"),
     ("responsiveness", np.float64, "how strongly it acts on feedback (0: no mechanism)"),
     ("n_catchment", np.int32, "households for which it is the nearest"),
     ("n_feedback", np.int32, "members of active feedback groups linked to it (this month)"),
     ("advocacy", np.float64, "members of strong groups linked to it, weighted by capacity x advocacy (this month)"),
     ("n_requests", np.int32, "this month's requests"),
-    ("stocked_out", np.uint8, "1 if stocked out this month"),
-    ("p_serve", np.float64, "this month: chance a request is served"),
+    ("out_days", by_method(np.uint8), "this month: days each method is out of stock (0 or DAYS_PER_MONTH)"),
+    ("stocked_out", np.uint8, "1 if any method is out of stock this month"),
+    ("p_serve", np.float64, "this month: chance a request is served, as capacity allows"),
+    ("new_acceptors", by_method(np.int32), "this month: women who started each method here"),
+    ("revisits", by_method(np.int32), "this month: continuing users resupplied (or a LARC replaced) here"),
+    ("dispensed", by_method(np.float64), "this month: units of each method given out here"),
 )
 
 VILLAGE_COLUMNS: Spec = (
@@ -154,10 +173,12 @@ def allocate(table: type, n: int, **columns: np.ndarray):
         raise KeyError(f"{table.__name__} has no columns {sorted(unknown)}")
     arrays = {}
     for col, dtype, _ in spec:
+        dtype = np.dtype(dtype)
+        shape = (n, *dtype.shape)
         given = columns.get(col)
-        arrays[col] = np.zeros(n, dtype) if given is None else np.ascontiguousarray(given, dtype=dtype)
-        if arrays[col].shape != (n,):
-            raise ValueError(f"{table.__name__}.{col} has shape {arrays[col].shape}, expected ({n},)")
+        arrays[col] = np.zeros(shape, dtype.base) if given is None else np.ascontiguousarray(given, dtype=dtype.base)
+        if arrays[col].shape != shape:
+            raise ValueError(f"{table.__name__}.{col} has shape {arrays[col].shape}, expected {shape}")
     return table(**arrays)
 
 

@@ -110,6 +110,7 @@ def run_comparison(
                     run_id = results_store.save_run(
                         store, output.scenario, output.timeseries, backend=backend, started_at=output.started_at,
                         finished_at=output.finished_at, replicate=rep, batch_id=batch_id,
+                        service_statistics=output.service_statistics,
                     )  # fmt: skip
                     comparison.run_ids[(label, rep)] = run_id
                 seed = output.scenario.seed

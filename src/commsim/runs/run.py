@@ -18,13 +18,15 @@ from commsim.scenario.schema import Scenario
 
 @dataclass
 class RunResult:
-    """One finished run: the resolved scenario, its seed and backend, and one row of outputs per month."""
+    """One finished run: the resolved scenario, its seed and backend, one row of outputs per month, and what its
+    facilities recorded (`model.services.long_table`)."""
 
     scenario: Scenario
     seed: int
     backend: str
     timeseries: pd.DataFrame
     phase_seconds: dict[str, float]
+    service_statistics: pd.DataFrame
 
 
 def run_scenario(
@@ -50,17 +52,21 @@ def run_scenario(
         model.step()
         if on_month is not None:
             on_month(done, config.months)
-    return RunResult(config, model.seed, backend, model.timeseries(), dict(model.phase_seconds))
+    return RunResult(
+        config, model.seed, backend, model.timeseries(), dict(model.phase_seconds), model.service_statistics()
+    )
 
 
 @dataclass
 class RunOutput:
-    """A finished run as executors return it: the resolved scenario, its outputs and when it ran."""
+    """A finished run as executors return it: the resolved scenario, its outputs, its service statistics and
+    when it ran."""
 
     scenario: Scenario
     timeseries: pd.DataFrame
     started_at: datetime
     finished_at: datetime
+    service_statistics: pd.DataFrame
 
 
 def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba") -> RunOutput:
@@ -70,7 +76,7 @@ def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba
     started = datetime.now(UTC)
     result = run_scenario(base, backend=backend, overrides=overrides, check_memory=False)
     finished = datetime.now(UTC)
-    return RunOutput(result.scenario, result.timeseries, started, finished)
+    return RunOutput(result.scenario, result.timeseries, started, finished, result.service_statistics)
 
 
 def warm_up() -> int:

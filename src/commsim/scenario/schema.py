@@ -9,7 +9,7 @@ import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -256,6 +256,9 @@ class Women(Strict):
 
 
 METHODS: tuple[str, ...] = ("pill", "injectable", "self_injection", "implant", "iud", "condom")
+MethodName = Literal["pill", "injectable", "self_injection", "implant", "iud", "condom"]
+if get_args(MethodName) != METHODS:  # the two spellings of the methods must stay one list
+    raise RuntimeError("MethodName and METHODS name different methods")
 
 
 class Method(Strict):
@@ -276,6 +279,14 @@ class Method(Strict):
     by_chw: bool = Field(description="A CHW may provide it at home (national policy; a scenario can change it).")
     long_acting: bool = Field(False, description="Inserted and removed at a facility (implant, IUD).")
     weight: float = Field(gt=0.0, le=100.0, description="Relative choice weight, before her situation and stock.")
+    rel_stockout: float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="Multiplies a facility's monthly stockout chance (1 - facilities.stock_reliability) for this "
+        "method: FP2020 core indicator 10 finds stockouts rarer for the methods most dispensed at primary level "
+        "(condoms, pills, injectables) than for implants and IUDs (FP2020 Progress 2017); the factors are reasoned.",
+    )
 
 
 class Methods(Strict):
@@ -297,7 +308,11 @@ class Methods(Strict):
       below their share). The Mali DHS 2018 mix was not retrieved; neighbours' DHS and PMA put implants at
       30-48% of the mix (reasoned, unverified).
     - by_chw: Mali's community health workers (ASC) give pills, condoms and injectables; implants and IUDs at
-      facilities (policy text not retrieved: unverified)."""
+      facilities (policy text not retrieved: unverified).
+    - rel_stockout: implants and IUDs 1.5, DMPA-SC 2 (a newer product with a thinner pipeline), reasoned from the
+      FP2020 stockout indicator's pattern (see the field).
+    Sterilisation is left out: Mali DHS 2018 puts it under 1% of married women, and no CHW or health post in
+    the district provides it."""
 
     pill: Method = Method(
         failure_12m=0.055,
@@ -328,6 +343,7 @@ class Methods(Strict):
         unit_cost_usd=1.09,
         by_chw=True,
         weight=0.035,
+        rel_stockout=2.0,
     )
     implant: Method = Method(
         failure_12m=0.006,
@@ -339,6 +355,7 @@ class Methods(Strict):
         by_chw=False,
         long_acting=True,
         weight=0.15,
+        rel_stockout=1.5,
     )
     iud: Method = Method(
         failure_12m=0.014,
@@ -350,6 +367,7 @@ class Methods(Strict):
         by_chw=False,
         long_acting=True,
         weight=0.015,
+        rel_stockout=1.5,
     )
     condom: Method = Method(
         failure_12m=0.054,
@@ -369,6 +387,30 @@ class Methods(Strict):
     )
     rel_weight_previous: float = Field(
         0.3, ge=0.0, le=100.0, description="Weight of the method she last stopped, when she chooses again (reasoned)."
+    )
+    early_months: int = Field(
+        6, ge=1, le=12, description="The first months on a method, when method-related stopping runs higher."
+    )
+    rel_stop_early: float = Field(
+        1.5,
+        ge=1.0,
+        le=10.0,
+        description="Method-related stopping in the first early_months relative to later, with the 12-month share "
+        "kept at stop_12m: DHS calendar life tables lose users fastest in the first months (Ali, Cleland & Shah "
+        "2012, WHO); the factor is reasoned (range 1-3).",
+    )
+    p_switch: Share = Field(
+        0.15,
+        description="Share of women who stop a method for method-related reasons while still in need and take "
+        "another method at once from the same provider: switching within 3 months of method-related "
+        "discontinuation is lowest where human development is low and unmet need high (Ali & Cleland 2010, Stud "
+        "Fam Plann 41:129); ~15% for Mali (reasoned from their West African estimates; range 0.1-0.3).",
+    )
+    p_switch_at_stockout: Share = Field(
+        0.5,
+        description="A woman whose method is out of stock where she seeks it takes another method that is in "
+        "stock there with this chance; otherwise she leaves without (a failed visit). No source found: reasoned, "
+        "range 0.3-0.7.",
     )
 
     @model_validator(mode="before")
@@ -573,6 +615,14 @@ class Chws(Strict):
         description="Hazard multiplier without supervisor feedback (Ngugi 2018: OR 2.0).",
     )
     p_replace_per_month: Rate = Field(0.1, description="Monthly chance a vacant CHW post is filled (untrained).")
+    kit_months: int = Field(
+        1,
+        ge=1,
+        le=12,
+        description="Months of a method her kit holds after she restocks at her facility, which she does each "
+        "month the facility has it: 1 month means a stockout at the facility reaches her clients the next month "
+        "(Mali's ASC restock monthly at their CSCom: reasoned, range 1-3).",
+    )
     quality: Share = Field(0.7, description="Service quality of a CHW as a method source.")
 
 
@@ -585,7 +635,8 @@ class Facilities(Strict):
     quality_spread: Share = Field(0.1, description="Quality at month 0 is uniform in mean +/- spread.")
     stock_reliability: Share = Field(
         0.85,
-        description="Monthly chance of no FP stockout (no published numbers retrieved; FP2020 indicator 10).",
+        description="Monthly chance that a method is not out of stock (x each method's rel_stockout on the chance "
+        "of a stockout; no published numbers retrieved; FP2020 indicator 10).",
     )
     quality_max: Share = Field(0.95, description="Ceiling that advocacy and feedback push quality toward.")
     stock_max: Share = Field(0.98, description="Ceiling that advocacy, feedback and supply push reliability toward.")
@@ -686,6 +737,9 @@ class SupplyImprovement(Intervention):
 
     type: Literal["supply_improvement"] = "supply_improvement"
     stock_reliability: Share = Field(0.97, description="Reliability the supported facilities reach.")
+    methods: list[MethodName] | None = Field(
+        None, description='The methods whose supply it supports (None: all), e.g. ["implant"].'
+    )
     rel_capacity: float = Field(1.0, ge=0.0, le=20.0, description="Multiplies supported facilities' capacity.")
 
 
@@ -812,6 +866,9 @@ class Impacts(Strict):
     )
 
 
+DEFAULT_START = "2025-01"
+
+
 class Scenario(Strict):
     """A complete parameter set plus a dated intervention schedule."""
 
@@ -819,6 +876,12 @@ class Scenario(Strict):
     description: str = ""
     months: int = Field(60, ge=1, le=1200, description="Months simulated by default.")
     seed: int = Field(1, ge=0, le=2**63 - 1)
+    start: str = Field(
+        DEFAULT_START,
+        pattern=r"^[12][0-9]{3}-(0[1-9]|1[0-2])$",
+        exclude_if=lambda value: value == DEFAULT_START,  # absent at the default: scenarios keep their hashes
+        description="Calendar month of month 1, YYYY-MM: the periods of the service statistics.",
+    )
     population: Population = Population()
     women: Women = Women()
     methods: Methods = Methods()

@@ -28,7 +28,7 @@ from commsim import __version__
 from commsim.errors import CommsimError
 from commsim.model import metrics
 from commsim.scenario.loader import scenario_hash
-from commsim.scenario.schema import Scenario
+from commsim.scenario.schema import DEFAULT_START, Scenario
 
 ENV_VAR = "COMMSIM_DB"
 DEFAULT_PATH = Path("results") / "commsim.db"
@@ -82,11 +82,22 @@ series = sa.Table(
         sa.Column(
             name,
             sa.BigInteger if name in metrics.COUNTS else sa.Float,
-            nullable=name in metrics.LIFE_COURSE + metrics.BY_METHOD,  # runs stored before these have none
+            nullable=name in metrics.LIFE_COURSE + metrics.BY_METHOD + metrics.SUPPLY_COUNTS,  # none before these
         )
         for name in metrics.COLUMNS
         if name != "month"
     ),
+)
+
+services = sa.Table(  # what each facility recorded (model.services): stored for runs and comparisons
+    "service_statistics",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("month", sa.Integer, primary_key=True),
+    sa.Column("facility", sa.Integer, primary_key=True),
+    sa.Column("element", sa.String(32), primary_key=True),
+    sa.Column("method", sa.String(16), primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
 )
 
 RUN_COLUMNS = (
@@ -428,10 +439,11 @@ def save_run(
     replicate: int = 0,
     point: int | None = None,
     batch_id: int | None = None,
+    service_statistics: pd.DataFrame | None = None,
 ) -> int:
-    """Store one finished run and its monthly outputs (a frame, or its `month_rows`) in one transaction; returns
-    the run id. A sweep's run that is already stored (same batch, point and replicate) raises DuplicateRun and
-    stores nothing."""
+    """Store one finished run, its monthly outputs (a frame, or its `month_rows`) and its service statistics (if
+    given: `model.services.long_table`) in one transaction; returns the run id. A sweep's run that is already
+    stored (same batch, point and replicate) raises DuplicateRun and stores nothing."""
     rows = month_rows(timeseries) if isinstance(timeseries, pd.DataFrame) else [dict(row) for row in timeseries]
     run = {
         "batch_id": batch_id,
@@ -456,6 +468,9 @@ def save_run(
             for row in rows:
                 row["run_id"] = run_id
             connection.execute(series.insert(), rows)
+            if service_statistics is not None and not service_statistics.empty:
+                records = service_statistics.assign(run_id=run_id).to_dict("records")
+                connection.execute(services.insert(), records)
     except exc.IntegrityError as error:
         reason = _reason(error)
         if point is not None and ("unique" in reason.lower() or "duplicate" in reason.lower()):
@@ -504,6 +519,40 @@ def timeseries(connection: sa.Connection, run_ids: Iterable[int]) -> pd.DataFram
     ids = list(run_ids)
     query = sa.select(series).where(series.c.run_id.in_(ids)).order_by(series.c.run_id, series.c.month)
     return pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in series.columns])
+
+
+def service_statistics(store: Store, run_id: int) -> pd.DataFrame:
+    """A run's stored service statistics (month, facility, element, method, value), ordered; empty if it has
+    none (a sweep's run, or one stored before they were recorded)."""
+    query = (
+        sa.select(services.c.month, services.c.facility, services.c.element, services.c.method, services.c.value)
+        .where(services.c.run_id == run_id)
+        .order_by(services.c.month, services.c.facility, services.c.element, services.c.method)
+    )
+    with errors_named(store), store.engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return pd.DataFrame(rows, columns=["month", "facility", "element", "method", "value"])
+
+
+def export_service_statistics(
+    store: Store, *, scenario: str | None = None, batch_id: int | None = None
+) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The stored service statistics of the selected runs (run_id, month, facility, element, method, value) and
+    each run's calendar start (its scenario's `start`)."""
+    query = (
+        sa.select(services, runs.c.parameters)
+        .join(runs, runs.c.id == services.c.run_id)
+        .order_by(services.c.run_id, services.c.month, services.c.facility, services.c.element, services.c.method)
+    )
+    if scenario is not None:
+        query = query.where(runs.c.scenario_name == scenario)
+    if batch_id is not None:
+        query = query.where(runs.c.batch_id == batch_id)
+    with errors_named(store), store.engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    starts = {int(row["run_id"]): row["parameters"].get("start", DEFAULT_START) for row in rows}
+    frame = pd.DataFrame(rows, columns=[c.name for c in services.columns])
+    return frame, starts
 
 
 def load_timeseries(store: Store, run_ids: Iterable[int]) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """CHW rules: attrition and replacement, and this month's visit probabilities; the loop over all posts.
 
 A CHW leaves at a monthly hazard that is higher without supervision and refresher training (Ngugi 2018);
-a vacant post is refilled by an untrained CHW. Visits go to households with an open referral first.
+a vacant post is refilled by an untrained CHW. Visits go to households with an open referral first. An active
+CHW restocks her kit at her facility each month; what the facility was out of last month, she cannot restock,
+and her kit runs down.
 """
 
 from numba.extending import register_jitable
@@ -15,8 +17,12 @@ from commsim.model.state import CHW_VACANT as VACANT
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
-def chw_month(k, chw, p, keys, acc):
+def chw_month(k, chw, fac, p, keys, acc):
     """One month of CHW post k."""
+    for j in range(chw.kit.shape[1]):
+        chw.new_acceptors[k, j] = 0
+        chw.revisits[k, j] = 0
+        chw.dispensed[k, j] = 0.0
     status = chw.status[k]
     if status == ACTIVE:
         hazard = (
@@ -36,6 +42,7 @@ def chw_month(k, chw, p, keys, acc):
         acc[m.ACTIVE_CHWS] += 1
         acc[m.SUPERVISED_CHWS] += chw.supervised[k]
         acc[m.FP_TRAINED_CHWS] += chw.fp_trained[k]
+        restock(k, chw, fac, p, acc)
         visits = chw.visits_per_month[k]
         n = chw.n_households[k]
         r = chw.n_referred[k]
@@ -47,8 +54,23 @@ def chw_month(k, chw, p, keys, acc):
             chw.p_visit_referred[k] = visits / r
 
 
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def restock(k, chw, fac, p, acc):
+    """Her kit after this month's restock: full (chws.kit_months) of each method she may give that her facility
+    had in stock last month, one month less of the others; each method she is out of counts."""
+    f = chw.facility[k]
+    for j in range(chw.kit.shape[1]):
+        if p.by_chw[j] == 1.0:
+            if fac.out_days[f, j] == 0:
+                chw.kit[k, j] = int(p.kit_months)
+            elif chw.kit[k, j] > 0:
+                chw.kit[k, j] -= 1
+            if chw.kit[k, j] == 0:
+                acc[m.CHW_STOCKOUTS] += 1
+
+
 @kernel()
-def chws_month(chw, p, keys, acc):
+def chws_month(chw, fac, p, keys, acc):
     """chw_month for every post."""
     for k in range(chw.status.shape[0]):
-        chw_month(k, chw, p, keys, acc)
+        chw_month(k, chw, fac, p, keys, acc)

@@ -1,5 +1,6 @@
-"""Facility rules: stockouts and the share of requests served under capacity; quality and stock moved by
-advocacy, feedback, supply support and drift. The loops over all facilities.
+"""Facility rules: stockouts of each method and the share of requests served under capacity; quality and each
+method's stock reliability moved by advocacy, feedback, supply support (of all methods or some) and drift. The
+loops over all facilities.
 """
 
 from numba.extending import register_jitable
@@ -8,21 +9,29 @@ from commsim.model import metrics as m
 from commsim.model import rng
 from commsim.model.kernels import kernel
 from commsim.model.rng import uniform
+from commsim.model.state import DAYS_PER_MONTH
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def facility_open(f, fac, keys, acc):
-    """This month's stockout draw and the chance that a request is served (capacity / requests)."""
-    out = 0 if uniform(keys[rng.STOCKOUT], f) < fac.stock[f] else 1
-    fac.stocked_out[f] = out
-    acc[m.STOCKOUTS] += out
+    """This month's stockout draw for each method, the chance that a request is served (capacity / requests),
+    and the month's service counts set to zero."""
+    n_methods = fac.stock_method.shape[1]
+    any_out = 0
+    for k in range(n_methods):
+        fac.new_acceptors[f, k] = 0
+        fac.revisits[f, k] = 0
+        fac.dispensed[f, k] = 0.0
+        if uniform(keys[rng.STOCKOUT], f * n_methods + k) < fac.stock_method[f, k]:
+            fac.out_days[f, k] = 0
+        else:
+            fac.out_days[f, k] = DAYS_PER_MONTH
+            acc[m.STOCKOUTS_METHOD + k] += 1
+            any_out = 1
+    fac.stocked_out[f] = any_out
+    acc[m.STOCKOUTS] += any_out
     n = fac.n_requests[f]
-    if out == 1:
-        fac.p_serve[f] = 0.0
-    elif n > fac.capacity[f]:
-        fac.p_serve[f] = fac.capacity[f] / n
-    else:
-        fac.p_serve[f] = 1.0
+    fac.p_serve[f] = fac.capacity[f] / n if n > fac.capacity[f] else 1.0
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -36,14 +45,21 @@ def facility_update(f, fac, p):
     pull = p.advocacy_gain_per_month * advocacy + p.feedback_gain_per_month * feedback
     q = fac.quality[f]
     q += pull * (p.quality_max - q) - p.reversion_per_month * (q - fac.quality_base[f])
-    s = fac.stock[f]
-    if fac.supply_target[f] > 0.0:
-        s += p.supply_ramp_per_month * (fac.supply_target[f] - s)
-    else:
-        s -= p.reversion_per_month * (s - fac.stock_base[f])
-    s += pull * (p.stock_max - s)
     fac.quality[f] = min(max(q, 0.0), 1.0)
-    fac.stock[f] = min(max(s, 0.0), 1.0)
+    n_methods = fac.stock_method.shape[1]
+    mean = 0.0
+    for k in range(n_methods):
+        s = fac.stock_method[f, k]
+        target = fac.supply_target[f, k]
+        if target > 0.0:
+            s += p.supply_ramp_per_month * (target - s)
+        else:
+            s -= p.reversion_per_month * (s - fac.stock_method_base[f, k])
+        s += pull * (p.stock_max - s)
+        s = min(max(s, 0.0), 1.0)
+        fac.stock_method[f, k] = s
+        mean += s
+    fac.stock[f] = mean / n_methods
 
 
 @kernel()

@@ -36,6 +36,7 @@ from commsim.model.state import SOURCE_NONE as NONE
 BLOCK = 8192  # households per block: partial sums are per block, so they never depend on thread count
 ABORTION_MONTH, LOSS_MONTH = 2, 3  # the month of pregnancy an induced abortion or a loss ends it
 YOUNG_MONTHS = 20 * 12  # under 20: fewer choose a long-acting method
+SWITCHING, METHOD_CODE = 0x80, 0x7F  # households.request_method: a woman switching methods; her method's code
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -144,19 +145,19 @@ def _life_month(i, hh, p, keys, acc):
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
-def _choose(i, hh, p, u, chw_only):
+def _choose(i, hh, p, u, offer):
     """The method she takes (index into METHODS), drawn at uniform u by the methods' weights for her: long-acting
-    ones weigh more if she wants no more and less if she is under 20, the one she last stopped less; only what a
-    CHW may give if `chw_only`. -1 if nothing is on offer."""
+    ones weigh more if she wants no more and less if she is under 20, the one she last stopped less; only the
+    methods on offer (bit k of `offer` for METHODS[k]). -1 if nothing is on offer."""
     total = 0.0
     for k in range(p.weight.shape[0]):
-        total += _method_weight(i, hh, p, k, chw_only)
+        total += _method_weight(i, hh, p, k, offer)
     if total <= 0.0:
         return -1
     target = u * total
     last = -1
     for k in range(p.weight.shape[0]):
-        w = _method_weight(i, hh, p, k, chw_only)
+        w = _method_weight(i, hh, p, k, offer)
         if w > 0.0:
             last = k
             target -= w
@@ -166,8 +167,8 @@ def _choose(i, hh, p, u, chw_only):
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
-def _method_weight(i, hh, p, k, chw_only):
-    if chw_only and p.by_chw[k] == 0.0:
+def _method_weight(i, hh, p, k, offer):
+    if (offer >> k) & 1 == 0:
         return 0.0
     w = p.weight[k]
     if p.long_acting[k] == 1.0:
@@ -178,6 +179,43 @@ def _method_weight(i, hh, p, k, chw_only):
     if hh.last_method[i] == k + 1:
         w *= p.rel_weight_previous
     return w
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _all_methods(p):
+    """The offer of every method (a provider whose stock she does not know yet)."""
+    return (1 << p.weight.shape[0]) - 1
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _kit_offer(chw, c, p):
+    """What CHW c can give now: the methods she may give that her kit holds."""
+    offer = 0
+    for k in range(chw.kit.shape[1]):
+        if p.by_chw[k] == 1.0 and chw.kit[c, k] > 0:
+            offer |= 1 << k
+    return offer
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _stock_offer(fac, f):
+    """What facility f can give this month: the methods it is not out of."""
+    offer = 0
+    for k in range(fac.out_days.shape[1]):
+        if fac.out_days[f, k] == 0:
+            offer |= 1 << k
+    return offer
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def _chw_gives(i, hh, chw, c, p, k, new, acc):
+    """CHW c gives her method k at home, as a new acceptor or a continuing user, and counts it."""
+    _dispense(i, hh, p, k, acc)
+    chw.dispensed[c, k] += p.units_per_visit[k]
+    if new:
+        chw.new_acceptors[c, k] += 1
+    else:
+        chw.revisits[c, k] += 1
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -234,6 +272,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         fresh = False
         k = hh.chw[i]
         chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
+        kit = _kit_offer(chw, k, p) if chw_on else 0
         visited = False
         fp_visit = False
         if chw_on:
@@ -261,12 +300,30 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             method = hh.method[i] - 1
             quality = p.chws_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
             hazard = p.rel_stop * p.stop_per_month[method] * (1.0 + p.rel_discontinue_poor_quality * (1.0 - quality))
+            if hh.months_on[i] < p.early_months:
+                hazard *= p.rel_stop_early
             if visited:
                 hazard *= p.rel_discontinue_follow_up
             if uniform(keys[rng.DISCONTINUE], i) < hazard:
-                src = NONE
                 _stop(i, hh)
                 n_discontinued += 1
+                if uniform(keys[rng.SWITCH], i) < p.p_switch:  # she asks her provider for another method at once
+                    others = _all_methods(p) & ~(1 << method)
+                    u_method = uniform(keys[rng.METHOD], i)
+                    if src == CHW and chw_on and kit & others != 0:
+                        new = _choose(i, hh, p, u_method, kit & others)
+                        hh.method[i] = new + 1
+                        _chw_gives(i, hh, chw, k, p, new, True, acc)
+                        acc[m.NEW_METHOD + new] += 1
+                        acc[m.SWITCHES] += 1
+                        n_new += 1
+                        n_new_chw += 1
+                    else:
+                        hh.request[i] = (hh.fac2[i] if src == FAC2 else hh.fac1[i]) + 1
+                        hh.request_method[i] = (_choose(i, hh, p, u_method, others) + 1) | SWITCHING
+                        src = NONE
+                else:
+                    src = NONE
             else:
                 hh.months_on[i] += 1
                 due = hh.resupply_in[i]
@@ -274,9 +331,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                     due -= 1
                     hh.resupply_in[i] = due
                 if due == 0:  # her supply has run out, or her implant or IUD is due out
-                    if src == CHW and chw_on and p.by_chw[method] == 1.0:
-                        _dispense(i, hh, p, method, acc)  # her CHW resupplies her at home
-                    else:  # at her facility (if her CHW left, the nearest), if she gets there this month
+                    if src == CHW and (kit >> method) & 1 == 1:
+                        _chw_gives(i, hh, chw, k, p, method, False, acc)  # her CHW resupplies her at home
+                    else:  # at her facility (if her CHW left or her kit is out, the nearest), if she gets there
                         second = src == FAC2
                         f = hh.fac2[i] if second else hh.fac1[i]
                         d = float(hh.dist2[i] if second else hh.dist1[i])
@@ -332,14 +389,14 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 access_fac = _facility_access(
                     d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.distance_levels_off_km, p.rel_access_poorest
                 )
-                access_chw = p.chw_access if fp_visit else 0.0
+                access_chw = p.chw_access if fp_visit and kit != 0 else 0.0
                 adopts = u < willing * max(access_fac, access_chw)
             if adopts:
                 if access_chw >= access_fac:
-                    method = _choose(i, hh, p, uniform(keys[rng.METHOD], i), True)
+                    method = _choose(i, hh, p, uniform(keys[rng.METHOD], i), kit)
                     src = CHW
                     hh.method[i] = method + 1
-                    _dispense(i, hh, p, method, acc)
+                    _chw_gives(i, hh, chw, k, p, method, True, acc)
                     acc[m.NEW_METHOD + method] += 1
                     hh.months_on[i] = 0
                     hh.ever_user[i] = 1
@@ -351,7 +408,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                         ref = 0
                 else:
                     hh.request[i] = f + 1
-                    hh.request_method[i] = _choose(i, hh, p, uniform(keys[rng.METHOD], i), False) + 1
+                    hh.request_method[i] = _choose(i, hh, p, uniform(keys[rng.METHOD], i), _all_methods(p)) + 1
             elif fp_visit and ref == 0 and uniform(keys[rng.CHW_REFER], i) < p.p_refer:
                 ref = int(p.referral_valid_months)
                 fresh = True
@@ -372,15 +429,30 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def household_serve(lo, hi, hh, fac, p, keys, acc):
-    """The facility's answer to each request among households lo..hi-1 this month: served, or a failed visit."""
+    """The facility's answer to each request among households lo..hi-1 this month: served (with another method
+    in stock if hers is out and she takes one), or a failed visit. A served request stays in households.request
+    (positive for a woman new to the method) until household_tally counts it into the facility's records."""
     for i in range(lo, hi):
         r = hh.request[i]
         if r != 0:
             f = abs(r) - 1
             t = hh.trust[i]
             acc[m.FACILITY_VISITS] += 1
-            method = hh.request_method[i] - 1
-            if uniform(keys[rng.SERVE], i) < fac.p_serve[f]:
+            code = hh.request_method[i]
+            switching = code & SWITCHING != 0
+            method = (code & METHOD_CODE) - 1
+            served = uniform(keys[rng.SERVE], i) < fac.p_serve[f]
+            if served and fac.out_days[f, method] > 0:  # hers is out of stock here
+                offer = _stock_offer(fac, f)
+                served = offer != 0 and uniform(keys[rng.STOCKOUT_SWITCH], i) < p.p_switch_at_stockout
+                if served:
+                    method = _choose(i, hh, p, uniform(keys[rng.STOCKOUT_METHOD], i), offer)
+                    if r < 0:  # a user changes method: her episode ends and another begins
+                        _stop(i, hh)
+                        acc[m.DISCONTINUED] += 1
+                        r = -r
+                    switching = True
+            if served:
                 t += p.trust_gain_served * (1.0 - t)
                 if r > 0:
                     hh.method[i] = method + 1
@@ -388,11 +460,15 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
                     hh.ever_user[i] = 1
                     acc[m.NEW_USERS] += 1
                     acc[m.NEW_METHOD + method] += 1
+                    if switching:
+                        acc[m.SWITCHES] += 1
                     if hh.referred[i] > 0:
                         acc[m.REFERRALS_COMPLETED] += 1
                         hh.referred[i] = 0
                 _dispense(i, hh, p, method, acc)
                 hh.source[i] = FAC1 if f == hh.fac1[i] else FAC2
+                hh.request[i] = r
+                hh.request_method[i] = method + 1
             else:
                 t -= p.trust_loss_failed * t
                 acc[m.FAILED_VISITS] += 1
@@ -400,9 +476,25 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
                     hh.source[i] = NONE
                     _stop(i, hh)
                     acc[m.DISCONTINUED] += 1
+                hh.request[i] = 0
+                hh.request_method[i] = 0
             hh.trust[i] = t
-            hh.request[i] = 0
-            hh.request_method[i] = 0
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def household_tally(i, hh, fac, p):
+    """Household i's served request into her facility's records of the month (new acceptor or continuing user,
+    units dispensed), and the request cleared."""
+    r = hh.request[i]
+    if r != 0:
+        f, k = abs(r) - 1, hh.request_method[i] - 1
+        if r > 0:
+            fac.new_acceptors[f, k] += 1
+        else:
+            fac.revisits[f, k] += 1
+        fac.dispensed[f, k] += p.units_per_visit[k]
+        hh.request[i] = 0
+        hh.request_method[i] = 0
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
@@ -505,6 +597,13 @@ def decide(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     for blk in prange(n_blocks):
         household_month(bounds[blk], bounds[blk + 1], hh, grp, chw, fac, vil, p, keys, part[blk])
     _fold(part, acc)
+
+
+@kernel()
+def tally_services(hh, fac, p):
+    """household_tally for every household, in order: facilities' records are shared by many blocks."""
+    for i in range(hh.request.shape[0]):
+        household_tally(i, hh, fac, p)
 
 
 @kernel()

@@ -1,0 +1,94 @@
+"""Service statistics: what a DHIS2 records of family planning each month, per facility and method.
+
+Each facility reports its own clients (new acceptors, continuing users resupplied, units dispensed, stockout
+days) and, as Mali's community health centres do for their ASC, its CHWs' clients (new acceptors and continuing
+users served at home, units dispensed, CHWs out of the method). The model keeps one array a month; `long_table`
+turns them into one row per facility, month, element and method with a value, the rows a store keeps.
+"""
+
+import numpy as np
+import pandas as pd
+
+from commsim.model.metrics import METHOD_NAMES
+from commsim.model.state import CHW_ACTIVE
+from commsim.scenario.schema import METHODS
+
+# The data elements, declared once: code -> what the DHIS2 data element says
+ELEMENTS: dict[str, str] = {
+    "new_acceptors": "FP new acceptors",
+    "continuing_users": "FP continuing users resupplied",
+    "dispensed": "FP commodities dispensed",
+    "stockout_days": "FP stockout days",
+    "chw_new_acceptors": "FP new acceptors, community (CHW)",
+    "chw_continuing_users": "FP continuing users resupplied, community (CHW)",
+    "chw_dispensed": "FP commodities dispensed, community (CHW)",
+    "chws_stocked_out": "CHWs out of stock",
+}
+COLUMNS = ("month", "facility", "element", "method", "value")
+DHIS2_COLUMNS = ("org_unit", "period", "data_element", "value")
+
+
+def month_record(district, by_chw: np.ndarray) -> np.ndarray:
+    """This month's statistics of every facility: an array (facilities, ELEMENTS, METHODS), CHWs' under their
+    facility (`by_chw`: 1.0 for each method a CHW may give); read after the month's serve phase."""
+    fac, chw = district.facilities, district.chws
+    n_fac = fac.stock.size
+    record = np.zeros((n_fac, len(ELEMENTS), len(METHODS)))
+    record[:, 0] = fac.new_acceptors
+    record[:, 1] = fac.revisits
+    record[:, 2] = fac.dispensed
+    record[:, 3] = fac.out_days
+    active = chw.status == CHW_ACTIVE
+    for e, column in ((4, chw.new_acceptors), (5, chw.revisits), (6, chw.dispensed)):
+        np.add.at(record[:, e], chw.facility, column)
+    np.add.at(record[:, 7], chw.facility[active], (chw.kit[active] == 0) & (by_chw == 1.0))
+    return record
+
+
+def long_table(months: list[np.ndarray]) -> pd.DataFrame:
+    """Month records (the first is month 1) as one row per facility, month, element and method with a value
+    other than zero."""
+    if not months:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in zip(COLUMNS, "iiOOf", strict=True)})
+    stacked = np.stack(months)
+    month, facility, element, method = np.nonzero(stacked)
+    return pd.DataFrame(
+        {
+            "month": month + 1,
+            "facility": facility,
+            "element": np.array(list(ELEMENTS), dtype=object)[element],
+            "method": np.array(METHODS, dtype=object)[method],
+            "value": stacked[month, facility, element, method],
+        }
+    )
+
+
+def org_unit(facility: int) -> str:
+    """The code a facility reports under."""
+    return f"FAC{facility + 1:04d}"
+
+
+def period(start: str, month: int) -> str:
+    """The DHIS2 monthly period (YYYYMM) of model month `month` (1 = `start`, a YYYY-MM)."""
+    year, first = (int(part) for part in start.split("-"))
+    index = first - 1 + month - 1
+    return f"{year + index // 12}{index % 12 + 1:02d}"
+
+
+def dhis2(table: pd.DataFrame, start: str) -> pd.DataFrame:
+    """`long_table` rows as a DHIS2 data value export: org unit, period (YYYYMM), data element (element and
+    method, e.g. "FP new acceptors - implant"), value; in month, facility, ELEMENTS and METHODS order."""
+    element = table["element"].map({e: i for i, e in enumerate(ELEMENTS)}).to_numpy()
+    method = table["method"].map({k: i for i, k in enumerate(METHODS)}).to_numpy()
+    table = table.iloc[np.lexsort((method, element, table["facility"].to_numpy(), table["month"].to_numpy()))]
+    return pd.DataFrame(
+        {
+            "org_unit": [org_unit(int(f)) for f in table["facility"]],
+            "period": [period(start, int(m)) for m in table["month"]],
+            "data_element": [
+                f"{ELEMENTS[e]} - {METHOD_NAMES[k]}" for e, k in zip(table["element"], table["method"], strict=True)
+            ],
+            "value": table["value"].to_numpy(),
+        },
+        columns=list(DHIS2_COLUMNS),
+    )
