@@ -92,7 +92,7 @@ class PublishedResult:
     @property
     def measured(self) -> str:
         """The model's value with its standard error."""
-        return f"{self.check.shown(self.value)} +- {self.check.shown(self.se)}"
+        return f"{self.check.shown(self.value)} ± {self.check.shown(self.se)}"
 
     @property
     def passed(self) -> bool:
