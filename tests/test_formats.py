@@ -6,7 +6,7 @@ import pytest
 
 from commsim.model import metrics
 from commsim.results import effects
-from commsim.results.formats import DASH, format_output, output_label, output_unit
+from commsim.results.formats import DASH, fmt_rate, fmt_ratio, format_output, output_label, output_unit
 
 
 def test_every_output_column_has_one_label():
@@ -39,3 +39,8 @@ def test_label_unit_and_shown_value(column, value, label, unit, shown):
 
 def test_an_unknown_column_is_shown_by_its_name():
     assert output_label("r2") == "r2" and output_unit("r2") == ""
+
+
+def test_published_rates_and_ratios():
+    assert fmt_rate(0.0064) == "0.64%" and fmt_rate(math.nan) == DASH
+    assert fmt_ratio(0.90912) == "0.909" and fmt_ratio(6.326) == "6.33" and fmt_ratio(math.inf) == "∞"

@@ -1,6 +1,7 @@
 """The stylised facts of ../shared/evidence.md as behaviour of the model (`commsim.evidence.facts`), in quick mode:
 3 seeds per arm, common random numbers across arms, the 20k-household baseline district. Each fact lists its
-checks; a failure names the ones the model missed and what it produced."""
+checks; a failure names the ones the model missed and what it produced. `commsim validate` shows the facts and
+the published numbers (tests/test_published.py) together."""
 
 import pytest
 from bs4 import BeautifulSoup
@@ -8,6 +9,7 @@ from typer.testing import CliRunner
 
 from commsim.cli.app import app
 from commsim.evidence import facts as validate
+from commsim.evidence import published
 
 pytestmark = pytest.mark.slow  # statistical runs over several seeds
 
@@ -25,10 +27,9 @@ def test_fact(fact, runs):
     assert result.plot.series and all(len(v) == len(result.plot.x) for v in result.plot.series.values())
 
 
-def test_validate_quick_prints_the_table_and_writes_the_page(tmp_path):
+def test_validate_quick_prints_both_families_and_writes_the_page(tmp_path):
     page = tmp_path / "facts.html"
     result = CliRunner().invoke(app, ["validate", "--quick", "--out", str(page)])
-    assert result.exit_code == 0, result.output
     assert "10 of 10 facts reproduced" in result.output
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     rows = soup.select("#facts tbody tr")
@@ -36,3 +37,9 @@ def test_validate_quick_prints_the_table_and_writes_the_page(tmp_path):
     assert all(row["data-passed"] == "true" for row in rows)
     images = soup.select("section.fact img")
     assert len(images) == 10 and all(img["src"].startswith("data:image/png;base64,iVBOR") for img in images)
+    numbers = soup.select("#published tbody tr")
+    assert [row["data-check"] for row in numbers] == [check.key for check in published.CHECKS]
+    missed = [n for n, row in enumerate(numbers, start=1) if row["data-passed"] == "false"]
+    assert f"{len(numbers) - len(missed)} of {len(numbers)} published numbers" in result.output
+    assert all(f"P{n} failed" in result.output for n in missed)
+    assert result.exit_code == (1 if missed else 0), result.output  # a published number that fails is reported

@@ -1,4 +1,5 @@
-"""The validation page: one self-contained HTML file with the table of facts and a small plot per fact."""
+"""The validation page: one self-contained HTML file with the table of facts, a small plot per fact and the table
+of published numbers."""
 
 import base64
 import io
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from commsim import __version__, outfiles
 from commsim.evidence.facts import FactResult, Plot
+from commsim.evidence.published import PublishedResult
 
 
 def plot_png(plot: Plot, title: str) -> str:
@@ -32,7 +34,14 @@ def plot_png(plot: Plot, title: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def write_validation(results: list[FactResult], path: Path, *, quick: bool, seeds: tuple[int, ...]) -> Path:
+def write_validation(
+    results: list[FactResult],
+    numbers: list[PublishedResult],
+    path: Path,
+    *,
+    quick: bool,
+    seeds: tuple[int, ...],
+) -> Path:
     """Write the page to `path` (parents created); returns it."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -42,6 +51,8 @@ def write_validation(results: list[FactResult], path: Path, *, quick: bool, seed
     html = env.get_template("validate.html.j2").render(
         facts=results,
         passed=sum(r.passed for r in results),
+        numbers=numbers,
+        numbers_passed=sum(n.passed for n in numbers),
         images=[plot_png(r.plot, f"{r.number}. {r.title}") for r in results],
         version=__version__,
         mode="quick" if quick else "full",

@@ -26,6 +26,16 @@ def fmt_share(x: float) -> str:
     return DASH if _missing(x) else f"{100 * x:.1f}%"
 
 
+def fmt_rate(x: float) -> str:
+    """A published rate as a percentage to two decimals (failure rates are fractions of a percent): "0.64%"."""
+    return DASH if _missing(x) else f"{100 * x:.2f}%"
+
+
+def fmt_ratio(x: float) -> str:
+    """A ratio or a rate per woman to three digits, infinity as such: "0.909", "6.33", "∞"."""
+    return DASH if _missing(x) else ("∞" if math.isinf(x) else f"{x:.3g}")
+
+
 def fmt_pp(x: float) -> str:
     """Percentage points, signed: "+4.0 pp"."""
     return DASH if _missing(x) else f"{_signed(x, 1)} pp"
