@@ -1,5 +1,6 @@
-"""Costs from inputs: each month's categories add up to its cost exactly, and each category follows from its own
-inputs (doubling them doubles it and changes nothing else) and from the counts by hand."""
+"""Costs from inputs: each month's categories add up to its cost exactly, each category follows from its own inputs
+(doubling them doubles it and changes nothing else) and from the counts by hand, and a comparison's costs per
+outcome are the paired incremental cost over what the stored runs gained, with Fieller's interval by hand."""
 
 import json
 import math
@@ -7,11 +8,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from commsim import CommunityHealthModel
 from commsim.model import metrics
+from commsim.results import effects
+from commsim.runs import compare
 from commsim.scenario import loader
 from commsim.scenario.schema import METHODS
+from commsim.store import database as store
 from golden import GOLDEN
 
 SMALL = {"population__households": 2000, "population__villages": 16, "population__facilities": 3}
@@ -122,3 +127,83 @@ def test_transport_grows_with_the_posts_distance_to_their_facility():
     np.testing.assert_allclose(dearer["cost_supervision_transport"], 3 * base["cost_supervision_transport"], rtol=1e-12)
     none = run("chw_scale_up", costs__supervision_month_usd=0.0, costs__transport_km_usd=0.0)
     assert (none["cost_supervision_transport"] == 0.0).all()
+
+
+# --- Comparisons ---------------------------------------------------------------------------------------------
+
+ARMS = ["baseline", "chw_scale_up", "hrh2030_groups"]
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """The arms on 4 common seeds, 24 months of a small district, stored in SQLite."""
+    results = store.open_store(f"sqlite:///{tmp_path_factory.mktemp('costs') / 'c.db'}")
+    overrides = {key.replace("__", "."): value for key, value in SMALL.items()} | {"months": 24}
+    arms, base = compare.resolve_arms(ARMS, None, overrides)
+    comparison = compare.run_comparison(arms, base, compare.comparison_seeds(4, 5), store=results, workers=2)
+    exported = store.export(results, batch_id=comparison.batch_id)
+    return comparison, exported, effects.summarise_comparison(comparison).set_index("scenario")
+
+
+def fieller_by_hand(cost: np.ndarray, gain: np.ndarray) -> tuple[float, float]:
+    """The two ratios R where (mean cost - R mean gain)^2 = t^2 Var(mean cost - R mean gain), a quadratic in R;
+    NaN where its leading coefficient is not positive (the gain's own interval reaches 0: no bounded interval)."""
+    n = len(cost)
+    t2 = stats.t.ppf(0.975, n - 1) ** 2
+    vc, ve = np.var(cost, ddof=1) / n, np.var(gain, ddof=1) / n
+    cov = np.cov(cost, gain, ddof=1)[0, 1] / n
+    c, e = cost.mean(), gain.mean()
+    if e * e - t2 * ve <= 0:
+        return math.nan, math.nan
+    lo, hi = sorted(np.roots([e * e - t2 * ve, -2 * (c * e - t2 * cov), c * c - t2 * vc]).real)
+    return float(lo), float(hi)
+
+
+def test_costs_per_outcome_follow_from_the_stored_runs_by_hand(stored):
+    """Per replicate, from what the store holds: the incremental cost (cost_cumulative at the end, scenario minus
+    baseline), additional CYP and user-years (sums over months 1..T); the cost per CYP is the mean incremental
+    cost over the mean additional CYP, its interval Fieller's, and each category's increment its own."""
+    _, exported, summary = stored
+    last = exported[exported["month"] == exported["month"].max()].set_index(["scenario_name", "replicate"])
+    months = exported[exported["month"] > 0].groupby(["scenario_name", "replicate"])
+    for label in ("chw_scale_up", "hrh2030_groups"):
+        row = summary.loc[label]
+        cost = (last.loc[label, "cost_cumulative"] - last.loc["baseline", "cost_cumulative"]).to_numpy()
+        cyp = (months["cyp"].sum().loc[label] - months["cyp"].sum().loc["baseline"]).to_numpy()
+        years = ((months["users"].sum().loc[label] - months["users"].sum().loc["baseline"]) / 12).to_numpy()
+        assert row["incremental_cost"] == pytest.approx(cost.mean(), rel=1e-12)
+        assert row["cost_per_additional_cyp"] == pytest.approx(cost.mean() / cyp.mean(), rel=1e-12)
+        assert row["cost_per_additional_user_year"] == pytest.approx(cost.mean() / years.mean(), rel=1e-12)
+        lo, hi = fieller_by_hand(cost, cyp)
+        bounds = (row["cost_per_additional_cyp_lo"], row["cost_per_additional_cyp_hi"])
+        assert bounds == pytest.approx((lo, hi), rel=1e-9, nan_ok=True)
+        assert label != "chw_scale_up" or lo < row["cost_per_additional_cyp"] < hi  # its gain is clear
+        for category in CATEGORIES:
+            extra = months[category].sum().loc[label] - months[category].sum().loc["baseline"]
+            assert row[f"incremental_{category}"] == pytest.approx(extra.mean(), rel=1e-12, abs=1e-9), category
+        increments = sum(row[f"incremental_{category}"] for category in CATEGORIES)
+        assert increments == pytest.approx(row["incremental_cost"], rel=1e-9)
+
+
+def test_the_baseline_has_no_incremental_cost(stored):
+    _, _, summary = stored
+    base = summary.loc["baseline"]
+    for name in ("incremental_cost", *(f"incremental_{c}" for c in CATEGORIES)):
+        assert (base[name], base[f"{name}_lo"], base[f"{name}_hi"]) == (0.0, 0.0, 0.0), name
+    for name in effects.PER_OUTCOME:
+        assert all(math.isnan(base[column]) for column in (name, f"{name}_lo", f"{name}_hi")), name
+    assert base["total_cost"] > 0 and (base[CATEGORIES] >= 0).all()
+    assert base[CATEGORIES].sum() == pytest.approx(base["total_cost"], rel=1e-9)
+
+
+def test_a_cost_per_outcome_has_an_interval_only_where_the_gain_is_clear():
+    """Fieller's interval: exact where every replicate agrees; unbounded (NaN) where the gain's own interval
+    reaches 0; nothing where nothing is gained on average (a cost per negative outcome would read as a bargain)."""
+    reps = pd.RangeIndex(4, name="replicate")
+    same = effects.ratio_interval(pd.Series(100.0, reps), pd.Series(4.0, reps))
+    assert same[0] == 25.0 and same[1:] == pytest.approx((25.0, 25.0), rel=1e-12)
+    unclear = effects.ratio_interval(pd.Series([90.0, 110, 95, 105], reps), pd.Series([-3.0, 4, 5, -2], reps))
+    assert unclear[0] == 100.0 / 1.0 and math.isnan(unclear[1]) and math.isnan(unclear[2])
+    assert all(math.isnan(x) for x in effects.ratio_interval(pd.Series(50.0, reps), pd.Series(-1.0, reps)))
+    one = effects.ratio_interval(pd.Series([30.0], reps[:1]), pd.Series([3.0], reps[:1]))
+    assert one[0] == 10.0 and math.isnan(one[1]) and math.isnan(one[2])
