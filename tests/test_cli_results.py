@@ -118,7 +118,8 @@ def test_compare_prints_stores_and_reports(tmp_path):
     assert list(summary.columns) == list(effects.SUMMARY_COLUMNS)  # every column, the renamed cost among them
     assert "cost_per_additional_user_year" in summary and "cost_per_additional_user" not in summary
     assert (summary.loc[0, list(effects.VERSUS_BASELINE)] == 0.0).all()
-    for fragment in ("user-year", "(model)", "(Track20)", "(FP2030: end"):  # headings wrap within their cells
+    for fragment in ("user-year", "(model)", "(Track20)", "(FP2030: end", "supervision", "US$ over"):  # headings
+        # wrap within their cells
         assert fragment in result.output, fragment
     runs = store.list_runs(store.open_store(url))
     assert len(runs) == 4 and runs["batch_id"].nunique() == 1

@@ -53,7 +53,7 @@ def scenario_error(tmp_path: Path, text: str) -> str:
     ("table", "key"),
     [
         ("costs", "chw_month_usd"),
-        ("costs", "facility_visit_usd"),
+        ("costs", "facility_minute_usd"),
         ("population", "side_km"),
         ("households", "choice_quality"),
     ],

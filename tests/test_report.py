@@ -14,12 +14,13 @@ import pytest
 from bs4 import BeautifulSoup
 
 from commsim import __version__
+from commsim.model.metrics import COST_BREAKDOWN
 from commsim.reports import comparison as report
 from commsim.reports import text as report_text
 from commsim.results import effects, formats
 from commsim.runs import compare
 from commsim.scenario.loader import load_scenario
-from commsim.scenario.schema import INTERVENTION_TYPES, Scenario
+from commsim.scenario.schema import INTERVENTION_TYPES, Costs, Scenario
 from commsim.store import database as store
 
 ARMS = ["baseline", "hrh2030_groups", "donor_exit"]
@@ -83,13 +84,14 @@ def test_table_values_equal_the_summary_recomputed_from_the_store(made):
     assert set(expected["reps"]) == {REPS}
     rows = made.soup.select("table#summary tbody tr[data-scenario]")
     assert [row["data-scenario"] for row in rows] == ARMS
-    outcomes = made.soup.find("table", id="outcomes")
-    assert [th["data-scenario"] for th in outcomes.select("thead th[data-scenario]")] == ARMS
+    transposed = [made.soup.find("table", id=table.id) for table in report.TABLES if table.transposed]
+    for table in transposed:
+        assert [th["data-scenario"] for th in table.select("thead th[data-scenario]")] == ARMS
     for row, record in zip(rows, expected.to_dict("records"), strict=True):
         label = row["data-scenario"]
-        cells = outcomes.select(f'td[data-scenario="{label}"]')
+        cells = [td for table in transposed for td in table.select(f'td[data-scenario="{label}"]')]
         found = row.select("[data-column]") + [e for td in cells for e in [td, *td.select("[data-column]")]]
-        for column in effects.SUMMARY_COLUMNS:  # each in one of the two tables, once
+        for column in effects.SUMMARY_COLUMNS:  # each in one of the tables, once
             values = [e["data-value"] for e in found if e["data-column"] == column]
             assert len(values) == 1, (label, column)
             assert same(values[0], record[column]), (label, column, record[column])
@@ -105,10 +107,11 @@ def test_table_shows_human_formatting(made):
     assert cost >= 1000  # so the thousands separator above is exercised
     assert donor.select_one('td[data-column="donor_exit_month"]').get_text(strip=True) == "month 24"
     baseline = made.soup.select_one('#summary tr[data-scenario="baseline"]')
-    for column in ("cost_per_additional_user_year", "cost_per_unintended_averted"):
-        assert baseline.select_one(f'td[data-column="{column}"]').get_text(strip=True) == "—"
+    for column in effects.PER_OUTCOME:
+        cell = baseline.select_one(f'td[data-column="{column}"]')
+        assert cell.contents[0].strip() == "—" and cell.select_one("span.ci").has_attr("hidden")  # no interval
         hrh = made.soup.select_one(f'#summary tr[data-scenario="hrh2030_groups"] td[data-column="{column}"]')
-        assert hrh.get_text(strip=True) == formats.fmt_usd(float(hrh["data-value"]))
+        assert hrh.contents[0].strip() == formats.fmt_usd(float(hrh["data-value"]))
     assert made.soup.select('[data-column="cost_per_additional_user"]') == []  # renamed: it matched no standard
     deaths = made.soup.select_one('#outcomes td[data-scenario="hrh2030_groups"][data-column="maternal_deaths_averted"]')
     assert deaths.contents[0].strip() == f"{float(deaths['data-value']):.1f}"
@@ -120,8 +123,12 @@ def test_baseline_row_differs_from_itself_by_exactly_zero(made):
     baseline = made.soup.select_one('#summary tr[data-scenario="baseline"]')
     for column in ("diff_pp", "diff_lo_pp", "diff_hi_pp", "additional_users"):
         assert float(baseline.select_one(f'[data-column="{column}"]')["data-value"]) == 0.0
-    for column in effects.VERSUS_BASELINE[2:]:  # the outcomes table's
-        cell = made.soup.select_one(f'#outcomes td[data-scenario="baseline"][data-column="{column}"]')
+    for column in effects.VERSUS_BASELINE[1:]:
+        cell = made.soup.select_one(
+            f'#summary tr[data-scenario="baseline"] td[data-column="{column}"], '
+            f'#outcomes td[data-scenario="baseline"][data-column="{column}"], '
+            f'#costs td[data-scenario="baseline"][data-column="{column}"]'
+        )
         bounds = [span["data-value"] for span in cell.select("[data-column]")]
         assert [float(cell["data-value"]), *map(float, bounds)] == [0.0, 0.0, 0.0], column
 
@@ -167,6 +174,32 @@ def test_impact_ratios_and_their_sources_are_in_the_report(made):
         "implant 0.6% a year",
         "pill 5.5% a year",
     ):
+        assert source in text, source
+
+
+def test_costs_by_input_and_the_unit_costs_with_their_sources_are_in_the_report(made):
+    """The costs table: each category a row, each scenario's own and its increment over the baseline, whose
+    categories add up to the incremental cost; the unit costs listed with the sources their fields declare."""
+    costs = made.soup.find("table", id="costs")
+    rows = [tr["data-column"] for tr in costs.select("tbody tr[data-column]")]
+    assert rows == [*COST_BREAKDOWN, *(f"incremental_{name}" for name in COST_BREAKDOWN)]
+    for label in ("hrh2030_groups", "donor_exit"):
+        parts = [float(td["data-value"]) for td in costs.select(f'td[data-scenario="{label}"][data-column^="incr"]')]
+        total = float(
+            made.soup.select_one(f'#summary tr[data-scenario="{label}"] td[data-column="incremental_cost"]')[
+                "data-value"
+            ]
+        )
+        assert sum(parts) == pytest.approx(total, rel=1e-9)
+    listed = made.soup.find(id="unit-costs")
+    keys = [dt["data-key"] for dt in listed.select("dt")]
+    assert keys == [f"costs.{name}" for name in Costs.model_fields] + [
+        "methods.*.unit_cost_usd",
+        "methods.*.provider_minutes_first",
+        "methods.*.provider_minutes_resupply",
+    ]
+    text = listed.get_text(" ", strip=True)
+    for source in ("Muso 2024", "Chin-Quee 2013", "Sarley", "Aron 2023", "No figure found", "implant 50", "GHSP 2016"):
         assert source in text, source
 
 

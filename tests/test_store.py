@@ -169,7 +169,8 @@ def test_migrated_schema_matches_the_tables_the_code_uses(db_url, opened):
 
 def test_a_database_at_the_first_revision_is_upgraded_with_its_runs(db_url, opened):
     """A database made by the first migration, holding a run, comes up to the head revision with the run
-    intact (the columns of that revision, read from the database itself, not from today's code)."""
+    intact (the columns of that revision, read from the database itself, not from today's code); the outputs
+    added since (the life course, the methods, the costs by category) are NULL for it, not 0."""
     script = ScriptDirectory(str(store.MIGRATIONS))
     first = next(rev.revision for rev in script.walk_revisions() if rev.down_revision is None)
     frame = synthetic_timeseries(4, tag=7)
@@ -217,6 +218,8 @@ def test_a_database_at_the_first_revision_is_upgraded_with_its_runs(db_url, open
         "parameters": {"name": "old"},
     }
     pd.testing.assert_frame_equal(stored[columns], frame[columns], check_exact=True)
+    added = [name for name in metrics.COLUMNS if name not in columns]
+    assert set(metrics.COST_BREAKDOWN) <= set(added) and stored[added].isna().all().all()
 
 
 def test_a_newer_schema_is_refused_and_left_alone(db_url, opened, scenario):

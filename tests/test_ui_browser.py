@@ -262,6 +262,8 @@ def test_compare_page_shows_stored_runs(stored_page, stored_server: Server, tmp_
     assert (
         outcomes.locator("td[data-scenario='baseline'][data-column='unintended_averted']").inner_text() == "(baseline)"
     )
+    costs = page.locator("table.commsim-table-costs")
+    assert costs.locator("td[data-column='incremental_cost_commodities']").count() == 3
     page.locator("img.commsim-mcpr-bands, .commsim-mcpr-bands img").first.wait_for()
     with page.expect_download() as download:
         page.get_by_text("Download summary.csv").click()

@@ -488,7 +488,8 @@ def test_compare_page_shows_a_stored_comparison(stored_db):
         assert f'data-scenario="{name}"' in text
     assert 'data-column="cost_per_additional_user_year"' in text and 'data-column="sustainability"' in text
     assert 'data-column="cost_per_additional_user"' not in text
-    assert text.count('class="commsim-summary') == 2  # the report's two tables
+    assert 'data-table="costs"' in text and 'data-column="incremental_cost_provider_time"' in text
+    assert text.count('class="commsim-summary') == len(report.TABLES)  # the report's tables
     for column in ("unintended_averted", "track20_unintended_averted", "maternal_deaths_averted", "user_years"):
         assert f'data-scenario="hrh2030_groups" data-column="{column}"' in text, column
     assert 'data-scenario="baseline" data-column="unintended_averted" data-value="0.0" ' in text

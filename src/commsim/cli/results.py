@@ -43,10 +43,11 @@ def _range(lo: float, hi: float, fmt: Callable[[float], str]) -> str:
 def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table:
     """The planner's table: one row per scenario (baseline first)."""
     table = Table(
-        caption=f"{reps} replicates on common seeds; intervals 95% (paired for differences); gaps: nearest minus "
-        "farthest distance band, richest minus poorest quintile (positive: the far or poor are behind)"
+        caption=f"{reps} replicates on common seeds; intervals 95% (paired for differences; for costs per outcome "
+        "Fieller's, none where the gain's own interval reaches 0); gaps: nearest minus farthest distance band, "
+        "richest minus poorest quintile (positive: the far or poor are behind)"
     )
-    from commsim.results.effects import SUMMARY_LABELS
+    from commsim.results.effects import PER_OUTCOME, SUMMARY_LABELS
 
     table.add_column("scenario", no_wrap=True)
     table.add_column(SUMMARY_LABELS["mcpr"], justify="right")
@@ -55,9 +56,7 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
         "mcpr_married",
         "additional_users",
         "total_cost",
-        "cost_per_additional_user_year",
-        "cost_per_additional_cyp",
-        "cost_per_unintended_averted",
+        *PER_OUTCOME,
         "distance_gap_pp",
         "wealth_gap_pp",
     )
@@ -66,26 +65,50 @@ def comparison_table(summary: "pd.DataFrame", baseline: str, reps: int) -> Table
     table.add_column(SUMMARY_LABELS["sustainability"])
     from commsim.results.formats import fmt_pp, fmt_pp_bound, fmt_share, fmt_sustainability, fmt_usd, fmt_users
 
-    for row in summary.itertuples():
-        is_base = row.scenario == baseline
+    for row in summary.to_dict("records"):
+        is_base = row["scenario"] == baseline
+        per_outcome = [
+            fmt_usd(row[name]) + _range(row[f"{name}_lo"], row[f"{name}_hi"], fmt_usd) for name in PER_OUTCOME
+        ]
         table.add_row(
-            row.scenario,
-            fmt_share(row.mcpr) + _range(row.mcpr_lo, row.mcpr_hi, fmt_share),
-            "(baseline)" if is_base else fmt_pp(row.diff_pp) + _range(row.diff_lo_pp, row.diff_hi_pp, fmt_pp_bound),
-            fmt_share(row.mcpr_married),
+            row["scenario"],
+            fmt_share(row["mcpr"]) + _range(row["mcpr_lo"], row["mcpr_hi"], fmt_share),
+            "(baseline)"
+            if is_base
+            else fmt_pp(row["diff_pp"]) + _range(row["diff_lo_pp"], row["diff_hi_pp"], fmt_pp_bound),
+            fmt_share(row["mcpr_married"]),
             ""
             if is_base
-            else fmt_users(row.additional_users) + _range(row.additional_users_lo, row.additional_users_hi, fmt_users),
-            fmt_usd(row.total_cost),
-            fmt_usd(row.cost_per_additional_user_year),
-            fmt_usd(row.cost_per_additional_cyp),
-            fmt_usd(row.cost_per_unintended_averted),
-            f"{row.distance_gap_pp:+.1f}",
-            f"{row.wealth_gap_pp:+.1f}",
+            else fmt_users(row["additional_users"])
+            + _range(row["additional_users_lo"], row["additional_users_hi"], fmt_users),
+            fmt_usd(row["total_cost"]),
+            *per_outcome,
+            f"{row['distance_gap_pp']:+.1f}",
+            f"{row['wealth_gap_pp']:+.1f}",
             # a verdict only where there is a donor exit
-            fmt_sustainability(row.sustainability)
-            + (f" after the exit at month {int(row.donor_exit_month)}" if row.sustainability else ""),
+            fmt_sustainability(row["sustainability"])
+            + (f" after the exit at month {int(row['donor_exit_month'])}" if row["sustainability"] else ""),
         )
+    return table
+
+
+def costs_table(summary: "pd.DataFrame", baseline: str, months: int) -> Table:
+    """What each scenario costs over the baseline, by category, with paired intervals."""
+    from commsim.model.metrics import COST_BREAKDOWN
+    from commsim.results.effects import SUMMARY_LABELS
+    from commsim.results.formats import fmt_usd
+
+    columns = (*(f"incremental_{name}" for name in COST_BREAKDOWN), "incremental_cost")
+    table = Table(caption=f"US$ over {months} months, paired against {baseline} on the same seeds; 95% intervals")
+    table.add_column("scenario", no_wrap=True)
+    for column in columns:
+        table.add_column(SUMMARY_LABELS[column], justify="right")
+    for row in summary.to_dict("records"):
+        if row["scenario"] == baseline:
+            table.add_row(row["scenario"], *["(baseline)"] * len(columns))
+            continue
+        cells = [fmt_usd(row[c]) + _range(row[f"{c}_lo"], row[f"{c}_hi"], fmt_usd) for c in columns]
+        table.add_row(row["scenario"], *cells)
     return table
 
 
@@ -159,8 +182,9 @@ def compare(
 ) -> None:
     """Run scenarios on the same seeds and compare them with the baseline: prevalence, paired differences,
     additional users and user-years, unintended pregnancies, births, unsafe abortions and maternal deaths
-    averted (the model's and Track20's), cost per additional user-year and per unintended pregnancy averted,
-    equity gaps and what lasts after a donor exit. Stores every run; writes report.html and summary.csv."""
+    averted (the model's and Track20's), incremental cost by category, cost per additional user-year, per
+    additional CYP and per unintended pregnancy averted, equity gaps and what lasts after a donor exit. Stores
+    every run; writes report.html and summary.csv."""
     with bad_input_exits():
         if backend not in BACKENDS:
             raise ValueError(f"--backend: {backend!r} is not one of {', '.join(BACKENDS)}")
@@ -194,7 +218,9 @@ def compare(
         report = write_report(comparison, summary, target, command=_command_line())
 
     stdout().print(comparison_table(summary, base, reps))
-    stdout().print(outcomes_table(summary, base, int(comparison.frame["month"].max())))
+    horizon = int(comparison.frame["month"].max())
+    stdout().print(outcomes_table(summary, base, horizon))
+    stdout().print(costs_table(summary, base, horizon))
     stdout().print(
         Text.assemble(
             f"{len(comparison.run_ids)} runs stored as batch ",

@@ -18,7 +18,7 @@ import pandas as pd
 from mesa.experimental.scenarios import Scenario as MesaScenario
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from commsim.model import BACKENDS, checks, interventions, metrics, resources, services
+from commsim.model import BACKENDS, checks, costs, interventions, metrics, resources, services
 from commsim.model import rng as counter_rng
 from commsim.model.agents import CommunityHealthWorker, Facility, Household, WomensGroup
 from commsim.model.kernels import chws as chw_kernels
@@ -97,7 +97,7 @@ class CommunityHealthModel(mesa.Model):
         self.fixed_counts = metrics.fixed_counts(self.district.households)
         self.acc = self.fixed_counts.copy()
         self.cost_cumulative = 0.0
-        self.one_off_cost = 0.0  # this month's one-off intervention costs (the interventions phase sets it)
+        self.training_cost = 0.0  # this month's FP training of CHWs, once (the interventions phase sets it)
         self.phase_seconds = dict.fromkeys((phase.name for phase in PHASES), 0.0)
         if debug_checks:
             checks.check_declared_writes(PHASES, self.district)
@@ -127,7 +127,7 @@ class CommunityHealthModel(mesa.Model):
         acc[metrics.ACTIVE_CHWS] = np.count_nonzero(active)
         acc[metrics.FP_TRAINED_CHWS] = np.count_nonzero(active & (d.chws.fp_trained == 1))
         n, n_groups = d.households.source.size, d.groups.capacity.size
-        return metrics.outputs(acc, 0, n, n_groups, (0.0, 0.0), self.params.cyp_per_unit)
+        return metrics.outputs(acc, 0, n, n_groups, dict.fromkeys(metrics.COSTS, 0.0), self.params.cyp_per_unit)
 
     def step(self) -> None:
         """Advance one month through PHASES, each timed, and collect the outputs."""
@@ -145,14 +145,14 @@ class CommunityHealthModel(mesa.Model):
                 if self.debug_checks:
                     checks.after_phase(self, phase, before)
         stipends = self.schedule.pays_stipends(self.month)
-        cost = interventions.month_cost(self.config, d, self.acc, self.one_off_cost, stipends=stipends)
-        self.cost_cumulative += cost
+        cost = costs.month_costs(self.config, d, self.acc, self.training_cost, stipends=stipends)
+        self.cost_cumulative += cost["cost_month"]
         self.month = month
         if self.record_services:
             self.services.append(services.month_record(d, self.params.by_chw))
         n, n_groups = d.households.source.size, d.groups.capacity.size
         self.latest = metrics.outputs(
-            self.acc, month, n, n_groups, (cost, self.cost_cumulative), self.params.cyp_per_unit
+            self.acc, month, n, n_groups, {**cost, "cost_cumulative": self.cost_cumulative}, self.params.cyp_per_unit
         )
         self.datacollector.collect(self)
 
@@ -304,7 +304,7 @@ class Phase(NamedTuple):
 
 
 def _interventions(m: "CommunityHealthModel") -> None:
-    m.one_off_cost = interventions.apply_month(m.schedule, m.district, m.month)
+    m.training_cost = interventions.apply_month(m.schedule, m.district, m.month)
 
 
 def _chws_compiled(m: "CommunityHealthModel") -> None:

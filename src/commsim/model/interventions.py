@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from commsim.model import metrics as m
 from commsim.model import rng
 from commsim.model.population import District
 from commsim.model.state import CHW_ACTIVE
@@ -74,7 +73,7 @@ def _pick(n: int, coverage: float, remoteness: np.ndarray, remote_first: bool, s
 
 
 def apply_month(schedule: Schedule, d: District, month: int) -> float:
-    """Start and end what is scheduled for `month`; return one-off costs incurred (US$)."""
+    """Start and end what is scheduled for `month`; return what it costs once (US$): the CHWs it trains in FP."""
     cost = 0.0
     for name, iv, starting in schedule.events(month):
         cost += _HANDLERS[type(iv)](schedule, d, name, iv, starting)
@@ -178,23 +177,3 @@ _HANDLERS = {
     DonorExit: _donor_exit,
     Feedback: _feedback,
 }
-
-
-def month_cost(sc: Scenario, d: District, acc: np.ndarray, one_off: float, *, stipends: bool = True) -> float:
-    """What the month cost (US$): programme running costs from this month's counts, the commodities dispensed
-    (units x each method's unit cost), plus one-offs; CHW stipends only while they are paid."""
-    c, grp = sc.costs, d.groups
-    return float(
-        (acc[m.ACTIVE_CHWS] * c.chw_month_usd if stipends else 0.0)
-        + acc[m.SUPERVISED_CHWS] * c.supervision_month_usd
-        + acc[m.CHWS_HIRED] * c.chw_replacement_usd
-        + acc[m.GROUPS_TRAINED] * c.group_training_month_usd
-        + acc[m.GROUPS_MENTORED] * c.mentoring_month_usd
-        + np.count_nonzero(grp.linked_chw | grp.linked_facility) * c.linkage_month_usd
-        + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd
-        + np.count_nonzero(grp.feedback) * c.feedback_month_usd
-        + np.count_nonzero((d.facilities.supply_target > 0).any(axis=1)) * c.supply_facility_month_usd
-        + float(acc[m.UNITS_METHOD : m.UNITS_METHOD + m.N_METHODS] @ [x.unit_cost_usd for x in sc.methods.table()])
-        + acc[m.FACILITY_VISITS] * c.facility_visit_usd
-        + one_off
-    )

@@ -4,6 +4,8 @@ Rules add to a float64 accumulator `acc` at the slots below (kernels per block, 
 model turns one month's accumulator into the named outputs of DESIGN.md (the CSV columns).
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from commsim.scenario.schema import METHODS
@@ -113,7 +115,18 @@ SUPPLY_COUNTS: tuple[str, ...] = (  # added with supply per method: runs stored 
     "chw_stockouts",
     *(f"stockouts_{name}" for name in METHODS),
 )
-COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS
+COST_BREAKDOWN: tuple[str, ...] = (  # the month's cost by category (`model.costs`), adding up to cost_month; added
+    # with the costs by input: runs stored before have none
+    "cost_commodities",
+    "cost_provider_time",
+    "cost_chw_programme",
+    "cost_supervision_transport",
+    "cost_group_programme",
+    "cost_supply_support",
+)
+COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN
+ADDED: tuple[str, ...] = LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN  # runs stored before lack them
+COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
     (
         "month",
@@ -189,6 +202,12 @@ LABELS: dict[str, str] = {
     "switches": "switches to another method",
     "chw_stockouts": "CHW kits out of a method",
     **{f"stockouts_{name}": f"facilities out of {METHOD_NAMES[name]}" for name in METHODS},
+    "cost_commodities": "cost: commodities and their supply chain",
+    "cost_provider_time": "cost: provider time (facility staff and CHWs)",
+    "cost_chw_programme": "cost: CHW stipends, FP training and replacement",
+    "cost_supervision_transport": "cost: CHW supervision and transport",
+    "cost_group_programme": "cost: group programme (training, mentoring, linkage, advocacy, feedback)",
+    "cost_supply_support": "cost: supply-chain support to facilities",
 }
 
 
@@ -201,11 +220,11 @@ def outputs(
     month: int,
     n_households: int,
     n_groups: int,
-    costs: tuple[float, float],
+    costs: Mapping[str, float],
     cyp_per_unit: np.ndarray,
 ) -> dict:
-    """The named outputs of one month from its accumulator; `costs` is (this month, cumulative), `cyp_per_unit`
-    the CYP of a unit of each method (USAID factors, from the scenario)."""
+    """The named outputs of one month from its accumulator; `costs` holds the COSTS columns (`model.costs`),
+    `cyp_per_unit` the CYP of a unit of each method (USAID factors, from the scenario)."""
     row = {
         "month": month,
         "mcpr": acc[USERS] / n_households,
@@ -220,7 +239,6 @@ def outputs(
         "active_chws": int(acc[ACTIVE_CHWS]),
         "stockouts": int(acc[STOCKOUTS]),
         "mean_trust": acc[TRUST_SUM] / n_households,
-        "cost_cumulative": costs[1],
     }
     for b, label in enumerate(BAND_LABELS):
         row[f"mcpr_{label}"] = _share(acc[USERS_BAND + b], acc[HH_BAND + b])
@@ -232,7 +250,6 @@ def outputs(
         users_via_chw=int(acc[USERS_CHW]),
         failed_visits=int(acc[FAILED_VISITS]),
         chws_left=int(acc[CHWS_LEFT]),
-        cost_month=costs[0],
         ever_users=int(acc[EVER_USERS]),
         chw_visits=int(acc[CHW_VISITS]),
         new_users_via_chw=int(acc[CHW_NEW_USERS]),
@@ -261,6 +278,7 @@ def outputs(
     row["chw_stockouts"] = int(acc[CHW_STOCKOUTS])
     for k, name in enumerate(METHODS):
         row[f"stockouts_{name}"] = int(acc[STOCKOUTS_METHOD + k])
+    row.update({name: float(costs[name]) for name in COSTS})
     return row
 
 

@@ -139,11 +139,14 @@ def method_arrays(sc: Scenario) -> dict[str, np.ndarray]:
     }
 
 
+def chws_give_methods(sc: Scenario) -> bool:
+    """Whether CHWs give methods at all: they provide methods and policy lets them provide one at least."""
+    return sc.chws.provides_methods and any(x.by_chw for x in sc.methods.table())
+
+
 def chw_method_access(sc: Scenario) -> float:
-    """A FP-trained CHW's chance of giving a method at a visit: chws.p_method_access, if CHWs provide methods
-    and policy lets them provide one at least."""
-    provides = sc.chws.provides_methods and any(x.by_chw for x in sc.methods.table())
-    return sc.chws.p_method_access if provides else 0.0
+    """A FP-trained CHW's chance of giving a method at a visit: chws.p_method_access, if CHWs give methods."""
+    return sc.chws.p_method_access if chws_give_methods(sc) else 0.0
 
 
 def build_params(sc: Scenario) -> Params:

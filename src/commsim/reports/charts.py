@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from commsim.model.metrics import BAND_LABELS, BAND_NAMES
+from commsim.model.metrics import BAND_LABELS, BAND_NAMES, COST_BREAKDOWN, LABELS
 from commsim.results import effects
 from commsim.results.formats import fmt_share, fmt_usd
 from commsim.runs.compare import Comparison
@@ -132,14 +132,35 @@ def _cost_bars(axis, labels: list[str], values: list[float], palette: dict[str, 
     axis.margins(x=0.3)
 
 
+def _category_bars(axis, summary: pd.DataFrame) -> None:
+    """Each scenario's cost over the horizon as one horizontal bar stacked by category, first scenario on top."""
+    from matplotlib import colormaps
+
+    labels, left = list(summary["scenario"]), [0.0] * len(summary)
+    for n, name in enumerate(COST_BREAKDOWN):
+        widths = list(summary[name])
+        axis.barh(labels, widths, left=left, color=colormaps["Set2"](n), label=LABELS[name].removeprefix("cost: "))
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    axis.bar_label(axis.containers[-1], labels=[" " + fmt_usd(x) for x in summary["total_cost"]], fontsize="small")
+    axis.invert_yaxis()
+    _usd_axis(axis)
+    axis.grid(axis="x", alpha=0.3)
+    axis.margins(x=0.3)
+    axis.legend(fontsize="x-small", loc="lower right")
+
+
 def cost_figure(summary: pd.DataFrame, baseline: str) -> "Figure":
-    """Total cost per scenario (left) and cost per additional user-year against the baseline (right)."""
+    """Total cost per scenario, by category where the runs counted them (left), and cost per additional
+    user-year against the baseline (right)."""
     from matplotlib.figure import Figure
 
     palette = colours(list(summary["scenario"]), baseline)
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     total, per_user = fig.subplots(1, 2)
-    _cost_bars(total, list(summary["scenario"]), list(summary["total_cost"]), palette)
+    if summary[list(COST_BREAKDOWN)].notna().all().all():
+        _category_bars(total, summary)
+    else:  # runs stored before the costs by category
+        _cost_bars(total, list(summary["scenario"]), list(summary["total_cost"]), palette)
     total.set_title("total cost over the horizon")
     others = summary[(summary["scenario"] != baseline) & summary["cost_per_additional_user_year"].notna()]
     _cost_bars(per_user, list(others["scenario"]), list(others["cost_per_additional_user_year"]), palette)
@@ -214,8 +235,8 @@ def charts(comparison: Comparison, summary: pd.DataFrame) -> list[Chart]:
             "Cost",
             _cost_alt(summary, comparison.baseline),
             png_base64(cost_figure(summary, comparison.baseline)),
-            "US$ over the whole horizon. Cost per additional user-year is the incremental cost over the baseline "
-            "divided by the additional user-years (a woman using for a year counts once); it is not shown where no "
-            "user-years are added.",
+            "US$ over the whole horizon, by category where the runs counted them. Cost per additional user-year is "
+            "the incremental cost over the baseline divided by the additional user-years (a woman using for a year "
+            "counts once); it is not shown where no user-years are added.",
         ),
     ]

@@ -2,7 +2,8 @@
 that can be emailed and opened offline. It names what ran, describes every scenario in words, tabulates the
 summary of `effects.summarise` and shows three charts embedded as base64 PNGs.
 
-The tables (prevalence, cost and equity; the outcomes planners count, mechanistic and Track20 side by side)
+The tables (prevalence, cost and equity; the outcomes planners count, mechanistic and Track20 side by side; costs
+by input and per outcome)
 carry every value twice: formatted for people, and exact in `data-column`/`data-value`
 attributes for machines and tests. Charts are `matplotlib.figure.Figure` without pyplot, imported lazily as in
 `commsim.reports.run_summary`; the page is the Jinja2 template `commsim/templates/report.html.j2`.
@@ -17,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from commsim import __version__, outfiles
+from commsim.model.metrics import COST_BREAKDOWN
 from commsim.reports.charts import charts
 from commsim.reports.text import scenario_text
 from commsim.results import effects
@@ -34,7 +36,7 @@ from commsim.results.formats import (
     raw,
 )
 from commsim.runs.compare import Comparison
-from commsim.scenario.schema import Impacts, Method, Scenario
+from commsim.scenario.schema import METHODS, Costs, Impacts, Method, Scenario
 
 TEMPLATE = "report.html.j2"
 
@@ -56,6 +58,11 @@ class Cell:
     lo: Value | None = None
     hi: Value | None = None
     numeric: bool = True
+
+    @property
+    def shown_interval(self) -> bool:
+        """Whether people see its interval: both bounds are known (missing ones stay in the page for machines)."""
+        return self.lo is not None and self.hi is not None and "nan" not in (self.lo.raw, self.hi.raw)
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,10 @@ def _deaths(name: str) -> Column:
     return Column(name, fmt_deaths, interval=True)
 
 
+def _usd(name: str) -> Column:
+    return Column(name, fmt_usd, interval=True)
+
+
 SUMMARY = Table(
     "summary",
     "Prevalence, cost and equity",
@@ -130,10 +141,8 @@ SUMMARY = Table(
                 Column("diff_pp", fmt_pp, interval=True, bound_fmt=fmt_pp_bound),
                 Column("additional_users", fmt_users, interval=True),
                 Column("total_cost", fmt_usd),
-                Column("incremental_cost", fmt_usd),
-                Column("cost_per_additional_user_year", fmt_usd),
-                Column("cost_per_additional_cyp", fmt_usd),
-                Column("cost_per_unintended_averted", fmt_usd),
+                _usd("incremental_cost"),
+                *(_usd(name) for name in effects.PER_OUTCOME),
                 Column("distance_gap_pp", fmt_pp),
                 Column("wealth_gap_pp", fmt_pp),
                 Column("donor_exit_month", fmt_month),
@@ -183,7 +192,19 @@ OUTCOMES = Table(
     ),
     transposed=True,
 )
-TABLES: tuple[Table, ...] = (SUMMARY, OUTCOMES)
+COSTS = Table(
+    "costs",
+    "Costs by input: what each scenario costs, and what it adds to the baseline's",
+    (
+        Group("Each scenario, over the horizon", tuple(_usd(name) for name in COST_BREAKDOWN)),
+        Group(
+            "Against the baseline, paired by replicate",
+            tuple(_usd(f"incremental_{name}") for name in COST_BREAKDOWN),
+        ),
+    ),
+    transposed=True,
+)
+TABLES: tuple[Table, ...] = (SUMMARY, OUTCOMES, COSTS)
 METHODS_NOTE = (  # the two ways of counting, in a sentence each, for pages that show the tables without the report
     "Model: the baseline's births and unintended pregnancies minus the scenario's, on the same seeds. Track20: "
     "user-years × the pregnancies the same women would have without a method (31% a year) − the pregnancies on "
@@ -223,15 +244,16 @@ def table_rows(summary: pd.DataFrame, baseline: str, table: Table = SUMMARY) -> 
 
 
 @dataclass(frozen=True)
-class Ratio:
-    """One impact ratio as the report states it: what it is, the value used, and where it comes from."""
+class Stated:
+    """One input as the report states it (an impact ratio, a unit cost): its key, the value used, and where it
+    comes from."""
 
     key: str
     text: str
     source: str
 
 
-def ratios_used(scenario: Scenario) -> list[Ratio]:
+def ratios_used(scenario: Scenario) -> list[Stated]:
     """The baseline's `impacts` ratios (every arm's averted outcomes use them), each with its value and its
     source: the schema field's description, declared there once."""
     impacts, fields = scenario.impacts, Impacts.model_fields
@@ -251,13 +273,29 @@ def ratios_used(scenario: Scenario) -> list[Ratio]:
     if set(shown) != set(fields):
         raise ValueError(f"ratios_used does not show {', '.join(sorted(set(fields) - set(shown)))}")
     failure = ", ".join(f"{name} {fmt_share(f)} a year" for name, f in impacts_of.failure_per_year(scenario).items())
-    return [Ratio(f"impacts.{key}", text, fields[key].description or "") for key, text in shown.items()] + [
-        Ratio(
+    return [Stated(f"impacts.{key}", text, fields[key].description or "") for key, text in shown.items()] + [
+        Stated(
             "methods.*.failure_12m",
             f"typical-use failure for Track20's formula: {failure} (each scenario's own)",
             Method.model_fields["failure_12m"].description or "",
         )
     ]
+
+
+def unit_costs_used(scenario: Scenario) -> list[Stated]:
+    """The unit costs of `scenario` (its `costs` section, each method's price and provider minutes), each with its
+    value and its source: the schema field's description, declared there once."""
+    fields = Costs.model_fields
+    listed = [
+        Stated(f"costs.{key}", f"{getattr(scenario.costs, key):,.4g}", fields[key].description or "") for key in fields
+    ]
+    for key in ("unit_cost_usd", "provider_minutes_first", "provider_minutes_resupply"):
+        values = ", ".join(
+            f"{name} {getattr(method, key):,.4g}"
+            for name, method in zip(METHODS, scenario.methods.table(), strict=True)
+        )
+        listed.append(Stated(f"methods.*.{key}", values, Method.model_fields[key].description or ""))
+    return listed
 
 
 # --- The page -----------------------------------------------------------------------------------------------
@@ -307,6 +345,7 @@ def render(comparison: Comparison, summary: pd.DataFrame, *, title: str | None, 
         scenarios=[scenario_text(comparison, label) for label in order],
         tables=[(table, table_rows(summary, comparison.baseline, table)) for table in TABLES],
         ratios=ratios_used(comparison.scenarios[comparison.baseline]),
+        unit_costs=unit_costs_used(comparison.scenarios[comparison.baseline]),
         no_method_rate=fmt_share(comparison.scenarios[comparison.baseline].impacts.pregnancies_per_year_without_method)
         + " a year",
         charts=charts(comparison, summary),

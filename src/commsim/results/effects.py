@@ -1,7 +1,8 @@
 """What a comparison shows: per scenario, final prevalence with its uncertainty, the paired difference from the
 baseline, additional users and user-years, births and pregnancies, what the plan averted (the model's own
-counterfactual and Track20's formula, `impacts`), cost per additional user-year and per unintended pregnancy
-averted, equity gaps, and how long a gain lasts after the donor leaves.
+counterfactual and Track20's formula, `impacts`), its cost by category and over the baseline's, cost per
+additional user-year, per additional CYP and per unintended pregnancy averted (with Fieller's intervals), equity
+gaps, and how long a gain lasts after the donor leaves.
 
 Input is the long frame of a comparison: one row per scenario, replicate and month with the output columns.
 Replicate r of every scenario ran on the same seed (common random numbers), so differences are taken within
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from commsim.model.metrics import COST_BREAKDOWN, LABELS
 from commsim.results import impacts
 from commsim.runs.compare import Comparison
 from commsim.scenario.schema import Scenario
@@ -44,6 +46,9 @@ ESTIMATES: tuple[str, ...] = (  # each with its 95% interval, <name>_lo and <nam
     "track20_all_unintended_averted",
     "track20_all_unsafe_abortions_averted",
     "track20_all_maternal_deaths_averted",
+    "incremental_cost",
+    *COST_BREAKDOWN,  # each scenario's cost by category over the horizon
+    *(f"incremental_{name}" for name in COST_BREAKDOWN),
 )
 # Against the baseline, paired by replicate: exactly 0 for the baseline (and for a scenario run twice)
 VERSUS_BASELINE: tuple[str, ...] = (
@@ -58,7 +63,15 @@ VERSUS_BASELINE: tuple[str, ...] = (
     "track20_unintended_averted",
     "track20_unsafe_abortions_averted",
     "track20_maternal_deaths_averted",
+    "incremental_cost",
+    *(f"incremental_{name}" for name in COST_BREAKDOWN),
 )
+# Incremental cost per unit of an outcome gained over the baseline: the ratio's column -> the outcome's
+PER_OUTCOME: dict[str, str] = {
+    "cost_per_additional_user_year": "additional_user_years",
+    "cost_per_additional_cyp": "additional_cyp",
+    "cost_per_unintended_averted": "unintended_averted",
+}
 
 
 def _with_bounds(*names: str) -> tuple[str, ...]:
@@ -76,10 +89,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "diff_hi_pp",
     *_with_bounds(*ESTIMATES),
     "total_cost",
-    "incremental_cost",
-    "cost_per_additional_user_year",
-    "cost_per_additional_cyp",
-    "cost_per_unintended_averted",
+    *_with_bounds(*PER_OUTCOME),
     "distance_gap_pp",
     "wealth_gap_pp",
     "donor_exit_month",
@@ -112,6 +122,8 @@ SUMMARY_LABELS: dict[str, str] = {
     "track20_all_maternal_deaths_averted": "maternal deaths averted by all users (Track20)",
     "total_cost": "total cost",
     "incremental_cost": "incremental cost",
+    **{name: LABELS[name] for name in COST_BREAKDOWN},
+    **{f"incremental_{name}": f"incremental {LABELS[name]}" for name in COST_BREAKDOWN},
     "cost_per_additional_user_year": "cost per additional user-year",
     "cost_per_additional_cyp": "cost per additional CYP",
     "cost_per_unintended_averted": "cost per unintended pregnancy averted",
@@ -173,14 +185,14 @@ def months_to_half(gain: pd.Series, exit_month: int) -> str:
 
 def run_totals(frame: pd.DataFrame) -> pd.DataFrame:
     """Per run (index: scenario, replicate), what planners count over the horizon: births, pregnancies,
-    unintended pregnancies and CYP dispensed summed over months 1..T, user-years (`impacts.method_user_years`,
-    all methods), and FP2030's additional users (users at the end minus users at month 0, the base year, within
-    the run). Runs stored before the life-course outputs existed have NaN, not 0, for what they did not count."""
+    unintended pregnancies, CYP dispensed and the cost of each category summed over months 1..T, user-years
+    (`impacts.method_user_years`, all methods), and FP2030's additional users (users at the end minus users at
+    month 0, the base year, within the run). Runs stored before an output existed have NaN, not 0, for it."""
     months = frame[frame["month"] > 0].groupby(["scenario", "replicate"], sort=False)
     totals = pd.DataFrame(
         {
             column: months[column].sum(min_count=1)
-            for column in ("births", "pregnancies", "unintended_pregnancies", "cyp")
+            for column in ("births", "pregnancies", "unintended_pregnancies", "cyp", *COST_BREAKDOWN)
         }
     )
     totals["user_years"] = sum(impacts.method_user_years(frame).values())
@@ -223,8 +235,7 @@ def summarise(
         mine = end.loc[scenario]
         mine_totals = totals.loc[scenario]
         diff = (mine["mcpr"] - base_end["mcpr"]).dropna().to_numpy()
-        cost = float(mine["cost_cumulative"].mean())
-        incremental = cost - float(base_end["cost_cumulative"].mean())
+        incremental = (mine["cost_cumulative"] - base_end["cost_cumulative"]).dropna()
         m, lo, hi = interval(mine["mcpr"].to_numpy())
         d, dlo, dhi = interval(diff)
         averted = (base_totals["unintended_pregnancies"] - mine_totals["unintended_pregnancies"]).dropna()
@@ -256,6 +267,9 @@ def summarise(
             "track20_all_maternal_deaths_averted": ratios.maternal_deaths(
                 ratios.births(track20_all[scenario]), track20_all_unsafe
             ),
+            "incremental_cost": incremental,
+            **{name: mine_totals[name] for name in COST_BREAKDOWN},
+            **{f"incremental_{name}": (mine_totals[name] - base_totals[name]).dropna() for name in COST_BREAKDOWN},
         }
         estimates = {}
         for name in ESTIMATES:
@@ -263,6 +277,10 @@ def summarise(
                 np.asarray(per_run[name], dtype=float)
             )
         is_base = scenario == baseline
+        for name, outcome in PER_OUTCOME.items():
+            estimates[name], estimates[f"{name}_lo"], estimates[f"{name}_hi"] = (
+                (math.nan,) * 3 if is_base else ratio_interval(incremental, per_run[outcome])
+            )
         exit_month = exits.get(scenario)
         rows.append(
             {
@@ -275,11 +293,7 @@ def summarise(
                 "diff_lo_pp": 100 * dlo,
                 "diff_hi_pp": 100 * dhi,
                 **estimates,
-                "total_cost": cost,
-                "incremental_cost": incremental,
-                "cost_per_additional_user_year": _per(incremental, estimates["additional_user_years"], is_base),
-                "cost_per_additional_cyp": _per(incremental, estimates["additional_cyp"], is_base),
-                "cost_per_unintended_averted": _per(incremental, estimates["unintended_averted"], is_base),
+                "total_cost": float(mine["cost_cumulative"].mean()),
                 "distance_gap_pp": 100 * float((mine[NEAREST_BAND] - mine[FARTHEST_BAND]).mean()),
                 "wealth_gap_pp": 100 * float((mine[RICHEST] - mine[POOREST]).mean()),
                 "donor_exit_month": exit_month,
@@ -295,10 +309,27 @@ def summarise(
     return summary
 
 
-def _per(cost: float, outcome: float, is_baseline: bool) -> float:
-    """Incremental cost per unit of an outcome gained over the baseline; NaN for the baseline itself, or where
-    nothing is gained (a cost per negative outcome would read as a bargain)."""
-    return cost / outcome if not is_baseline and outcome > 0 else math.nan
+def ratio_interval(cost: pd.Series, outcome: pd.Series, level: float = LEVEL) -> tuple[float, float, float]:
+    """Incremental cost per unit of outcome gained, paired by replicate (both indexed by replicate): the mean cost
+    over the mean gain, with Fieller's interval, the ratios R for which mean cost - R x mean gain is within its
+    Student-t interval of 0. NaN where nothing is gained on average (a cost per negative outcome would read as a
+    bargain); bounds NaN from one replicate, or where the gain's own interval reaches 0 (it is then unbounded)."""
+    pairs = pd.concat([cost, outcome], axis=1, join="inner").dropna().to_numpy(dtype=float)
+    if pairs.size == 0 or pairs[:, 1].mean() <= 0:
+        return math.nan, math.nan, math.nan
+    c, e = pairs[:, 0], pairs[:, 1]
+    ratio = float(c.mean() / e.mean())
+    n = len(c)
+    if n < 2:
+        return ratio, math.nan, math.nan
+    t2 = float(stats.t.ppf(0.5 + level / 2, n - 1)) ** 2
+    (var_c, cov), (_, var_e) = np.cov(c, e, ddof=1) / n
+    a = e.mean() ** 2 - t2 * var_e
+    if a <= 0:
+        return ratio, math.nan, math.nan
+    b = c.mean() * e.mean() - t2 * cov
+    root = math.sqrt(max(b * b - a * (c.mean() ** 2 - t2 * var_c), 0.0))
+    return ratio, float((b - root) / a), float((b + root) / a)
 
 
 def summarise_comparison(comparison: Comparison) -> pd.DataFrame:

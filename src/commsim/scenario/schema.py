@@ -275,7 +275,22 @@ class Method(Strict):
     months_per_visit: int = Field(ge=1, le=240, description="Months one visit covers: resupply or removal after it.")
     units_per_visit: float = Field(gt=0.0, le=1000.0, description="Units dispensed at a visit (cycles, doses, pieces).")
     cyp_per_unit: float = Field(gt=0.0, le=20.0, description="CYP per unit dispensed (USAID conversion factors).")
-    unit_cost_usd: Usd = Field(description="Commodity cost per unit, with the consumables of a visit spread over it.")
+    unit_cost_usd: Usd = Field(
+        description="Commodity cost per unit, with the consumables of a visit spread over it (UNFPA catalogue "
+        "prices of Sept 2015, via GHSP 2016 Table 2)."
+    )
+    provider_minutes_first: float = Field(
+        ge=0.0,
+        le=240.0,
+        description="Provider minutes at a new user's visit: counselling and provision, and an implant's or IUD's "
+        "later removal (GHSP 2016 costing model, Table 3).",
+    )
+    provider_minutes_resupply: float = Field(
+        ge=0.0,
+        le=240.0,
+        description="Provider minutes at a resupply visit, or at an implant's or IUD's replacement (GHSP 2016 "
+        "costing model, Table 3).",
+    )
     by_chw: bool = Field(description="A CHW may provide it at home (national policy; a scenario can change it).")
     long_acting: bool = Field(False, description="Inserted and removed at a facility (implant, IUD).")
     weight: float = Field(gt=0.0, le=100.0, description="Relative choice weight, before her situation and stock.")
@@ -303,6 +318,12 @@ class Methods(Strict):
     - unit_cost_usd: UNFPA catalogue prices of Sept 2015 (pill 0.27, DMPA-IM 0.72 + 0.34 consumables, DMPA-SC
       1.00 + 0.34 over 4 doses, implant 8.50 + 1.32 insertion + 1.32 removal, IUD 0.35 + 0.90 + 0.90, condom
       0.03), via GHSP 2016 (PMC4990165) Table 2.
+    - provider_minutes_first, provider_minutes_resupply: "total labor time included in the model" (GHSP 2016,
+      Table 3, seen as a table excerpt; by its title the model of Table 2, unverified): counselling and provision
+      25 min for pills and injectables (DMPA-IM, Sayana Press), 20 for condoms, 35 for implants and IUDs;
+      resupply 5; removal 15 (implant), 10 (IUD). As the unit cost carries the removal's consumables, an implant
+      or IUD visit carries its removal's minutes: 50 and 45, at insertion and at replacement alike. Teaching a
+      woman to self-inject is not timed apart (reasoned).
     - weight: the share of new users choosing it, before her situation: set so that the district stays near
       Mali's mix (implant ~40%, injectables ~35%, pill ~15% of users; long-acting methods last, so their weight is
       below their share). The Mali DHS 2018 mix was not retrieved; neighbours' DHS and PMA put implants at
@@ -321,6 +342,8 @@ class Methods(Strict):
         units_per_visit=3.0,
         cyp_per_unit=1 / 15,
         unit_cost_usd=0.27,
+        provider_minutes_first=25.0,
+        provider_minutes_resupply=5.0,
         by_chw=True,
         weight=0.33,
     )
@@ -331,6 +354,8 @@ class Methods(Strict):
         units_per_visit=1.0,
         cyp_per_unit=0.25,
         unit_cost_usd=1.06,
+        provider_minutes_first=25.0,
+        provider_minutes_resupply=5.0,
         by_chw=True,
         weight=0.78,
     )
@@ -341,6 +366,8 @@ class Methods(Strict):
         units_per_visit=4.0,
         cyp_per_unit=0.25,
         unit_cost_usd=1.09,
+        provider_minutes_first=25.0,
+        provider_minutes_resupply=5.0,
         by_chw=True,
         weight=0.035,
         rel_stockout=2.0,
@@ -352,6 +379,8 @@ class Methods(Strict):
         units_per_visit=1.0,
         cyp_per_unit=3.8,
         unit_cost_usd=11.14,
+        provider_minutes_first=50.0,
+        provider_minutes_resupply=50.0,
         by_chw=False,
         long_acting=True,
         weight=0.15,
@@ -364,6 +393,8 @@ class Methods(Strict):
         units_per_visit=1.0,
         cyp_per_unit=4.6,
         unit_cost_usd=2.15,
+        provider_minutes_first=45.0,
+        provider_minutes_resupply=45.0,
         by_chw=False,
         long_acting=True,
         weight=0.015,
@@ -376,6 +407,8 @@ class Methods(Strict):
         units_per_visit=36.0,
         cyp_per_unit=1 / 120,
         unit_cost_usd=0.03,
+        provider_minutes_first=20.0,
+        provider_minutes_resupply=5.0,
         by_chw=True,
         weight=0.19,
     )
@@ -655,22 +688,115 @@ class Facilities(Strict):
 
 
 class Costs(Strict):
-    """Unit costs, US$."""
+    """Unit costs of the inputs, US$ (2015-2024 prices as found, not inflated). A month's cost is counted by
+    category (`model.costs`): commodities with their supply chain, provider time, the CHW programme, supervision
+    and transport, the group programme and supply support. Commodity prices and provider minutes are each
+    method's (`methods`). Where no figure was found the description says so, and the bounds are the range to try."""
 
-    chw_month_usd: Usd = Field(15.0, description="Stipend of an active CHW per month.")
-    chw_training_usd: Usd = Field(100.0, description="Training one CHW in FP.")
+    chw_month_usd: Usd = Field(
+        15.0,
+        description="Stipend of an active CHW per month. Mali: from 2024 a salaried CSCom CHW earns 75,000 FCFA "
+        "(US$122, category D) to 105,000 FCFA (US$170, category B) a month (Muso 2024, the CSCom collective "
+        "agreement), while village relays are unpaid. Reasoned 15 for a part-time CHW of 150 households (range "
+        "0-125).",
+    )
+    chw_training_usd: Usd = Field(
+        324.0,
+        description="Training one CHW in FP, once: Zambia, US$12,964 for 40 CHWs trained to give DMPA (US$324 each; "
+        "US$569 with the training of trainers and the practicum), Chin-Quee 2013 (GHSP 1(3), Table 2).",
+    )
     chw_replacement_usd: Usd = Field(59.0, description="Recruiting a replacement CHW (Alam 2012).")
-    supervision_month_usd: Usd = Field(5.0, description="Supervision and refresher per CHW-month.")
+    supervision_month_usd: Usd = Field(
+        5.0,
+        description="A supervisor's time and refresher training per supervised CHW-month, its travel counted apart "
+        "(transport_km_usd): Zambia US$6.95 per CHW-month with travel (Chin-Quee 2013: US$3,334 a year for 40 "
+        "CHWs). Reasoned 5 without travel (range 3-10).",
+    )
     group_training_month_usd: Usd = Field(
         20.0,
         description="Capacity building per group-month (PLA ~$203 per live birth, Pulkki-Brannstrom 2016).",
     )
-    mentoring_month_usd: Usd = Field(3.0, description="CHW follow-up of a linked group per month.")
-    linkage_month_usd: Usd = Field(4.0, description="Keeping a group's formal link per month.")
-    advocacy_month_usd: Usd = Field(2.0, description="Advocacy support per group-month.")
-    feedback_month_usd: Usd = Field(2.0, description="Feedback mechanism per group-month.")
-    supply_facility_month_usd: Usd = Field(150.0, description="Supply-chain support per facility-month.")
-    facility_visit_usd: Usd = Field(1.0, description="Staff time per FP visit.")
+    mentoring_month_usd: float = Field(
+        3.0,
+        ge=0.0,
+        le=15.0,
+        description="CHW follow-up of a linked group per month. No figure found: reasoned 3 (range 0-15, the bounds).",
+    )
+    linkage_month_usd: float = Field(
+        4.0,
+        ge=0.0,
+        le=20.0,
+        description="Keeping a group's formal link per month. No figure found: reasoned 4 (range 0-20, the bounds).",
+    )
+    advocacy_month_usd: float = Field(
+        2.0,
+        ge=0.0,
+        le=10.0,
+        description="Advocacy support per group-month. No figure found: reasoned 2 (range 0-10, the bounds).",
+    )
+    feedback_month_usd: float = Field(
+        2.0,
+        ge=0.0,
+        le=10.0,
+        description="Feedback mechanism per group-month. No figure found: reasoned 2 (range 0-10, the bounds).",
+    )
+    supply_facility_month_usd: float = Field(
+        150.0,
+        ge=0.0,
+        le=600.0,
+        description="Supply-chain support per facility-month (stock management, reporting, top-ups). No figure "
+        "found: reasoned 150 (range 0-600, the bounds).",
+    )
+    logistics_share: float = Field(
+        0.20,
+        ge=0.0,
+        le=1.0,
+        description="In-country supply-chain costs (storage, transport, handling) as a share of the commodities' "
+        "price: getting public health commodities to clients adds 12-25% (Sarley, Allain & Akkihal 2009, via "
+        "USAID | DELIVER 2012); 19-34% for antimalarials and tests in Benin and Kenya (Shretta 2015). 0.20.",
+    )
+    facility_minute_usd: float = Field(
+        0.02,
+        ge=0.0,
+        le=10.0,
+        description="A facility provider's (nurse's or midwife's) cost per minute, applied to each method's "
+        "provider minutes: a CSCom health technician earns 105,000 FCFA (US$170) a month (Muso 2024, the CSCom "
+        "collective agreement), US$0.016 a minute over 176 hours; a doctor 227,000 FCFA net (Journal du Mali 2019), "
+        "US$0.035. 0.02 with the employer's charges (reasoned; range 0.015-0.05).",
+    )
+    chw_minute_usd: float = Field(
+        0.0065,
+        ge=0.0,
+        le=10.0,
+        description="The value of a CHW's minute (an economic cost, beside the stipend the programme pays; 0 counts "
+        "the programme's spending only): Mali's minimum wage, 40,000 FCFA (US$68) a month from 2016 (SMIG, Journal "
+        "du Mali), over 173 hours; a salaried CHW's 75,000 FCFA (Muso 2024) gives 0.012.",
+    )
+    chw_visit_minutes: float = Field(
+        34.0,
+        ge=0.0,
+        le=120.0,
+        description="A CHW's minutes at a household visit, before any method she gives (whose minutes are the "
+        "method's): median 34 for a monthly household visit in Neno, Malawi (60 by the programme's design; Aron "
+        "2023, a time-motion study of 660 visits).",
+    )
+    transport_km_usd: float = Field(
+        0.07,
+        ge=0.0,
+        le=0.30,
+        description="Travel per km by motorcycle, for a supervisor's monthly visit to each supervised CHW and a "
+        "CHW's restocking trips to her facility (there and back, the post's km to its nearest facility): fuel at "
+        "US$1.17 a litre in Bamako (2007, World Bank, Africa's Transport Infrastructure) at ~3 litres per 100 km "
+        "is US$0.035 a km; with upkeep and wear about twice that. No Malian figure found: reasoned 0.07 (range "
+        "0.03-0.30, hired transport at the top).",
+    )
+    chw_restock_trips_per_month: float = Field(
+        1.0,
+        ge=0.0,
+        le=4.0,
+        description="Trips an FP-trained CHW makes to her facility each month to restock her methods. No figure "
+        "found: reasoned 1, with the monthly report (range 0.25-4).",
+    )
 
 
 class Intervention(Strict):

@@ -82,7 +82,7 @@ series = sa.Table(
         sa.Column(
             name,
             sa.BigInteger if name in metrics.COUNTS else sa.Float,
-            nullable=name in metrics.LIFE_COURSE + metrics.BY_METHOD + metrics.SUPPLY_COUNTS,  # none before these
+            nullable=name in metrics.ADDED,  # runs stored before these have none
         )
         for name in metrics.COLUMNS
         if name != "month"

@@ -1,7 +1,8 @@
 """The Compare page: a planner runs scenarios on common seeds (every run stored, with progress) or loads a stored
 comparison, and sees prevalence over time with uncertainty bands, the report's tables (cost per additional
-user-year and per unintended pregnancy averted, equity gaps, what lasts after a donor exit; the outcomes planners
-count, mechanistic and Track20 side by side), and downloads the summary CSV and the HTML report.
+user-year, per additional CYP and per unintended pregnancy averted, equity gaps, what lasts after a donor exit; the
+outcomes planners count, mechanistic and Track20 side by side; costs by input and over the baseline's), and
+downloads the summary CSV and the HTML report.
 
 The numbers and charts are those of `commsim compare` (`compare`, `effects.summarise`, `report`). Inputs are
 checked before anything runs or is opened; a database that cannot be read or written gives a message here.
@@ -136,7 +137,7 @@ def _cell_html(cell: report.Cell, label: str, is_baseline: bool) -> str:
     """One value as a table cell: formatted, its interval below, exact in data attributes; what is measured
     against the baseline reads "(baseline)" in the baseline's own cell."""
     text = escape(cell.value.text)
-    if cell.lo is not None and cell.lo.text and cell.hi is not None:
+    if cell.shown_interval:
         text += f'<br><span style="color:#666">({escape(cell.lo.text)} to {escape(cell.hi.text)})</span>'
     if is_baseline and cell.value.column in effects.VERSUS_BASELINE:
         text = "(baseline)"

@@ -1,0 +1,71 @@
+"""What a month costs, by category, from its counts and the scenario's unit costs (US$; `scenario.schema.Costs`
+and each method's price and provider minutes). The categories are `metrics.COST_BREAKDOWN`; they add up to the
+month's cost.
+
+Visits by method and provider come from the month's service records (the facilities' and CHWs' new acceptors and
+continuing users, `visits_by_source`).
+"""
+
+import math
+
+import numpy as np
+
+from commsim.model import metrics as m
+from commsim.model.params import chws_give_methods
+from commsim.model.population import District
+from commsim.model.state import CHW_ACTIVE
+from commsim.scenario.schema import Scenario
+
+ROUND_TRIP = 2.0  # a supervisor's visit and a CHW's restocking trip go there and back
+
+
+def visits_by_source(d: District) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """This month's visits of each method (METHODS order) that gave it, as the service records count them: first
+    visits and resupply visits at facilities, then first and resupply visits by CHWs."""
+    fac, chw = d.facilities, d.chws
+    return (
+        fac.new_acceptors.sum(axis=0).astype(float),
+        fac.revisits.sum(axis=0).astype(float),
+        chw.new_acceptors.sum(axis=0).astype(float),
+        chw.revisits.sum(axis=0).astype(float),
+    )
+
+
+def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float, *, stipends: bool) -> dict:
+    """This month's cost (US$) by category, with `cost_month` their sum: commodities (units x price, plus the
+    supply chain's share), provider time (each visit's minutes by method x a facility provider's or a CHW's
+    minute, and CHWs' household visits), the CHW programme (stipends while they are paid, replacements and
+    `training_usd`, this month's FP training), supervision and transport (supervised CHW-months, and the round
+    trips of supervisors and restocking CHWs over each post's km to its facility), the group programme and
+    supply support. `acc` is the month's accumulator, `d` the district at the month's end."""
+    c, chw, grp = sc.costs, d.chws, d.groups
+    table = sc.methods.table()
+    minutes_first = np.array([x.provider_minutes_first for x in table])
+    minutes_resupply = np.array([x.provider_minutes_resupply for x in table])
+    facility_first, facility_resupply, chw_first, chw_resupply = visits_by_source(d)
+    facility_minutes = float(facility_first @ minutes_first + facility_resupply @ minutes_resupply)
+    chw_minutes = acc[m.CHW_VISITS] * c.chw_visit_minutes + float(
+        chw_first @ minutes_first + chw_resupply @ minutes_resupply
+    )
+    active = chw.status == CHW_ACTIVE
+    supervised_km = float(chw.remoteness[active & (chw.supervised == 1)].sum())
+    restocking_km = float(chw.remoteness[active & (chw.fp_trained == 1)].sum()) if chws_give_methods(sc) else 0.0
+    units = acc[m.UNITS_METHOD : m.UNITS_METHOD + m.N_METHODS]
+    costs = {
+        "cost_commodities": float(units @ [x.unit_cost_usd for x in table]) * (1.0 + c.logistics_share),
+        "cost_provider_time": c.facility_minute_usd * facility_minutes + c.chw_minute_usd * chw_minutes,
+        "cost_chw_programme": (acc[m.ACTIVE_CHWS] * c.chw_month_usd if stipends else 0.0)
+        + acc[m.CHWS_HIRED] * c.chw_replacement_usd
+        + training_usd,
+        "cost_supervision_transport": acc[m.SUPERVISED_CHWS] * c.supervision_month_usd
+        + ROUND_TRIP * c.transport_km_usd * (supervised_km + c.chw_restock_trips_per_month * restocking_km),
+        "cost_group_programme": acc[m.GROUPS_TRAINED] * c.group_training_month_usd
+        + acc[m.GROUPS_MENTORED] * c.mentoring_month_usd
+        + np.count_nonzero(grp.linked_chw | grp.linked_facility) * c.linkage_month_usd
+        + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd
+        + np.count_nonzero(grp.feedback) * c.feedback_month_usd,
+        "cost_supply_support": np.count_nonzero((d.facilities.supply_target > 0).any(axis=1))
+        * c.supply_facility_month_usd,
+    }
+    costs = {name: float(costs[name]) for name in m.COST_BREAKDOWN}
+    return {**costs, "cost_month": math.fsum(costs.values())}
