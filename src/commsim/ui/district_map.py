@@ -162,7 +162,7 @@ class DistrictMap:
             marker("CHW, not FP-trained", CHW_OTHER, "^"),
             marker("CHW post vacant (left)", CHW_LEFT, "^"),
             marker("facility (large: referral)", FACILITY_OK, "s", 7),
-            marker("facility stocked out", FACILITY_STOCKOUT, "s", 7),
+            marker("facility out of a method", FACILITY_STOCKOUT, "s", 7),
             marker("village", "#d0d0d0", "o", 9, "none"),
         ]
         title = f"households ({shown:,} of {n:,} drawn)" if shown < n else "households"

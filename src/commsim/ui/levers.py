@@ -89,9 +89,17 @@ LEVERS: tuple[Lever, ...] = (
         "Facility stock reliability",
         "facilities.stock_reliability",
         0.01,
-        "Monthly chance a facility has no family-planning stockout. A stockout turns women away: the failed visit "
-        "costs trust and can end use. Supply-chain support in the scenario (supply_fix) still raises it.",
-        ("facilities.stock_reliability", "households.choice_stock", "households.p_discontinue_failed_resupply"),
+        "Monthly chance a facility is not out of a method (implants, IUDs and DMPA-SC run out more often). A woman "
+        "whose method is out takes another in stock or leaves without: the failed visit costs trust and can end "
+        "use, and the facility's CHWs cannot restock it. Supply-chain support in the scenario (supply_fix) still "
+        "raises it.",
+        (
+            "facilities.stock_reliability",
+            "methods.p_switch_at_stockout",
+            "chws.kit_months",
+            "households.choice_stock",
+            "households.p_discontinue_failed_resupply",
+        ),
         percent=True,
     ),
     Lever(
