@@ -86,7 +86,12 @@ def test_default_out_dir_under_results(tiny_scenario, small_run_args, tmp_path, 
     assert result.exit_code == 0, result.output
     (made,) = (tmp_path / "results").iterdir()
     assert made.name.startswith("tiny-")
-    assert {p.name for p in made.iterdir()} == {"timeseries.csv", "scenario.toml", "summary.png"}
+    assert {p.name for p in made.iterdir()} == {
+        "timeseries.csv",
+        "service_statistics.csv",
+        "scenario.toml",
+        "summary.png",
+    }
     assert len(pd.read_csv(made / "timeseries.csv")) == 3
 
 

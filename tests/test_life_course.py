@@ -92,3 +92,36 @@ def test_additional_users_avert_unintended_pregnancies_at_about_the_track20_rate
     assert user_years > 0 and averted > 0 and births > 0
     assert 0.1 <= averted / user_years <= 0.6, averted / user_years
     assert load_scenario("hrh2030_groups").months == 60
+
+
+def test_the_share_infecund_by_age_is_declared_and_both_rules_agree():
+    """A built district's women are infecund at their age group's middle in the declared shares (binomial 3 SE),
+    and the kernels' rule for one woman gives the same month as the builder's rule for many."""
+    from commsim.model.kernels.households import infecund_month
+    from commsim.model.params import build_params, infecund_from
+
+    sc = load_scenario("baseline")
+    u = np.linspace(0.0, 0.999999, 2001)
+    p = build_params(sc)
+    np.testing.assert_array_equal(infecund_from(u, sc.women), [infecund_month(x, p) for x in u])
+    onset = infecund_from(np.random.default_rng(1).random(200_000), sc.women)
+    middle = AGE_IN_MONTHS + 30 + 60 * np.arange(7)
+    share = np.array([(onset <= m).mean() for m in middle])
+    se = np.sqrt(np.array(sc.women.sterile_by_age) * (1 - np.array(sc.women.sterile_by_age)) / onset.size)
+    assert np.all(np.abs(share - sc.women.sterile_by_age) <= 3 * se + 1.0 / 60), share
+
+
+def test_an_infecund_woman_does_not_conceive_and_a_non_user_has_no_need():
+    model = CommunityHealthModel("baseline", rng=4, **DISTRICT)
+    hh = model.district.households
+    conceived_infecund = 0
+    for _ in range(12):
+        non_user = hh.source == 0  # at the start of the month (a user who stops in it had her need then)
+        model.step()
+        infecund = hh.age_months >= hh.infecund_from
+        conceived_infecund += int(((hh.pregnant == 1) & infecund).sum())
+        assert not (hh.need[infecund & non_user & (hh.source == 0)] == 1).any()
+    assert conceived_infecund == 0
+    old = age_groups(model) == 6
+    assert (hh.age_months[old] >= hh.infecund_from[old]).mean() > 0.5  # the check above is not vacuous
+    assert ((hh.source > 0) & (hh.age_months >= hh.infecund_from)).any()  # users keep their method

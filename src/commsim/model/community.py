@@ -430,6 +430,7 @@ PHASES: tuple[Phase, ...] = (
             "households.intended",
             "households.postpartum",
             "households.amenorrhoeic",
+            "households.infecund_from",
             "households.need",
             "households.source",
             "households.method",

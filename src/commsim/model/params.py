@@ -37,10 +37,14 @@ DERIVED = (
     "chw_access",  # chws.p_method_access where CHWs provide methods, else 0
     "rel_attrition_unsupported",  # chws.rel_attrition_no_refresher x chws.rel_attrition_unsupervised
 )
+STERILITY = (  # float64 arrays: the knots of the share infecund by exact age (`sterility_knots`)
+    "sterile_ages",
+    "sterile_shares",
+)
 BY_AGE = (  # float64 arrays, one value per age group
     "leave_by_age",  # monthly chance a woman leaves early, which keeps women.age_shares in a district of fixed size
     "union_entry_by_age",  # monthly chance an unmarried woman enters a union (from women.in_union_by_age)
-    "fecundability_by_age",
+    "fecundability_by_age",  # among the fecund: women.fecundability_by_age / (1 - women.sterile_by_age)
     "pregnancy_loss_by_age",
 )
 BY_METHOD = (  # float64 arrays, one value per method in METHODS order (flags as 0.0 / 1.0)
@@ -59,7 +63,7 @@ Params = NamedTuple(
     "Params",
     [(name, float) for name, _, _ in SCHEMA_PARAMS]
     + [(name, float) for name in DERIVED]
-    + [(name, np.ndarray) for name in BY_AGE + BY_METHOD],
+    + [(name, np.ndarray) for name in BY_AGE + BY_METHOD + STERILITY],
 )
 Params.__doc__ = (
     "Every number a rule reads, as float64 (counts and flags too) or float64 arrays by age group, so Numba and "
@@ -100,6 +104,24 @@ def union_entry(women: Women) -> np.ndarray:
         out[g] = 0.5 * (lo + hi)
         share = mean_and_end(out[g], share)[1]
     return out
+
+
+def sterility_knots(women: Women) -> tuple[np.ndarray, np.ndarray]:
+    """The share infecund by exact age in years, piecewise linear through `sterile_by_age` at the age groups'
+    middles, from 0 at 15 and extended at its last slope to 50 (at most 1)."""
+    shares = np.array(women.sterile_by_age, dtype=np.float64)
+    last = min(1.0, shares[-1] + 0.5 * (shares[-1] - shares[-2]))
+    ages = np.concatenate(([15.0], 17.5 + 5.0 * np.arange(len(AGE_GROUPS)), [50.0]))
+    return ages, np.maximum.accumulate(np.concatenate(([0.0], shares, [last])))
+
+
+def infecund_from(u: np.ndarray, women: Women) -> np.ndarray:
+    """The age in whole months from which each woman is infecund (600, 50 years: not before she leaves), drawn
+    at uniforms `u` by the inverse of `sterility_knots`; the kernels' `infecund_month` is the same rule for one
+    woman."""
+    ages, shares = sterility_knots(women)
+    onset = np.interp(u, shares, ages)
+    return np.where(u >= shares[-1], 600, np.floor(12.0 * onset)).astype(np.int64)
 
 
 def monthly(p12: float) -> float:
@@ -160,11 +182,12 @@ def build_params(sc: Scenario) -> Params:
         newcomer_trust=pop.initial_trust,
         leave_by_age=leaving(w),
         union_entry_by_age=union_entry(w),
-        fecundability_by_age=np.array(w.fecundability_by_age, dtype=np.float64),
+        fecundability_by_age=np.array(w.fecundability_by_age) / (1.0 - np.minimum(w.sterile_by_age, 0.99)),
         pregnancy_loss_by_age=np.array(w.pregnancy_loss_by_age, dtype=np.float64),
         **method_arrays(sc),
         log_odds_per_km=math.log(h.distance_odds_per_km),
         chw_access=chw_method_access(sc),
         rel_attrition_unsupported=c.rel_attrition_no_refresher * c.rel_attrition_unsupervised,
     )
+    values["sterile_ages"], values["sterile_shares"] = sterility_knots(w)
     return Params(**values)

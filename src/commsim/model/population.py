@@ -12,7 +12,7 @@ from scipy.stats import poisson
 
 from commsim.model import rng
 from commsim.model.metrics import BAND_EDGES_KM
-from commsim.model.params import chw_method_access, monthly
+from commsim.model.params import chw_method_access, infecund_from, monthly
 from commsim.model.state import (
     AGE_IN_MONTHS,
     CHW_ACTIVE,
@@ -240,7 +240,9 @@ def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
         WANTS_NO_MORE,
         np.where((pregnant == 0) & (parity > 0) & still_waiting, WANTS_LATER, WANTS_SOON),
     )
-    need = union & (pregnant == 0) & ~amenorrhoeic & (intention != WANTS_SOON)
+    infecund = infecund_from(_draws(seed, 48, n), w)
+    fecund = age < infecund
+    need = union & (pregnant == 0) & ~amenorrhoeic & fecund & (intention != WANTS_SOON)
     return {
         "age_months": age,
         "union": union,
@@ -251,6 +253,7 @@ def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
         "intended": np.where(pregnant > 0, parity < desired, parity <= desired),
         "postpartum": postpartum,
         "amenorrhoeic": amenorrhoeic,
+        "infecund_from": infecund,
         "need": need,
     }
 

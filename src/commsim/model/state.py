@@ -45,6 +45,7 @@ HOUSEHOLD_COLUMNS: Spec = (
     ("intended", np.uint8, "1 if her current or last pregnancy was wanted then"),
     ("postpartum", np.uint8, "months since her last birth, within POSTPARTUM_MONTHS (0: none that recent)"),
     ("amenorrhoeic", np.uint8, "1 while insusceptible after a birth (amenorrhoea, abstinence)"),
+    ("infecund_from", np.int16, "age in months from which she cannot conceive (AGE_OUT_MONTHS: not before she leaves)"),
     ("need", np.uint8, "1 if she has a need for family planning (in union, at risk, wants to wait or stop)"),
     ("source", np.uint8, "current method source: 0 none, 1 fac1, 2 fac2, 3 CHW"),
     ("method", np.uint8, "current method: 0 none, k + 1 for METHODS[k]"),

@@ -67,6 +67,23 @@ def _poisson(mean, u):
 
 
 @register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+def infecund_month(u, p):
+    """The age in whole months from which a woman cannot conceive, at uniform u: the inverse of the share
+    infecund by age (params.sterility_knots, piecewise linear; AGE_OUT_MONTHS if she stays fecund);
+    `params.infecund_from` is the same rule for many."""
+    ages, shares = p.sterile_ages, p.sterile_shares
+    last = shares.shape[0] - 1
+    if u >= shares[last]:
+        return AGE_OUT_MONTHS
+    for j in range(1, last + 1):
+        if u < shares[j] or j == last:
+            step = shares[j] - shares[j - 1]
+            frac = (u - shares[j - 1]) / step if step > 0.0 else 0.0
+            return math.floor(12.0 * (ages[j - 1] + frac * (ages[j] - ages[j - 1])))
+    return AGE_OUT_MONTHS
+
+
+@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
 def _newcomer(i, hh, p, keys):
     """A 15-year-old takes household i's place: unmarried, no children, no method, the district's starting
     awareness and trust."""
@@ -79,6 +96,7 @@ def _newcomer(i, hh, p, keys):
     hh.intended[i] = 0
     hh.postpartum[i] = 0
     hh.amenorrhoeic[i] = 0
+    hh.infecund_from[i] = infecund_month(uniform(keys[rng.STERILE], i), p)
     hh.source[i] = NONE
     hh.method[i] = 0
     hh.last_method[i] = 0
@@ -243,8 +261,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         own = 1 if hh.source[i] > NONE else 0  # as tallied at the start of the month
         ag = _life_month(i, hh, p, keys, acc)
         src = hh.source[i]
+        fecund = hh.age_months[i] < hh.infecund_from[i]
         at_risk = hh.union[i] == 1 and hh.pregnant[i] == 0 and hh.amenorrhoeic[i] == 0
-        if at_risk:
+        if at_risk and fecund:
             if src > NONE:
                 chance = p.failure_per_month[hh.method[i] - 1]
             else:
@@ -259,7 +278,8 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 if src > NONE:
                     acc[m.FAILURES] += 1
                 at_risk = False
-        need = 1 if at_risk and hh.intention[i] != WANTS_SOON else 0
+        # a user cannot tell she has become infecund; a non-user who has is not counted in need (DHS)
+        need = 1 if at_risk and (fecund or src > NONE) and hh.intention[i] != WANTS_SOON else 0
         hh.need[i] = need
         if src > NONE and need == 0:
             src = NONE
