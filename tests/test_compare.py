@@ -287,8 +287,8 @@ def test_more_users_avert_unintended_pregnancies_and_births():
         "cost_per_unintended_averted",
     ):
         assert row[column] > 0, column
-    # the model averts 0.1-0.6 unintended pregnancies per additional user-year (tests/test_life_course.py);
-    # Track20's formula 0.31 less the method's failure
-    assert 0.1 <= row["unintended_averted"] / row["additional_user_years"] <= 0.6
+    # the model averts unintended pregnancies per additional user-year within a factor 2 of Track20's 0.28-0.38
+    # (tests/test_life_course.py); Track20's formula 0.31 less the method's failure
+    assert 0.14 <= row["unintended_averted"] / row["additional_user_years"] <= 0.76
     per_user_year = row["track20_unintended_averted"] / row["additional_user_years"]
     assert 0.31 - 0.055 <= per_user_year <= 0.31 - 0.006  # between the pill's failure and the implant's

@@ -177,7 +177,11 @@ def test_costs_per_outcome_follow_from_the_stored_runs_by_hand(stored):
         lo, hi = fieller_by_hand(cost, cyp)
         bounds = (row["cost_per_additional_cyp_lo"], row["cost_per_additional_cyp_hi"])
         assert bounds == pytest.approx((lo, hi), rel=1e-9, nan_ok=True)
-        assert label != "chw_scale_up" or lo < row["cost_per_additional_cyp"] < hi  # its gain is clear
+        year_lo, year_hi = fieller_by_hand(cost, years)
+        year_bounds = (row["cost_per_additional_user_year_lo"], row["cost_per_additional_user_year_hi"])
+        assert year_bounds == pytest.approx((year_lo, year_hi), rel=1e-9, nan_ok=True)
+        if label == "chw_scale_up":  # its user-years gain is clear (not its CYP gain: CHWs give short-acting methods)
+            assert year_lo < row["cost_per_additional_user_year"] < year_hi
         for category in CATEGORIES:
             extra = months[category].sum().loc[label] - months[category].sum().loc["baseline"]
             assert row[f"incremental_{category}"] == pytest.approx(extra.mean(), rel=1e-12, abs=1e-9), category

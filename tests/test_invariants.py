@@ -92,7 +92,10 @@ def check_state(model: CommunityHealthModel) -> None:
     users = hh.source > 0
     assert np.all(hh.need[users] == 1), "a user without need"
     at_risk = (hh.union == 1) & (hh.pregnant == 0) & (hh.amenorrhoeic == 0)
-    assert np.array_equal(hh.need == 1, at_risk & (hh.intention != 0)), "need is not the DHS's"
+    dhs = at_risk & (hh.intention != 0)
+    fecund = hh.age_months < hh.infecund_from  # past it, only a woman who was using at the month's start has need
+    assert np.array_equal((hh.need == 1)[fecund], dhs[fecund]), "need is not the DHS's"
+    assert not np.any((hh.need == 1) & ~dhs), "need is not the DHS's"
     assert np.all(hh.ever_user[users] == 1), "a user who is not an ever-user"
     assert np.all(hh.referred <= sc.households.referral_valid_months)
     assert np.all(hh.months_on >= 0)
@@ -259,13 +262,14 @@ def test_a_misspelt_declared_write_is_refused_at_build(monkeypatch):
 def test_kernel_parameters_are_the_schema_numbers_under_their_schema_names():
     """One declaration: every number of the behaviour sections reaches the rules under its own name (a name two
     sections share, prefixed), plus the constants derived from them."""
-    from commsim.model.params import BY_AGE, BY_METHOD, DERIVED, SCHEMA_PARAMS, build_params
+    from commsim.model.params import BY_AGE, BY_METHOD, DERIVED, SCHEMA_PARAMS, STERILITY, build_params
 
     sc = loader.load_scenario("hrh2030_groups")
     params = build_params(sc)
-    assert params._fields == (*(name for name, _, _ in SCHEMA_PARAMS), *DERIVED, *BY_AGE, *BY_METHOD)
+    assert params._fields == (*(name for name, _, _ in SCHEMA_PARAMS), *DERIVED, *BY_AGE, *BY_METHOD, *STERILITY)
     assert list(params.cyp_per_unit) == [method.cyp_per_unit for method in sc.methods.table()]
-    assert list(params.fecundability_by_age) == sc.women.fecundability_by_age
+    fecund = 1.0 - np.array(sc.women.sterile_by_age)  # the schema's fecundability is among all women
+    np.testing.assert_allclose(params.fecundability_by_age * fecund, sc.women.fecundability_by_age, rtol=1e-15)
     for name, section, field in SCHEMA_PARAMS:
         assert getattr(params, name) == float(getattr(getattr(sc, section), field)), name
     assert {"chws_quality", "facilities_quality", "attrition_per_month"} <= set(params._fields)
