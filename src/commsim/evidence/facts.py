@@ -84,15 +84,17 @@ def pct(x: float) -> str:
 
 
 # Fact 1: both arms start at 1% prevalence, without CHWs and with easy access, so that the diffusion term, not
-# supply, shapes the curve; methods are stopped at their own rates, so use turns over within the ten years.
+# supply, shapes the curve; methods are stopped at 2.5 x their own method-related rates, so use turns over and
+# reaches its ceiling within the ten years (at the methods' own rates the need of women who wait 23 months after
+# a birth keeps the ceiling beyond the horizon), and peer influence half-saturates at 30% exposure.
 DIFFUSION = {
     "months": 120,
     "population.initial_mcpr_married": 0.01,
     "chws.coverage": 0.0,
     "households.rate_awareness_per_month": 0.0,
     "households.distance_odds_per_km": 0.97,
-    "households.rel_stop": 1.0,  # the methods' own stopping: users turn over, so the curve reaches its ceiling
-    "households.peer_half_saturation": 1.0,
+    "households.rel_stop": 2.5,
+    "households.peer_half_saturation": 0.3,
 }
 
 
