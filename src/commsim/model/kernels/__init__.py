@@ -34,6 +34,7 @@ from numba.parfors.parfor import Parfor
 from numba.parfors.parfor_lowering import ParforLower
 
 PACKAGE = Path(__file__).resolve().parents[2]  # src/commsim
+NOT_PRANGE = ("comprehension", "reduction", "inplace_binop", "setitem", "numpy", "stencil", "fusion")
 
 
 def _module_file(name: str) -> Path | None:
@@ -156,8 +157,13 @@ class _ParforCompiler(CompilerBase):
 
 def kernel(parallel: bool = False) -> Callable[[Callable], Callable]:
     """`njit` with an on-disk cache that follows every commsim source file the kernel depends on; `parallel`
-    compiles its prange loops to threads."""
-    options = {"parallel": True, "pipeline_class": _ParforCompiler} if parallel else {}
+    compiles its prange loops to threads (and nothing else: array fills stay plain loops)."""
+    options = {}
+    if parallel:
+        # numpy's error model: the loop body gets it from Numba anyway, so the rules it calls compile once, not
+        # once more under Python's for typing the kernel
+        options = {"parallel": {"prange": True, **dict.fromkeys(NOT_PRANGE, False)}, "error_model": "numpy"}
+        options["pipeline_class"] = _ParforCompiler
 
     def compile_cached(function: Callable) -> Callable:
         dispatcher = njit(**options)(function)
