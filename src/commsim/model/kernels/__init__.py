@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
+from types import FunctionType
 
 from numba import njit
 from numba.core import ir
@@ -29,7 +30,9 @@ from numba.core.caching import (
 )
 from numba.core.compiler import CompilerBase, DefaultPassBuilder
 from numba.core.compiler_machinery import register_pass
+from numba.core.dispatcher import Dispatcher
 from numba.core.typed_passes import NativeParforLowering
+from numba.extending import register_jitable
 from numba.parfors.parfor import Parfor
 from numba.parfors.parfor_lowering import ParforLower
 
@@ -155,7 +158,23 @@ class _ParforCompiler(CompilerBase):
         return [pm]
 
 
-def kernel(parallel: bool = False) -> Callable[[Callable], Callable]:
+def rule(function: Callable | None = None, *, nrt: bool = False) -> Callable:
+    """A per-agent rule: plain Python where the Python twin calls it, compiled by Numba into the loops that call it
+    (`register_jitable`). Without reference counting unless `nrt` (a rule that allocates; the tables cross the
+    call as they are), and without the C-callable wrapper Numba would also compile for it (nothing calls a rule
+    by address): the wrappers of the household rules were a tenth of a cold compile."""
+    decorate = register_jitable(_nrt=nrt, no_cfunc_wrapper=True)
+    return decorate if function is None else decorate(function)
+
+
+def _compiled(function: Callable, options: dict) -> Dispatcher:
+    """`njit(**options)(function)` with the disk cache of `kernel`."""
+    dispatcher = njit(no_cfunc_wrapper=True, **options)(function)  # called from Python only, never by address
+    dispatcher._cache = _TreeCache(dispatcher.py_func)  # what Dispatcher.enable_caching does, with our locators
+    return dispatcher
+
+
+def kernel(parallel: bool = False) -> Callable[[Callable], Dispatcher]:
     """`njit` with an on-disk cache that follows every commsim source file the kernel depends on; `parallel`
     compiles its prange loops to threads (and nothing else: array fills stay plain loops)."""
     options = {}
@@ -164,10 +183,17 @@ def kernel(parallel: bool = False) -> Callable[[Callable], Callable]:
         # once more under Python's for typing the kernel
         options = {"parallel": {"prange": True, **dict.fromkeys(NOT_PRANGE, False)}, "error_model": "numpy"}
         options["pipeline_class"] = _ParforCompiler
+    return lambda function: _compiled(function, options)
 
-    def compile_cached(function: Callable) -> Callable:
-        dispatcher = njit(**options)(function)
-        dispatcher._cache = _TreeCache(dispatcher.py_func)  # what Dispatcher.enable_caching does, with our locators
-        return dispatcher
 
-    return compile_cached
+def serial(parallel_kernel: Dispatcher) -> Dispatcher:
+    """The same loop compiled for one thread (prange runs as range), with the parallel kernel's error model so
+    that the two compute alike; cached under its own name (`decide_serial`), since Numba's cache index does
+    not tell a parallel compile from a serial one. Compiles in about half the time of the parallel kernel."""
+    function = parallel_kernel.py_func
+    name = f"{function.__name__}_serial"
+    twin = FunctionType(function.__code__, function.__globals__, name, function.__defaults__, function.__closure__)
+    twin.__qualname__ = f"{function.__qualname__}_serial"
+    twin.__doc__ = function.__doc__
+    return _compiled(twin, {"error_model": "numpy"})
+

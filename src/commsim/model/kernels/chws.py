@@ -4,17 +4,15 @@ A CHW leaves at a monthly hazard that is higher without supervision and refreshe
 a vacant post is refilled by an untrained CHW. Visits go to households with an open referral first.
 """
 
-from numba.extending import register_jitable
-
 from commsim.model import metrics as m
 from commsim.model import rng
-from commsim.model.kernels import kernel
+from commsim.model.kernels import kernel, rule
 from commsim.model.rng import uniform
 from commsim.model.state import CHW_ACTIVE as ACTIVE
 from commsim.model.state import CHW_VACANT as VACANT
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def chw_month(k, chw, p, keys, acc):
     """One month of CHW post k."""
     status = chw.status[k]

@@ -2,15 +2,13 @@
 advocacy, feedback, supply support and drift. The loops over all facilities.
 """
 
-from numba.extending import register_jitable
-
 from commsim.model import metrics as m
 from commsim.model import rng
-from commsim.model.kernels import kernel
+from commsim.model.kernels import kernel, rule
 from commsim.model.rng import uniform
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def facility_open(f, fac, keys, acc):
     """This month's stockout draw and the chance that a request is served (capacity / requests)."""
     out = 0 if uniform(keys[rng.STOCKOUT], f) < fac.stock[f] else 1
@@ -25,7 +23,7 @@ def facility_open(f, fac, keys, acc):
         fac.p_serve[f] = 1.0
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def facility_update(f, fac, p):
     """Quality and stock reliability after the month: pulled up by advocacy and by feedback on problems,
     moved toward the supply target when supported, and drifting back to their base levels."""
