@@ -197,3 +197,10 @@ def serial(parallel_kernel: Dispatcher) -> Dispatcher:
     twin.__doc__ = function.__doc__
     return _compiled(twin, {"error_model": "numpy"})
 
+
+def cached(dispatcher: Dispatcher, signature: tuple) -> bool:
+    """Whether the disk cache holds `dispatcher` compiled for `signature` from the current sources: what its
+    first call with these argument types would load (True) or compile (False)."""
+    cache = dispatcher._cache
+    key = cache._index_key(signature, dispatcher.targetctx.codegen())
+    return key in cache._cache_file._load_index()
