@@ -218,6 +218,22 @@ def test_parallel_districts_give_the_same_bits_on_any_thread_count_even_when_it_
     assert prints[0] == prints[1] == prints[2]
 
 
+def test_the_serial_household_loops_give_the_parallel_ones_bits(monkeypatch):
+    """Districts below SERIAL_BELOW run the household loops compiled for one thread (household_loops): the same
+    district through either variant, on one thread, gives the same bits."""
+    n = community.SERIAL_BELOW + 1000
+    sizes = {"population__households": n, "population__villages": n // 250, "population__facilities": 8}
+    prints = []
+    for serial_below in (community.SERIAL_BELOW, n + 1):
+        monkeypatch.setattr(community, "SERIAL_BELOW", serial_below)
+        model = CommunityHealthModel("baseline", rng=3, **sizes)
+        model.run(4)
+        prints.append((model.loops, fingerprint(model)))
+    (parallel, first), (serial, second) = prints
+    assert (parallel, serial) == (household_kernels.PARALLEL, household_kernels.SERIAL)
+    assert first == second
+
+
 def test_kernel_threads_leaves_a_core_to_other_processes(monkeypatch):
     assert community.free_threads(2, 0.1, 2) == 2
     assert community.free_threads(2, 0.3, 2) == 1

@@ -20,6 +20,7 @@ from commsim.cli.common import (
     DB_HELP,
     bad_input_exits,
     build_overrides,
+    compile_first,
     default_out_dir,
     month_progress,
     stderr,
@@ -120,6 +121,7 @@ def run(
         from commsim.runs.run import run_scenario
 
         clock, started = time.perf_counter(), datetime.now(UTC)
+        compile_first(backend, config.population.households)  # within the wall time: it is the run's to wait for
         with month_progress() as on_month:
             result = run_scenario(config, backend=backend, on_month=on_month, check_memory=False)
         wall, finished = time.perf_counter() - clock, datetime.now(UTC)

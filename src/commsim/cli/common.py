@@ -122,6 +122,24 @@ def default_out_dir(name: str, now: datetime | None = None) -> Path:
     return path
 
 
+def compile_first(backend: str, n_households: int) -> None:
+    """Compile the kernels a run needs if the disk cache lacks them (a first run after an install or an update of
+    the sources), saying so first on stderr: otherwise the wait would pass in silence."""
+    if backend != "numba":
+        return
+    from commsim.model import precompile
+    from commsim.model.community import runs_parallel
+
+    parallel = runs_parallel(n_households)
+    if precompile.to_compile(parallel):
+        stderr().print(
+            f"compiling the model's kernels (first run after install or an update, about "
+            f"{precompile.COMPILE_SECONDS[parallel]} s; later runs start at once)",
+            soft_wrap=True,
+        )
+        precompile.compile_kernels(parallel)
+
+
 @contextmanager
 def month_progress() -> Iterator[Callable[[int, int], None] | None]:
     """An `on_month` callback that drives a transient progress bar on stderr when stderr is a terminal."""

@@ -93,6 +93,7 @@ class CommunityHealthModel(mesa.Model):
         self.params = build_params(config)
         self.schedule = interventions.Schedule(config, seed)
         self.blocks = household_kernels.village_blocks(self.district.households.village)
+        self.loops = household_loops(self.district.households.source.size)
         self.keys = np.zeros(N_STREAMS, np.uint64)
         self.fixed_counts = metrics.fixed_counts(self.district.households)
         self.acc = self.fixed_counts.copy()
@@ -118,7 +119,7 @@ class CommunityHealthModel(mesa.Model):
         """Month 0: the built district's stocks, no flows."""
         d, acc = self.district, self.fixed_counts.copy()
         with kernel_threads(d.households.source.size):
-            household_kernels.serve_and_record(
+            self.loops.serve_and_record(
                 d.households, d.groups, d.chws, d.facilities, d.villages, self.params, self.keys, acc, self.blocks
             )
         acc[metrics.ACTIVE_GROUPS] = d.groups.active.sum()
@@ -265,6 +266,17 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def runs_parallel(n_households: int) -> bool:
+    """Whether a district this size steps on threads (from SERIAL_BELOW households) or on one."""
+    return n_households >= SERIAL_BELOW
+
+
+def household_loops(n_households: int) -> household_kernels.Loops:
+    """The household loops a district this size runs: compiled for threads, or for one thread (the same loops,
+    compiled in about half the time, so a small district's first run does not compile the threads' variant)."""
+    return household_kernels.PARALLEL if runs_parallel(n_households) else household_kernels.SERIAL
+
+
 @contextmanager
 def kernel_threads(n_households: int) -> Iterator[None]:
     """The thread count the kernels run on: one for districts below SERIAL_BELOW households (a parallel launch
@@ -276,7 +288,7 @@ def kernel_threads(n_households: int) -> Iterator[None]:
     of serial). Results do not depend on the thread count (fixed blocks), so it may change from month to month."""
     threads = numba.get_num_threads()
     use = 1
-    if n_households >= SERIAL_BELOW:
+    if runs_parallel(n_households):
         use = threads if threads == 1 else free_threads(threads, OTHERS.update(), _cpus())
     if use == threads:
         yield
@@ -324,9 +336,7 @@ def _groups_twin(m: "CommunityHealthModel") -> None:
 
 def _households_compiled(m: "CommunityHealthModel") -> None:
     d = m.district
-    household_kernels.decide(
-        d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks
-    )
+    m.loops.decide(d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks)
 
 
 def _open_compiled(m: "CommunityHealthModel") -> None:
@@ -336,7 +346,7 @@ def _open_compiled(m: "CommunityHealthModel") -> None:
 
 def _serve_compiled(m: "CommunityHealthModel") -> None:
     d = m.district
-    household_kernels.serve_and_record(
+    m.loops.serve_and_record(
         d.households, d.groups, d.chws, d.facilities, d.villages, m.params, m.keys, m.acc, m.blocks
     )
     household_kernels.tally_services(d.households, d.facilities, m.params)

@@ -6,17 +6,15 @@ CHW restocks her kit at her facility each month; what the facility was out of la
 and her kit runs down.
 """
 
-from numba.extending import register_jitable
-
 from commsim.model import metrics as m
 from commsim.model import rng
-from commsim.model.kernels import kernel
+from commsim.model.kernels import kernel, rule
 from commsim.model.rng import uniform
 from commsim.model.state import CHW_ACTIVE as ACTIVE
 from commsim.model.state import CHW_VACANT as VACANT
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def chw_month(k, chw, fac, p, keys, acc):
     """One month of CHW post k."""
     for j in range(chw.kit.shape[1]):
@@ -54,7 +52,7 @@ def chw_month(k, chw, fac, p, keys, acc):
             chw.p_visit_referred[k] = visits / r
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def restock(k, chw, fac, p, acc):
     """Her kit after this month's restock: full (chws.kit_months) of each method she may give that her facility
     had in stock last month, one month less of the others; each method she is out of counts."""

@@ -3,16 +3,14 @@ method's stock reliability moved by advocacy, feedback, supply support (of all m
 loops over all facilities.
 """
 
-from numba.extending import register_jitable
-
 from commsim.model import metrics as m
 from commsim.model import rng
-from commsim.model.kernels import kernel
+from commsim.model.kernels import kernel, rule
 from commsim.model.rng import uniform
 from commsim.model.state import DAYS_PER_MONTH
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def facility_open(f, fac, keys, acc):
     """This month's stockout draw for each method, the chance that a request is served (capacity / requests),
     and the month's service counts set to zero."""
@@ -34,7 +32,7 @@ def facility_open(f, fac, keys, acc):
     fac.p_serve[f] = fac.capacity[f] / n if n > fac.capacity[f] else 1.0
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def facility_update(f, fac, p):
     """Quality and stock reliability after the month: pulled up by advocacy and by feedback on problems,
     moved toward the supply target when supported, and drifting back to their base levels."""

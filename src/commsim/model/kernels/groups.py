@@ -5,14 +5,12 @@ meets (faster with organisational strengthening), and decays otherwise; a group 
 threshold stops meeting, and so loses its self-sustaining growth: groups that keep meeting keep their effect.
 """
 
-from numba.extending import register_jitable
-
 from commsim.model import metrics as m
-from commsim.model.kernels import kernel
+from commsim.model.kernels import kernel, rule
 from commsim.model.state import CHW_ACTIVE
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def group_month(g, grp, chw, fac, p, acc):
     """One month of group g; sets this month's meeting gain, exposure weight and referral chance, and adds its
     members' voice to its facility: feedback if it has the mechanism, advocacy if it is strong."""

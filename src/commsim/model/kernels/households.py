@@ -2,21 +2,24 @@
 
 The rules are plain Python functions over a range lo..hi-1 of households: the twin passes one household
 (i, i+1), a kernel a whole block, so the tables cross a call boundary once per block and not once per
-household (per-call reference counting of ~75 arrays costs ~400 ns). `register_jitable` lets the Python twin
-call the rules as they are and lets Numba inline them into the loops below. Each household reads only its own
-row and month-level aggregates of groups, CHWs, facilities and villages, so households are independent within a
-phase and the loops parallelise over fixed blocks with identical results on any thread count.
+household (per-call reference counting of ~75 arrays costs ~400 ns). `rule` lets the Python twin call the
+rules as they are and lets Numba inline them into the loops below. Each household reads only its own row and
+month-level aggregates of groups, CHWs, facilities and villages, so households are independent within a phase
+and the loops parallelise over fixed blocks with identical results on any thread count. Districts too small for
+threads run the same loops compiled for one thread (SERIAL), which gives the same bits and compiles in half the
+time, so their runs never compile the threads' variant (PARALLEL).
 """
 
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from numba import prange
-from numba.extending import register_jitable
 
 from commsim.model import metrics as m
 from commsim.model import rng
-from commsim.model.kernels import kernel
+from commsim.model.kernels import kernel, rule, serial
 from commsim.model.rng import uniform
 from commsim.model.state import (
     AGE_IN_MONTHS,
@@ -39,14 +42,14 @@ YOUNG_MONTHS = 20 * 12  # under 20: fewer choose a long-acting method
 SWITCHING, METHOD_CODE = 0x80, 0x7F  # households.request_method: a woman switching methods; her method's code
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _facility_access(d, quality, wealth, log_odds_per_km, levels_off_km, access_poorest):
     """Chance-like access to a facility at d km: distance decay (levelling off) x quality x wealth quintile."""
     decay = math.exp(log_odds_per_km * min(d, levels_off_km))
     return decay * quality * (access_poorest + (1.0 - access_poorest) * wealth / 4.0)
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _prefers_second(d1, d2, q1, q2, s1, s2, per_km, per_quality, per_stock, u):
     """Logit choice between the two nearest facilities on distance, quality and stock reliability."""
     u1 = -per_km * d1 + per_quality * q1 + per_stock * s1
@@ -54,7 +57,7 @@ def _prefers_second(d1, d2, q1, q2, s1, s2, per_km, per_quality, per_stock, u):
     return u < 1.0 / (1.0 + math.exp(u1 - u2))
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _poisson(mean, u):
     """The Poisson(mean) value at uniform u (inverse CDF), at least 1: children a woman wants in all."""
     k, term = 0, math.exp(-mean)
@@ -66,7 +69,7 @@ def _poisson(mean, u):
     return max(k, 1)
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def infecund_month(u, p):
     """The age in whole months from which a woman cannot conceive, at uniform u: the inverse of the share
     infecund by age (params.sterility_knots, piecewise linear; AGE_OUT_MONTHS if she stays fecund);
@@ -83,7 +86,7 @@ def infecund_month(u, p):
     return AGE_OUT_MONTHS
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _newcomer(i, hh, p, keys):
     """A 15-year-old takes household i's place: unmarried, no children, no method, the district's starting
     awareness and trust."""
@@ -108,7 +111,7 @@ def _newcomer(i, hh, p, keys):
     hh.trust[i] = p.newcomer_trust
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _life_month(i, hh, p, keys, acc):
     """Her reproductive month before any decision about methods: she ages (at 50, or earlier at her age group's
     leaving chance, a newcomer takes her place),
@@ -162,7 +165,7 @@ def _life_month(i, hh, p, keys, acc):
     return ag
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _choose(i, hh, p, u, offer):
     """The method she takes (index into METHODS), drawn at uniform u by the methods' weights for her: long-acting
     ones weigh more if she wants no more and less if she is under 20, the one she last stopped less; only the
@@ -184,7 +187,7 @@ def _choose(i, hh, p, u, offer):
     return last
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _method_weight(i, hh, p, k, offer):
     if (offer >> k) & 1 == 0:
         return 0.0
@@ -199,13 +202,13 @@ def _method_weight(i, hh, p, k, offer):
     return w
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _all_methods(p):
     """The offer of every method (a provider whose stock she does not know yet)."""
     return (1 << p.weight.shape[0]) - 1
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _kit_offer(chw, c, p):
     """What CHW c can give now: the methods she may give that her kit holds."""
     offer = 0
@@ -215,7 +218,7 @@ def _kit_offer(chw, c, p):
     return offer
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _stock_offer(fac, f):
     """What facility f can give this month: the methods it is not out of."""
     offer = 0
@@ -225,7 +228,7 @@ def _stock_offer(fac, f):
     return offer
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _chw_gives(i, hh, chw, c, p, k, new, acc):
     """CHW c gives her method k at home, as a new acceptor or a continuing user, and counts it."""
     _dispense(i, hh, p, k, acc)
@@ -236,14 +239,14 @@ def _chw_gives(i, hh, chw, c, p, k, new, acc):
         chw.revisits[c, k] += 1
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _dispense(i, hh, p, k, acc):
     """A visit gives her method k: the units it dispenses count, and her next visit is due when they run out."""
     acc[m.UNITS_METHOD + k] += p.units_per_visit[k]
     hh.resupply_in[i] = int(p.months_per_visit[k])
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _stop(i, hh):
     """She stops her method (and remembers it when she chooses again)."""
     hh.last_method[i] = hh.method[i]
@@ -252,7 +255,7 @@ def _stop(i, hh):
     hh.resupply_in[i] = 0
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     """One month of households lo..hi-1: life course, conception, need, CHW visit, group meeting, referral,
     discontinuation, adoption."""
@@ -447,7 +450,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     acc[m.REFERRALS_COMPLETED] += n_completed
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def household_serve(lo, hi, hh, fac, p, keys, acc):
     """The facility's answer to each request among households lo..hi-1 this month: served (with another method
     in stock if hers is out and she takes one), or a failed visit. A served request stays in households.request
@@ -501,7 +504,7 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
             hh.trust[i] = t
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def household_tally(i, hh, fac, p):
     """Household i's served request into her facility's records of the month (new acceptor or continuing user,
     units dispensed), and the request cleared."""
@@ -517,7 +520,7 @@ def household_tally(i, hh, fac, p):
         hh.request_method[i] = 0
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _unmet_need(hh, i):
     """Unmet need as the DHS counts it, for a woman using no method: she has a need (in union, at risk, wants to
     wait or stop), or she is pregnant, or insusceptible after a birth, with a pregnancy she did not want then."""
@@ -527,7 +530,7 @@ def _unmet_need(hh, i):
     return waiting and hh.intended[i] == 0
 
 
-@register_jitable
+@rule(nrt=True)  # allocates its partial counts
 def household_record(lo, hi, hh, grp, chw, vil, acc):
     """Count the end-of-month state of households lo..hi-1 into the outputs and into next month's users per
     village and group and referred households per CHW post. Only users and referred households touch a
@@ -600,7 +603,7 @@ def village_blocks(village: np.ndarray, size: int = BLOCK) -> np.ndarray:
     return np.unique(np.concatenate(([0], cuts[cuts > 0], [village.size]))).astype(np.int64)
 
 
-@register_jitable(_nrt=False)  # no allocation: no reference counting of the tables
+@rule
 def _fold(part, acc):
     """Add the blocks' partial sums in block order. A plain loop: under parallel=True, `acc += part[b]` would be
     a parallel region of its own for every block, and each one waits for every thread."""
@@ -651,3 +654,14 @@ def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
         household_serve(lo, hi, hh, fac, p, keys, part[blk])
         household_record(lo, hi, hh, grp, chw, vil, part[blk])
     _fold(part, acc)
+
+
+class Loops(NamedTuple):
+    """The two household loops of a month, compiled for threads or for one thread."""
+
+    decide: Callable
+    serve_and_record: Callable
+
+
+PARALLEL = Loops(decide, serve_and_record)
+SERIAL = Loops(serial(decide), serial(serve_and_record))  # what districts too small for threads run
