@@ -1,13 +1,19 @@
 """The women's life course as behaviour of the model: the age structure and unions stay as declared, a newcomer of
-15 takes the place of a woman reaching 50, need is the DHS's, and the no-programme district reproduces the Mali
-DHS 2018 fertility, prevalence and unmet need of married women; more users avert unintended pregnancies at about
-the rate the FP2030 / Track20 ratios give."""
+15 takes the place of a woman reaching 50, need is the DHS's, the waits women draw after a birth are the declared
+Weibull and end in a stop to conceive, a short wait weighs long-acting methods down, a user past her fecund years
+stops once she notices, and the no-programme district reproduces the Mali DHS 2018 fertility, prevalence and
+unmet need of married women; more users avert unintended pregnancies at about the rate the FP2030 / Track20
+ratios give."""
 
 import numpy as np
 import pytest
+from scipy.special import gamma, gammainc
 
 from commsim import CommunityHealthModel, load_scenario
-from commsim.model.state import AGE_IN_MONTHS, AGE_OUT_MONTHS, WANTS_SOON
+from commsim.model.kernels.households import _method_weight, wait_months
+from commsim.model.params import build_params, wait_scale
+from commsim.model.state import AGE_IN_MONTHS, AGE_OUT_MONTHS, WANTS_LATER, WANTS_NO_MORE, WANTS_SOON
+from commsim.scenario.schema import METHODS
 
 DISTRICT = {"population__households": 20_000}
 
@@ -129,3 +135,67 @@ def test_an_infecund_woman_does_not_conceive_and_a_non_user_has_no_need():
     old = age_groups(model) == 6
     assert (hh.age_months[old] >= hh.infecund_from[old]).mean() > 0.5  # the check above is not vacuous
     assert ((hh.source > 0) & (hh.age_months >= hh.infecund_from)).any()  # users keep their method
+
+
+def test_waits_after_a_birth_follow_the_declared_weibull():
+    """The kernels' rule at 200,000 uniforms: the median is the Weibull's (within a month: waits are whole months)
+    and the mean is the Weibull's capped at 255 months (within 4 standard errors and half a month of rounding)."""
+    w = load_scenario("baseline").women
+    p = build_params(load_scenario("baseline"))
+    waits = np.array([wait_months(u, p) for u in np.random.default_rng(2).random(200_000)], float)
+    scale, k, cap = wait_scale(w), w.wait_shape, 255.0
+    assert abs(np.median(waits) - scale * np.log(2.0) ** (1.0 / k)) <= 1.0
+    capped = scale * gamma(1.0 + 1.0 / k) * gammainc(1.0 + 1.0 / k, (cap / scale) ** k) + cap * np.exp(
+        -((cap / scale) ** k)
+    )
+    assert abs(waits.mean() - capped) <= 4 * waits.std() / np.sqrt(waits.size) + 0.5
+    assert waits.min() >= 1 and waits.max() <= cap
+    assert np.mean(waits <= 12) > 0.4 and np.mean(waits > 36) > 0.25  # many short waits and some long: shape 0.5
+
+
+def test_a_user_stops_the_month_her_wait_is_over():
+    model = CommunityHealthModel("baseline", rng=3, **DISTRICT)
+    hh = model.district.households
+    ending = ended = 0
+    for _ in range(6):
+        last = np.flatnonzero((hh.source > 0) & (hh.intention == WANTS_LATER) & (hh.wait == 1) & (hh.pregnant == 0))
+        model.step()
+        stayed = last[hh.age_months[last] != AGE_IN_MONTHS]  # not replaced by a newcomer
+        ending += stayed.size
+        ended += int(((hh.source[stayed] == 0) & (hh.intention[stayed] == WANTS_SOON)).sum())
+        waiting = hh.intention == WANTS_LATER
+        assert np.all(hh.wait[waiting] >= 1) and np.all(hh.wait[~waiting] == 0)
+    assert ending > 20 and ended == ending
+
+
+def test_a_short_wait_weighs_long_acting_methods_down():
+    """The choice weight of an implant for a woman who wants to wait 6 months is 6/24 of the weight for one who
+    wants to wait 30 (methods.long_acting_full_wait_months = 24); a pill's does not depend on the wait."""
+    sc = load_scenario("baseline")
+    p = build_params(sc)
+    model = CommunityHealthModel("baseline", rng=1, population__households=500, population__villages=2)
+    hh = model.district.households
+    i = 0
+    hh.intention[i], hh.last_method[i], hh.age_months[i] = WANTS_LATER, 0, 30 * 12
+    every = (1 << len(METHODS)) - 1
+    implant, pill = METHODS.index("implant"), METHODS.index("pill")
+    weights = {}
+    for wait in (6, 30):
+        hh.wait[i] = wait
+        weights[wait] = (_method_weight(i, hh, p, implant, every), _method_weight(i, hh, p, pill, every))
+    assert weights[6][0] == pytest.approx(weights[30][0] * 6 / sc.methods.long_acting_full_wait_months)
+    assert weights[6][1] == weights[30][1]
+    hh.intention[i], hh.wait[i] = WANTS_NO_MORE, 0
+    assert _method_weight(i, hh, p, implant, every) == pytest.approx(
+        weights[30][0] * sc.methods.rel_weight_long_acting_no_more
+    )
+
+
+def test_a_user_past_her_fecund_years_stops_once_she_notices():
+    """With women.p_notice_infecund_per_month = 1 no infecund woman ends a month on a method; at 0 some do."""
+    for notice, any_left in ((1.0, False), (0.0, True)):
+        model = CommunityHealthModel("baseline", rng=4, women__p_notice_infecund_per_month=notice, **DISTRICT)
+        hh = model.district.households
+        for _ in range(3):
+            model.step()
+            assert ((hh.source > 0) & (hh.age_months >= hh.infecund_from)).any() == any_left

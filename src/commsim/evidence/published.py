@@ -13,6 +13,11 @@ accepted range, or within two standard errors of it (the model's own sampling no
 
 Ranges: a survey's 95% interval where the survey gives one; for a figure from one study, the value +- a third
 (for an odds ratio, its effect, OR - 1, +- a third); otherwise the reason is stated with the check.
+
+Not checked, and why: the share of facility users who use their nearest facility (33%, Elewonibi et al. 2020,
+BMJ Glob Health 5:e002149) comes from Tanzanian women whose nearest facility was 1.2 km away among 39 they
+could choose; the model's women choose between their two nearest, which in a rural Sahel district lie 5-15 km
+apart, so the model cannot be asked it in its source's setting (it takes that study's trade-offs as inputs).
 """
 
 from dataclasses import dataclass
@@ -32,11 +37,11 @@ from commsim.evidence.replicates import (
     leaders_ratio,
     method_shares,
     monthly_stopping,
-    nearest_share,
     observe,
     odds_per_km,
     per_replicate,
     programme_gain,
+    reason_within,
     series,
     served_by_chw,
     use_ratio,
@@ -48,6 +53,7 @@ from commsim.scenario.schema import METHODS
 
 WEAK = "a single study: its value +- a third"
 ARUSHA = "Arusha, Tanzania 2018 (SRHM 2020, doi:10.1080/26410397.2020.1723321)"
+MALI_REASONS = "Mali DHS 2012-13 by main reason (Popul Dev Rev 2017 43(S1) Table 4, PMC5658050)"
 
 
 @dataclass(frozen=True)
@@ -319,12 +325,35 @@ CHECKS: tuple[Published, ...] = (
         "discontinuation_12m",
         "all-reason discontinuation within 12 months, all methods",
         "44.3% (Mali 2012-13)",
-        "Mali DHS 2012-13 (Popul Dev Rev 2017 43(S1) Table 4)",
+        MALI_REASONS,
         0.38,
         0.50,
         "the DHS range, 38-50% (Castle & Askew 2015; Ali, Cleland & Shah 2012): more than a third",
         "life table of all episodes: stopped, switched or conceived; leavers censored",
         chance_within("ended", 12),
+    ),
+    Published(
+        "discontinuation_12m_to_conceive",
+        "episodes ended within 12 months to become pregnant",
+        "13.7% (Mali 2012-13)",
+        MALI_REASONS,
+        0.091,
+        0.183,
+        "a survey's split by reason: its value +- a third (stated)",
+        "multiple-decrement life table of all episodes: stopped with no need left in her union (wants a child)",
+        per_replicate(lambda r: reason_within(r.base.calendar, "to_conceive", 12)),
+    ),
+    Published(
+        "discontinuation_12m_other_in_need",
+        "episodes ended within 12 months for side effects, health or other reasons",
+        "25.9% (10.3 + 15.6, Mali 2012-13)",
+        MALI_REASONS,
+        0.173,
+        0.345,
+        "a survey's split by reason: its value +- a third; the DHS's other reasons include the end of a union, "
+        "which the model counts with neither (about 1 point)",
+        "multiple-decrement life table of all episodes: stopped or switched while in need, not by failure",
+        per_replicate(lambda r: reason_within(r.base.calendar, "other_in_need", 12)),
     ),
     Published(
         "discontinuation_24m",
@@ -339,14 +368,14 @@ CHECKS: tuple[Published, ...] = (
     ),
     Published(
         "stopping_per_month",
-        "users who stop in a month",
+        "a new user's monthly chance of stopping in her first year",
         "0.039-0.056",
         "evidence.md: 38-50% a year as a monthly hazard",
         0.039,
         0.056,
         "the published range",
-        "discontinued over users of the month before (outputs), months 13-60",
-        per_replicate(monthly_stopping),
+        "the 12-month life table of all episodes as a mean monthly hazard, 1 - (1 - P12)^(1/12)",
+        monthly_stopping,
     ),
     *discontinuation_checks(),
     Published(
@@ -409,17 +438,6 @@ CHECKS: tuple[Published, ...] = (
         percent=False,
     ),
     Published(
-        "nearest_facility",
-        "facility users who use their nearest facility",
-        "33% (Tanzania)",
-        "Elewonibi et al. 2020, BMJ Glob Health 5:e002149",
-        0.22,
-        0.44,
-        WEAK,
-        "users supplied by their nearest over all facility-supplied users, year 3",
-        per_replicate(nearest_share),
-    ),
-    Published(
         "chw_attrition",
         "CHWs who leave in a year",
         "5-30%",
@@ -432,12 +450,14 @@ CHECKS: tuple[Published, ...] = (
     ),
     Published(
         "chw_odds_ratio",
-        "odds ratio of use, married women with an active CHW vs without",
+        "odds ratio of use, married women served by a CHW who gives family planning vs without a CHW",
         "1.5 (Pakistan's Lady Health Workers)",
-        "evidence.md, CHWs and family planning",
+        "evidence.md, CHWs and family planning (Douthwaite & Ward 2005, via Guttmacher's digest: women served by "
+        "an LHW had 50% higher odds of modern reversible use)",
         1.333,
         1.667,
         "the effect, OR - 1, +- a third",
+        "married women whose active CHW is FP-trained (LHWs all give methods) vs those without an active CHW; "
         "Mantel-Haenszel over distance bands (CHWs serve the remote villages first), year 3",
         per_replicate(served_by_chw),
         percent=False,
@@ -457,10 +477,13 @@ CHECKS: tuple[Published, ...] = (
         "averted_vs_track20",
         "unintended pregnancies averted per additional user-year, model over Track20",
         "Track20: 0.31 less each method's failure a user-year",
-        "Track20, Estimating impacts of contraceptive use (FP2030 core indicator 6)",
-        0.5,
-        2.0,
-        "within a factor of 2: Track20 assumes full exposure without a method (stated)",
+        "Track20, Estimating impacts of contraceptive use (FP2030 core indicator 6): 31% would conceive in a year "
+        "without contraception",
+        1.0,
+        2.5,
+        "Track20's 31% averages over all users, some of whom would not be at risk; a programme's added users are "
+        "women in need and at risk, so at least that, and at most a fully exposed woman's 79% a year at 25 "
+        "(PRESTO, the model's fecundability) over 31% (stated)",
         f"{PROGRAMME} vs baseline, months 1-60: baseline minus arm over Track20's for the added user-years",
         per_replicate(averted_over_track20),
         percent=False,

@@ -59,16 +59,35 @@ def per_replicate(measure: Callable[[Replicate], float]) -> Measure:
 
 def life_table(calendar: pd.DataFrame, event: str, months: int) -> tuple[float, float]:
     """The chance of `event` ("ended", "failed") within `months` of starting, from episodes by duration: one
-    minus the product of the monthly survival, other endings censored; Greenwood's variance."""
+    minus the product of the monthly survival, other endings censored; Greenwood's variance, which is zero when
+    no episode had the event, and then half the rule of three's 95% upper bound (3 events over the months at
+    risk, Hanley & Lippman-Hand 1983 JAMA 249:1743) is the standard error."""
     at = calendar[calendar["duration"] < months].groupby("duration")
     n = at.size().reindex(range(months), fill_value=0).to_numpy(float)
     d = at[event].sum().reindex(range(months), fill_value=0).to_numpy(float)
     if np.any(n == 0):
         return float("nan"), float("nan")
     survival = np.prod(1 - d / n)
+    if d.sum() == 0:
+        upper = 1.0 - np.exp(-3.0 * months / n.sum())
+        return 0.0, float((upper / 2.0) ** 2)
     with np.errstate(divide="ignore"):
         variance = survival**2 * np.sum(d / (n * (n - d)))
     return float(1 - survival), float(variance)
+
+
+def reason_within(calendar: pd.DataFrame, reason: str, months: int) -> float:
+    """The chance that an episode ends for `reason` within `months` of starting, as the DHS tabulates reasons
+    (a multiple-decrement life table): each month's endings for the reason over the episodes at that duration,
+    times the share still using at its start; the reasons add up to `life_table`'s "ended"."""
+    at = calendar[calendar["duration"] < months].groupby("duration")
+    n = at.size().reindex(range(months), fill_value=0).to_numpy(float)
+    if np.any(n == 0):
+        return float("nan")
+    ended = at["ended"].sum().reindex(range(months), fill_value=0).to_numpy(float) / n
+    for_reason = at[reason].sum().reindex(range(months), fill_value=0).to_numpy(float) / n
+    still = np.concatenate(([1.0], np.cumprod(1.0 - ended)[:-1]))
+    return float(np.sum(still * for_reason))
 
 
 def chance_within(event: str, months: int, select: Callable[[pd.DataFrame], pd.Series] | None = None) -> Measure:
@@ -161,8 +180,11 @@ def within_5km(r: Replicate) -> float:
 
 
 def served_by_chw(r: Replicate) -> float:
+    """Odds ratio of use, married women whose active CHW is trained in family planning (and so gives methods, as
+    Pakistan's Lady Health Workers do) vs those without an active CHW, Mantel-Haenszel over distance bands."""
     women = married(r)
-    return odds_ratio(women["chw"], women["user"], women["band"])
+    women = women[women["chw_fp"] | ~women["chw"]]
+    return odds_ratio(women["chw_fp"], women["user"], women["band"])
 
 
 def series(r: Replicate, column: str, months: list[int]) -> pd.Series:
@@ -170,11 +192,13 @@ def series(r: Replicate, column: str, months: list[int]) -> pd.Series:
     return r.base.timeseries.set_index("month").loc[months, column]
 
 
-def monthly_stopping(r: Replicate) -> float:
-    """Users who stopped per user at the start of the month, months 13-60."""
-    ts = r.base.timeseries.set_index("month")
-    months = list(CALENDAR)
-    return float(ts.loc[months, "discontinued"].sum() / ts.loc[[m - 1 for m in months], "users"].sum())
+def monthly_stopping(runs: Runs) -> tuple[float, float]:
+    """The mean monthly hazard of ending an episode in its first year, 1 - (1 - P12)^(1/12) of the pooled life
+    table (the stock of users, most of them long past their first year, stops more slowly)."""
+    p12, variance = life_table(runs.calendar, "ended", 12)
+    rate = 1.0 - (1.0 - p12) ** (1.0 / 12.0)
+    slope = (1.0 - p12) ** (1.0 / 12.0 - 1.0) / 12.0  # d rate / d P12, for the delta method
+    return float(rate), float(slope * np.sqrt(variance))
 
 
 def chw_attrition(r: Replicate) -> float:
@@ -182,12 +206,6 @@ def chw_attrition(r: Replicate) -> float:
     months = list(CALENDAR)
     per_month = series(r, "chws_left", months).sum() / series(r, "active_chws", months).sum()
     return float(per_month * MONTHS_PER_YEAR)
-
-
-def nearest_share(r: Replicate) -> float:
-    """Users supplied by a facility who use their nearest one."""
-    women = r.base.women
-    return float(women["nearest"].sum() / (women["nearest"] | women["second"]).sum())
 
 
 def averted_over_track20(r: Replicate) -> float:

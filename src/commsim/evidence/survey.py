@@ -1,6 +1,6 @@
 """What a DHS would record of a run, read from the model's state month by month: the calendar of episodes of use
 (each user's month on her method: which method, how long she had used it, whether she stopped, switched or
-conceived on it) and a cross-section of the women (age, union, use, method, need, distance, provider). The
+conceived on it) and a cross-section of the women (age, union, use, method, need, distance, CHW). The
 published checks (`evidence.published`) compute their measures from these tables and the monthly outputs.
 
 A woman who leaves the district (at 50, or earlier at her age group's leaving chance) is replaced by a
@@ -18,7 +18,7 @@ import pandas as pd
 
 from commsim.model.community import CommunityHealthModel
 from commsim.model.kernels.households import _unmet_need as unmet_need_rule
-from commsim.model.state import AGE_IN_MONTHS, CHW_ACTIVE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_NONE
+from commsim.model.state import AGE_IN_MONTHS, CHW_ACTIVE, SOURCE_NONE, WANTS_SOON
 from commsim.scenario.schema import METHODS, Scenario
 
 RUN_MONTHS = 60  # the shipped baseline's horizon
@@ -51,15 +51,16 @@ def survey_run(scenario: Scenario | str, seed: int, overrides: Mapping[str, Any]
         if month in CALENDAR:
             calendar.append(calendar_month(hh, users, *start))
         if month in CROSS_SECTION:
-            women.append(cross_section(hh, model.district.chws.status))
+            women.append(cross_section(hh, model.district.chws))
     return Survey(model.timeseries(), pd.concat(calendar), pd.concat(women))
 
 
 def calendar_month(hh, users: np.ndarray, method: np.ndarray, months_on: np.ndarray, young: np.ndarray):
     """The month just run for the women who used a method at its start: her method, its duration (months used
     before this one), whether she was under 25, whether the episode ended (stopped, switched, conceived on it),
-    whether she conceived on it and whether she ended it still in need (method failure, a method-related stop or
-    a switch, not a wish for a child or the end of her union). Women who left the district are left out."""
+    whether she conceived on it, whether she ended it still in need (method failure, a method-related stop or
+    a switch, not a wish for a child, the end of her union or of her fecund years), and whether she stopped to have
+    a child (the DHS's "to become pregnant"). Women who left the district are left out."""
     stayed = hh.age_months[users] != AGE_IN_MONTHS
     users, method, months_on, young = users[stayed], method[stayed], months_on[stayed], young[stayed]
     kept = (hh.source[users] > SOURCE_NONE) & (hh.method[users] == method) & (hh.months_on[users] == months_on + 1)
@@ -73,14 +74,19 @@ def calendar_month(hh, users: np.ndarray, method: np.ndarray, months_on: np.ndar
             "ended": ~kept,
             "failed": failed,
             "in_need": ~kept & ~less_need,
+            "to_conceive": less_need & (hh.union[users] == 1) & (hh.intention[users] == WANTS_SOON),
+            "other_in_need": ~kept & ~less_need & ~failed,
         }
     )
 
 
-def cross_section(hh, chw_status: np.ndarray) -> pd.DataFrame:
+def cross_section(hh, chws) -> pd.DataFrame:
     """Every woman at the end of the month just run: age group, union, use, method, unmet need as the DHS counts
-    it, ever use, distance to and band of her nearest facility, an active CHW, and where her method came from."""
+    it, ever use, distance to and band of her nearest facility, an active CHW (and one trained in family
+    planning)."""
     user = hh.source > SOURCE_NONE
+    post = np.maximum(hh.chw, 0)
+    active = (hh.chw >= 0) & (chws.status[post] == CHW_ACTIVE)
     non_users = np.flatnonzero(~user)
     unmet = np.zeros(user.size, bool)
     unmet[non_users] = np.fromiter((unmet_need_rule(hh, i) for i in non_users), bool, non_users.size)
@@ -94,8 +100,7 @@ def cross_section(hh, chw_status: np.ndarray) -> pd.DataFrame:
             "ever_user": hh.ever_user == 1,
             "dist_km": hh.dist1,
             "band": hh.band,
-            "chw": (hh.chw >= 0) & (chw_status[np.maximum(hh.chw, 0)] == CHW_ACTIVE),
-            "nearest": hh.source == SOURCE_FAC1,
-            "second": hh.source == SOURCE_FAC2,
+            "chw": active,
+            "chw_fp": active & (chws.fp_trained[post] == 1),
         }
     )

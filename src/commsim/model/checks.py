@@ -89,6 +89,8 @@ def _always(model: "CommunityHealthModel") -> list[str]:
         problems.append("households.pregnant or households.postpartum beyond their months")
     if np.any((hh.pregnant > 0) & (hh.amenorrhoeic == 1)):
         problems.append("a woman both pregnant and insusceptible after a birth")
+    if np.any((hh.wait > 0) != (hh.intention == WANTS_LATER)):
+        problems.append("households.wait set for a woman who does not want to wait, or missing for one who does")
     if np.any(hh.amenorrhoeic > (hh.postpartum > 0)):
         problems.append("a woman insusceptible without a recent birth")
     members = np.bincount(hh.group[hh.group >= 0], minlength=grp.n_members.size)

@@ -436,6 +436,7 @@ PHASES: tuple[Phase, ...] = (
             "households.parity",
             "households.desired",
             "households.intention",
+            "households.wait",
             "households.pregnant",
             "households.intended",
             "households.postpartum",

@@ -30,7 +30,8 @@ def _schema_params() -> tuple[tuple[str, str, str], ...]:
 SCHEMA_PARAMS = _schema_params()
 DERIVED = (
     "menses_return_per_month",  # after the birth month, so insusceptibility lasts women.amenorrhoea_months on average
-    "later_to_soon_per_month",  # 1 / women.wait_months_after_birth
+    "wait_scale",  # Weibull scale of the wait after a birth: mean women.wait_months_after_birth, shape women.wait_shape
+    "wait_inv_shape",  # 1 / women.wait_shape
     "newcomer_awareness",  # a 15-year-old taking a household's place starts at population.initial_awareness
     "newcomer_trust",  # ... and population.initial_trust
     "log_odds_per_km",  # log of households.distance_odds_per_km
@@ -171,13 +172,19 @@ def chw_method_access(sc: Scenario) -> float:
     return sc.chws.p_method_access if chws_give_methods(sc) else 0.0
 
 
+def wait_scale(w: Women) -> float:
+    """The Weibull scale of the months a woman wants to wait after a birth, for its mean and shape."""
+    return w.wait_months_after_birth / math.gamma(1.0 + 1.0 / w.wait_shape)
+
+
 def build_params(sc: Scenario) -> Params:
     """Flatten a scenario into Params."""
     values = {param: float(getattr(getattr(sc, section), name)) for param, section, name in SCHEMA_PARAMS}
     h, c, pop, w = sc.households, sc.chws, sc.population, sc.women
     values.update(
         menses_return_per_month=1.0 / max(w.amenorrhoea_months - 1.0, 1.0),
-        later_to_soon_per_month=1.0 / w.wait_months_after_birth,
+        wait_scale=wait_scale(w),
+        wait_inv_shape=1.0 / w.wait_shape,
         newcomer_awareness=pop.initial_awareness,
         newcomer_trust=pop.initial_trust,
         leave_by_age=leaving(w),

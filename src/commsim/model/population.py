@@ -12,7 +12,7 @@ from scipy.stats import poisson
 
 from commsim.model import rng
 from commsim.model.metrics import BAND_EDGES_KM
-from commsim.model.params import chw_method_access, infecund_from, monthly
+from commsim.model.params import chw_method_access, infecund_from, monthly, wait_scale
 from commsim.model.state import (
     AGE_IN_MONTHS,
     CHW_ACTIVE,
@@ -234,12 +234,18 @@ def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
     postpartum = np.where(since_birth <= POSTPARTUM_MONTHS, since_birth, 0).astype(np.int64)
     returns = 1.0 / max(w.amenorrhoea_months - 1.0, 1.0)
     amenorrhoeic = (postpartum > 0) & (_draws(seed, 46, n) < (1.0 - returns) ** np.maximum(postpartum - 1, 0))
-    still_waiting = _draws(seed, 47, n) < (1.0 - 1.0 / w.wait_months_after_birth) ** np.minimum(since_birth, 10**4)
+    # her wait after the last birth is a Weibull draw; she still waits if it is longer than the months since
+    scale, shape = wait_scale(w), w.wait_shape
+    elapsed = (np.minimum(since_birth, 10**4) / scale) ** shape
+    still_waiting = _draws(seed, 47, n) < np.exp(-elapsed)
     intention = np.where(
         parity >= desired,
         WANTS_NO_MORE,
         np.where((pregnant == 0) & (parity > 0) & still_waiting, WANTS_LATER, WANTS_SOON),
     )
+    total = scale * (elapsed - np.log1p(-_draws(seed, 49, n))) ** (1.0 / shape)  # her wait, given it outlasted so far
+    left = np.clip(np.floor(total - np.minimum(since_birth, 10**4) + 0.5), 1, 255)
+    wait = np.where(intention == WANTS_LATER, left, 0)
     infecund = infecund_from(_draws(seed, 48, n), w)
     fecund = age < infecund
     need = union & (pregnant == 0) & ~amenorrhoeic & fecund & (intention != WANTS_SOON)
@@ -249,6 +255,7 @@ def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
         "parity": np.minimum(parity, 255),
         "desired": np.minimum(desired, 255),
         "intention": intention,
+        "wait": wait,
         "pregnant": pregnant,
         "intended": np.where(pregnant > 0, parity < desired, parity <= desired),
         "postpartum": postpartum,
@@ -262,7 +269,8 @@ def _methods(
     sc: Scenario, seed: int, women: dict[str, np.ndarray], via_chw: np.ndarray, access: np.ndarray
 ) -> np.ndarray:
     """Each starting user's method (index into METHODS), drawn as users stand at a steady state: by the
-    methods' weights for her as when she chooses (long-acting ones more if she wants no more, less under 20),
+    methods' weights for her as when she chooses (long-acting ones more if she wants no more, less if her wait
+    is short and under 20),
     each times how long it lasts for her (1 / its monthly chance of ending: stopping, failure, her wish for a
     child if she wants one later, and a resupply she cannot get: a trip she does not make, at her facility's
     `access`, or a stockout, at each method's reliability, once a visit's months); a CHW's clients among what a
@@ -270,7 +278,7 @@ def _methods(
     ms = sc.methods
     table = ms.table()
     ending = np.array([sc.households.rel_stop * monthly(x.stop_12m) + monthly(x.failure_12m) for x in table])
-    wish = np.where(women["intention"] == WANTS_LATER, 1.0 / sc.women.wait_months_after_birth, 0.0)
+    wish = np.where(women["intention"] == WANTS_LATER, 1.0 / np.maximum(women["wait"], 1), 0.0)
     per_visit = np.array([x.months_per_visit for x in table], dtype=float)
     reach = np.where(via_chw, 1.0, np.minimum(access, 1.0))[:, None] * method_reliability(sc)[None, :]
     missed = (1.0 - reach) * sc.households.p_discontinue_failed_resupply / per_visit[None, :]
@@ -279,6 +287,9 @@ def _methods(
     no_more = women["intention"] == WANTS_NO_MORE
     young = women["age_months"] < 20 * 12
     weight[np.ix_(no_more, long_acting)] *= ms.rel_weight_long_acting_no_more
+    later = women["intention"] == WANTS_LATER
+    short_wait = np.minimum(1.0, women["wait"][later] / ms.long_acting_full_wait_months)
+    weight[np.ix_(later, long_acting)] *= short_wait[:, None]
     weight[np.ix_(young, long_acting)] *= ms.rel_weight_long_acting_young
     weight[np.ix_(via_chw, ~np.array([x.by_chw for x in table]))] = 0.0
     cumulative = np.cumsum(weight, axis=1)

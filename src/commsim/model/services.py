@@ -24,6 +24,7 @@ ELEMENTS: dict[str, str] = {
     "chw_dispensed": "FP commodities dispensed, community (CHW)",
     "chws_stocked_out": "CHWs out of stock",
 }
+ELEMENT = {code: e for e, code in enumerate(ELEMENTS)}  # an element's index in a month record
 COLUMNS = ("month", "facility", "element", "method", "value")
 DHIS2_COLUMNS = ("org_unit", "period", "data_element", "value")
 
@@ -34,14 +35,21 @@ def month_record(district, by_chw: np.ndarray) -> np.ndarray:
     fac, chw = district.facilities, district.chws
     n_fac = fac.stock.size
     record = np.zeros((n_fac, len(ELEMENTS), len(METHODS)))
-    record[:, 0] = fac.new_acceptors
-    record[:, 1] = fac.revisits
-    record[:, 2] = fac.dispensed
-    record[:, 3] = fac.out_days
+    for code, column in (
+        ("new_acceptors", fac.new_acceptors),
+        ("continuing_users", fac.revisits),
+        ("dispensed", fac.dispensed),
+        ("stockout_days", fac.out_days),
+    ):
+        record[:, ELEMENT[code]] = column
+    for code, column in (
+        ("chw_new_acceptors", chw.new_acceptors),
+        ("chw_continuing_users", chw.revisits),
+        ("chw_dispensed", chw.dispensed),
+    ):
+        np.add.at(record[:, ELEMENT[code]], chw.facility, column)
     active = chw.status == CHW_ACTIVE
-    for e, column in ((4, chw.new_acceptors), (5, chw.revisits), (6, chw.dispensed)):
-        np.add.at(record[:, e], chw.facility, column)
-    np.add.at(record[:, 7], chw.facility[active], (chw.kit[active] == 0) & (by_chw == 1.0))
+    np.add.at(record[:, ELEMENT["chws_stocked_out"]], chw.facility[active], (chw.kit[active] == 0) & (by_chw == 1.0))
     return record
 
 
@@ -78,7 +86,7 @@ def period(start: str, month: int) -> str:
 def dhis2(table: pd.DataFrame, start: str) -> pd.DataFrame:
     """`long_table` rows as a DHIS2 data value export: org unit, period (YYYYMM), data element (element and
     method, e.g. "FP new acceptors - implant"), value; in month, facility, ELEMENTS and METHODS order."""
-    element = table["element"].map({e: i for i, e in enumerate(ELEMENTS)}).to_numpy()
+    element = table["element"].map(ELEMENT).to_numpy()
     method = table["method"].map({k: i for i, k in enumerate(METHODS)}).to_numpy()
     table = table.iloc[np.lexsort((method, element, table["facility"].to_numpy(), table["month"].to_numpy()))]
     return pd.DataFrame(

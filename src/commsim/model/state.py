@@ -41,6 +41,7 @@ HOUSEHOLD_COLUMNS: Spec = (
     ("parity", np.uint8, "live births so far"),
     ("desired", np.uint8, "children she wants in all"),
     ("intention", np.uint8, "fertility intention: 0 a child soon, 1 later, 2 no more"),
+    ("wait", np.uint8, "months until she wants her next child, while she wants to wait (intention 1; else 0)"),
     ("pregnant", np.uint8, "months pregnant (0: not pregnant)"),
     ("intended", np.uint8, "1 if her current or last pregnancy was wanted then"),
     ("postpartum", np.uint8, "months since her last birth, within POSTPARTUM_MONTHS (0: none that recent)"),

@@ -208,8 +208,16 @@ class Women(Strict):
         description="Share of women who can no longer conceive (sterile or menopausal), at the middle of each age "
         "group: Menken, Trussell & Larsen 1986 (Science 233:1389), upper bounds from historical natural-fertility "
         "populations, 3% at 20-24 to 69% at 45-49; 15-19 reasoned. An infecund woman does not conceive; a user "
-        "cannot tell and keeps her method, a non-user has no need for family planning (the DHS counts her "
-        "infecund). fecundability_by_age applies to the fecund, divided by 1 - this share.",
+        "keeps her method until she notices (p_notice_infecund_per_month), a non-user has no need for family "
+        "planning (the DHS counts her infecund). fecundability_by_age applies to the fecund, divided by 1 - this "
+        "share.",
+    )
+    p_notice_infecund_per_month: Share = Field(
+        0.1,
+        description="Monthly chance that a user who has become infecund notices (her periods end, or she finds "
+        "she cannot conceive) and stops her method, as non-users past that age have no need (DHS reason 'difficult "
+        "to get pregnant/menopausal'). Reasoned, range 0.05-0.3 (most notice within a year): without it users keep "
+        "their methods to 50 and use at 45-49 stays above use at 25-39, against the DHS's age pattern.",
     )
     exposure_in_union: Share = Field(
         0.93,
@@ -236,12 +244,26 @@ class Women(Strict):
         "medians 12-16; Mali 2018 not found (reasoned). It ends at 24 months at the latest.",
     )
     wait_months_after_birth: float = Field(
-        23.0,
+        48.0,
         ge=1.0,
         le=240.0,
-        description="Mean months after a birth before a woman who wants more children wants the next one soon "
-        "(within two years, as the DHS asks): calibrated to unmet need 24% of married women (targets/"
-        "mali_dhs2018.toml): 23. The preferred interval of 35 months (Mali DHS 2001) less a pregnancy gives 26.",
+        description="Mean months after a birth that a woman who wants more children wants to wait before the "
+        "next one: at the birth she draws her own wait (Weibull, shape wait_shape), and when it is over she wants a "
+        "child soon and stops her method. Calibrated to unmet need 24% of married women (targets/"
+        "mali_dhs2018.toml) with wait_shape 0.5: 48, whose median is 12 months (many waits end within "
+        "insusceptibility after the birth, a third last over 3 years); waits are whole months up to 255 (a longer "
+        "one is a wish for no more in all but name), which brings the mean of the waits drawn to 40. Mali DHS 2001 "
+        "gives a preferred birth interval of 35 months against an actual median of 31 (slides, unverified).",
+    )
+    wait_shape: float = Field(
+        0.5,
+        ge=0.2,
+        le=5.0,
+        description="Weibull shape of the waits women draw after a birth: 1 is exponential; below 1 women differ "
+        "more (many short waits, some long), and users, who are the women still waiting once insusceptibility "
+        "ends, then want a child later. Calibrated to the wish for a child's share of 12-month discontinuation, "
+        "13.7 of Mali 2012-13's 44.3 points (Popul Dev Rev 2017 43(S1) Table 4): 0.5 (at 1, the model's users "
+        "stopped for it twice as often as Mali's).",
     )
     ideal_children: float = Field(
         6.0,
@@ -424,6 +446,14 @@ class Methods(Strict):
     rel_weight_long_acting_no_more: float = Field(
         3.0, ge=0.0, le=100.0, description="Long-acting methods' weight for a woman who wants no more (reasoned)."
     )
+    long_acting_full_wait_months: float = Field(
+        24.0,
+        ge=1.0,
+        le=120.0,
+        description="A woman who wants to wait fewer months than this before her next child weighs long-acting "
+        "methods by the share of it she wants to wait: nobody inserts a method of years to wait a few months. "
+        "Reasoned (range 12-36): Arusha 2018 lost 12.3% of implant users in 12 months for all reasons together.",
+    )
     rel_weight_long_acting_young: float = Field(
         0.5, ge=0.0, le=100.0, description="Long-acting methods' weight for a woman under 20 (reasoned)."
     )
@@ -449,10 +479,12 @@ class Methods(Strict):
         "Fam Plann 41:129); ~15% for Mali (reasoned from their West African estimates; range 0.1-0.3).",
     )
     p_switch_at_stockout: Share = Field(
-        0.5,
+        0.2,
         description="A woman whose method is out of stock where she seeks it takes another method that is in "
-        "stock there with this chance; otherwise she leaves without (a failed visit). No source found: reasoned, "
-        "range 0.3-0.7.",
+        "stock there with this chance; otherwise she leaves without (a failed visit) and a user tries again next "
+        "month. No source found: calibrated with households.rel_stop so that switching at stockouts and stopping "
+        "while in need together stay within Mali's 25.9 points of 12-month discontinuation while in need: 0.2 "
+        "(range 0.1-0.5; at 0.5, stockout switches alone cost injectable users a quarter of their episodes a year).",
     )
 
     @model_validator(mode="before")
@@ -508,10 +540,15 @@ class Households(Strict):
     )
     trust_weight: Share = Field(0.8, description="How much adoption depends on trust (0: not at all).")
     distance_odds_per_km: float = Field(
-        0.90,
+        0.84,
         gt=0.0,
         le=1.0,
-        description="Access falls by this factor per km (aOR 0.90/km, Wong 2017).",
+        description="A woman's access to a facility falls by this factor per km. Calibrated so that the use the "
+        "model produces falls with distance as published (`commsim validate`: odds 0.90 a km for skilled birth care, "
+        "Wong 2017 PLoS One e0184432; OR 2.27 within 5 km, Tegegne 2018): 0.84. The use gradient is flatter than "
+        "the access gradient because women without need and CHW clients dilute it. Rural Mali's own gradient is "
+        "steeper still (2-5 km aOR ~0.5, 5-10 km ~0.33 against the nearest women, Whidden 2021 Reprod Health "
+        "18:36, Bankass, mCPR < 5%).",
     )
     distance_levels_off_km: float = Field(
         10.0,
@@ -544,15 +581,15 @@ class Households(Strict):
         description="Utility per unit of stock reliability: ~11 km further to avoid a stockout (Elewonibi 2020).",
     )
     rel_stop: float = Field(
-        0.32,
+        0.6,
         ge=0.0,
         le=10.0,
         description="Multiplies every method's method-related stopping (methods.*.stop_12m), calibrated with "
         "targets/mali_dhs2018.toml so that, with quality, the wish for a child, failed resupply and stockouts, 44% "
-        "of new users stop within 12 months as in Mali 2012-13 (38-50% elsewhere, Castle & Askew 2015): 0.32 (the "
-        "model gives 51%: stopping for the wish for a child and resupply dominate; the fit sits at the bound). Below "
-        "1 because the calendar data's method-related reasons include access and supply, which the model adds itself "
-        "(missed and failed resupply).",
+        "of new users stop within 12 months as in Mali 2012-13 (38-50% elsewhere, Castle & Askew 2015), 25.9 "
+        "points of it while still in need (side effects, health and other reasons, Popul Dev Rev 2017 43(S1) "
+        "Table 4): 0.6. Below 1 because the calendar data's other reasons include access, supply and switching, "
+        "which the model adds itself (failed resupply, stockouts).",
     )
     rel_discontinue_poor_quality: float = Field(
         0.5,
@@ -564,10 +601,12 @@ class Households(Strict):
         0.6, ge=0.0, le=1.0, description="Hazard multiplier in a month with a CHW follow-up visit."
     )
     p_discontinue_failed_resupply: Share = Field(
-        0.1,
-        description="A resupply she cannot make (her facility's access this month: distance decay x quality, "
-        "Wong 2017) or that meets a stockout or a full clinic ends use with this probability; otherwise she tries "
-        "again next month. Reasoned (no source found): 0.1, with which the distance gradient is Wong 2017's.",
+        0.03,
+        description="A resupply she cannot make (her facility's distance decay this month: she knows its service "
+        "already, so quality acts on her stopping instead) or that meets a stockout or a full clinic ends use with "
+        "this probability; otherwise she tries again next month. No source found: calibrated with rel_stop and "
+        "methods.p_switch_at_stockout so that 12-month discontinuation while in need is Mali's (see rel_stop) and "
+        "injectables', resupplied every 3 months, stays within the 21 DHS's 32% +- a third: 0.03 (range 0.01-0.1).",
     )
     awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
     trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")
@@ -611,10 +650,13 @@ class Groups(Strict):
         description="Members' awareness moves this far toward 1 at a meeting of full capacity and FP content.",
     )
     rel_peer_trained: float = Field(
-        1.5,
+        2.5,
         ge=1.0,
         le=10.0,
-        description="Peer exposure counts this much more in a group that has covered FP.",
+        description="Peer exposure counts this much more in a group that has covered FP, where members talk about "
+        "their methods: calibrated so that trained groups reaching 30% of women add over a point of mCPR "
+        "(stylised fact 2): 2.5. Close ties weigh this much in rural Mali: a co-wife's use triples the odds of "
+        "use (Whidden 2021, Reprod Health 18:36).",
     )
     p_refer_per_month: Rate = Field(
         0.15,

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FunctionType
 
 from numba import njit
-from numba.core import ir
+from numba.core import config, ir
 from numba.core.caching import (
     CompileResultCacheImpl,
     FunctionCache,
@@ -37,6 +37,9 @@ from numba.parfors.parfor import Parfor
 from numba.parfors.parfor_lowering import ParforLower
 
 PACKAGE = Path(__file__).resolve().parents[2]  # src/commsim
+# A parallel region unpacks the tuples it is handed only up to this many fields (Numba's default is 100); the
+# parameter tuple (params.Params) holds every number of the scenario's behaviour sections, about a hundred.
+config.PARFOR_MAX_TUPLE_SIZE = max(config.PARFOR_MAX_TUPLE_SIZE, 256)
 NOT_PRANGE = ("comprehension", "reduction", "inplace_binop", "setitem", "numpy", "stencil", "fusion")
 
 

@@ -43,9 +43,15 @@ SWITCHING, METHOD_CODE = 0x80, 0x7F  # households.request_method: a woman switch
 
 
 @rule
+def _distance_decay(d, log_odds_per_km, levels_off_km):
+    """The factor by which d km to a facility lowers access: Wong's decay per km, levelling off."""
+    return math.exp(log_odds_per_km * min(d, levels_off_km))
+
+
+@rule
 def _facility_access(d, quality, wealth, log_odds_per_km, levels_off_km, access_poorest):
-    """Chance-like access to a facility at d km: distance decay (levelling off) x quality x wealth quintile."""
-    decay = math.exp(log_odds_per_km * min(d, levels_off_km))
+    """Chance-like access to a facility at d km: distance decay x quality x wealth quintile."""
+    decay = _distance_decay(d, log_odds_per_km, levels_off_km)
     return decay * quality * (access_poorest + (1.0 - access_poorest) * wealth / 4.0)
 
 
@@ -87,6 +93,14 @@ def infecund_month(u, p):
 
 
 @rule
+def wait_months(u, p):
+    """The months she wants to wait after a birth, at uniform u: the Weibull of params.wait_scale and
+    wait_inv_shape by its inverse CDF, whole months from 1 to 255 (what households.wait holds)."""
+    months = p.wait_scale * (-math.log(1.0 - u)) ** p.wait_inv_shape
+    return min(max(math.floor(months + 0.5), 1), 255)
+
+
+@rule
 def _newcomer(i, hh, p, keys):
     """A 15-year-old takes household i's place: unmarried, no children, no method, the district's starting
     awareness and trust."""
@@ -95,6 +109,7 @@ def _newcomer(i, hh, p, keys):
     hh.parity[i] = 0
     hh.desired[i] = _poisson(p.ideal_children, uniform(keys[rng.NEWCOMER], i))
     hh.intention[i] = WANTS_SOON
+    hh.wait[i] = 0
     hh.pregnant[i] = 0
     hh.intended[i] = 0
     hh.postpartum[i] = 0
@@ -116,8 +131,9 @@ def _life_month(i, hh, p, keys, acc):
     """Her reproductive month before any decision about methods: she ages (at 50, or earlier at her age group's
     leaving chance, a newcomer takes her place),
     enters or leaves a union, her pregnancy moves on (a loss at month 3, an induced abortion of an unintended
-    one at month 2, a birth after month 9), insusceptibility after a birth ends, and a wish to wait turns into
-    a wish for a child soon. Returns her age group."""
+    one at month 2, a birth after month 9, when she draws how long she wants to wait if she wants more),
+    insusceptibility after a birth ends, and a wait that is over turns into a wish for a child soon. Returns her
+    age group."""
     age = hh.age_months[i] + 1
     leaves = uniform(keys[rng.LEAVE], i) < p.leave_by_age[(age - 1 - AGE_IN_MONTHS) // 60]
     if age >= AGE_OUT_MONTHS or leaves:
@@ -157,19 +173,28 @@ def _life_month(i, hh, p, keys, acc):
             acc[m.BIRTHS_AGE + ag] += 1
             pp = 1
             hh.amenorrhoeic[i] = 1
-            hh.intention[i] = WANTS_NO_MORE if parity >= hh.desired[i] else WANTS_LATER
+            if parity >= hh.desired[i]:
+                hh.intention[i] = WANTS_NO_MORE
+                hh.wait[i] = 0
+            else:
+                hh.intention[i] = WANTS_LATER
+                hh.wait[i] = wait_months(uniform(keys[rng.INTENTION], i), p)
     hh.pregnant[i] = preg
     hh.postpartum[i] = pp
-    if preg == 0 and hh.intention[i] == WANTS_LATER and uniform(keys[rng.INTENTION], i) < p.later_to_soon_per_month:
-        hh.intention[i] = WANTS_SOON
+    if preg == 0 and hh.intention[i] == WANTS_LATER:
+        wait = int(hh.wait[i]) - 1
+        hh.wait[i] = max(wait, 0)
+        if wait <= 0:
+            hh.intention[i] = WANTS_SOON
     return ag
 
 
 @rule
 def _choose(i, hh, p, u, offer):
     """The method she takes (index into METHODS), drawn at uniform u by the methods' weights for her: long-acting
-    ones weigh more if she wants no more and less if she is under 20, the one she last stopped less; only the
-    methods on offer (bit k of `offer` for METHODS[k]). -1 if nothing is on offer."""
+    ones weigh more if she wants no more, less if she wants a child within methods.long_acting_full_wait_months
+    and less if she is under 20, the one she last stopped less; only the methods on offer (bit k of `offer` for
+    METHODS[k]). -1 if nothing is on offer."""
     total = 0.0
     for k in range(p.weight.shape[0]):
         total += _method_weight(i, hh, p, k, offer)
@@ -195,6 +220,8 @@ def _method_weight(i, hh, p, k, offer):
     if p.long_acting[k] == 1.0:
         if hh.intention[i] == WANTS_NO_MORE:
             w *= p.rel_weight_long_acting_no_more
+        elif hh.intention[i] == WANTS_LATER:
+            w *= min(1.0, hh.wait[i] / p.long_acting_full_wait_months)
         if hh.age_months[i] < YOUNG_MONTHS:
             w *= p.rel_weight_long_acting_young
     if hh.last_method[i] == k + 1:
@@ -281,8 +308,10 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 if src > NONE:
                     acc[m.FAILURES] += 1
                 at_risk = False
-        # a user cannot tell she has become infecund; a non-user who has is not counted in need (DHS)
-        need = 1 if at_risk and (fecund or src > NONE) and hh.intention[i] != WANTS_SOON else 0
+        # a non-user past her fecund years is not counted in need (DHS); a user cannot tell at once, and notices
+        # (her periods end) with a monthly chance, then stops
+        unaware = src > NONE and not fecund and uniform(keys[rng.NOTICE], i) >= p.p_notice_infecund_per_month
+        need = 1 if at_risk and (fecund or unaware) and hh.intention[i] != WANTS_SOON else 0
         hh.need[i] = need
         if src > NONE and need == 0:
             src = NONE
@@ -360,9 +389,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                         second = src == FAC2
                         f = hh.fac2[i] if second else hh.fac1[i]
                         d = float(hh.dist2[i] if second else hh.dist1[i])
-                        reach = _facility_access(
-                            d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.distance_levels_off_km, 1.0
-                        )
+                        reach = _distance_decay(d, p.log_odds_per_km, p.distance_levels_off_km)  # she knows its service
                         if uniform(keys[rng.RESUPPLY], i) < reach:
                             hh.request[i] = -(f + 1)
                             hh.request_method[i] = method + 1
