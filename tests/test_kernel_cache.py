@@ -124,3 +124,17 @@ def test_the_cli_says_it_compiles_only_when_it_does(tmp_path):
     assert "compiling the model's kernels (first run after install or an update" in cold_err
     assert "compiling" not in warm_err
     assert cold_ts == warm_ts
+
+
+@pytest.mark.slow
+def test_compare_says_it_compiles_before_its_workers_start(tmp_path):
+    """`commsim compare` with an empty cache says once that it is compiling, in the parent, and its worker
+    processes then load the kernels from the cache: the message comes before the runs and only once."""
+    env = fresh_cache_env(tmp_path / "cache")
+    command = [sys.executable, "-m", "commsim", "compare", "baseline", "chw_scale_up", "--reps", "2", "--months", "2"]
+    command += ["--households", "2000", "--workers", "2", "--db", f"sqlite:///{tmp_path / 'runs.db'}"]
+    command += ["--out", str(tmp_path / "compare")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("compiling the model's kernels") == 1, done.stderr
+    assert (tmp_path / "compare" / "summary.csv").is_file()

@@ -122,22 +122,23 @@ def default_out_dir(name: str, now: datetime | None = None) -> Path:
     return path
 
 
-def compile_first(backend: str, n_households: int) -> None:
-    """Compile the kernels a run needs if the disk cache lacks them (a first run after an install or an update of
-    the sources), saying so first on stderr: otherwise the wait would pass in silence."""
+def compile_first(backend: str, *n_households: int) -> None:
+    """Compile the kernels runs of these sizes need if the disk cache lacks them (a first run after an install or
+    an update of the sources), saying so first on stderr: otherwise the wait would pass in silence. Workers on
+    this machine then load them from the cache."""
     if backend != "numba":
         return
     from commsim.model import precompile
     from commsim.model.community import runs_parallel
 
-    parallel = runs_parallel(n_households)
-    if precompile.to_compile(parallel):
-        stderr().print(
-            f"compiling the model's kernels (first run after install or an update, about "
-            f"{precompile.COMPILE_SECONDS[parallel]} s; later runs start at once)",
-            soft_wrap=True,
-        )
-        precompile.compile_kernels(parallel)
+    for parallel in sorted({runs_parallel(n) for n in n_households}):
+        if precompile.to_compile(parallel):
+            stderr().print(
+                f"compiling the model's kernels (first run after install or an update, about "
+                f"{precompile.COMPILE_SECONDS[parallel]} s; later runs start at once)",
+                soft_wrap=True,
+            )
+            precompile.compile_kernels(parallel)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from commsim.cli.common import (
     MAX_ID,
     bad_input_exits,
     build_overrides,
+    compile_first,
     default_out_dir,
     runs_progress,
     stdout,
@@ -205,6 +206,7 @@ def compare(
         target = out_dir if out_dir is not None else default_out_dir("compare")
         outfiles.check_dir(target, COMPARE_FILES, overwrite=overwrite, protected=store.database_files(results))
         seeds = comparisons.comparison_seeds(reps, seed)
+        compile_first(backend, *(config.population.households for config in arms.values()))
         with runs_progress("runs") as on_run:
             comparison = comparisons.run_comparison(
                 arms, base, seeds, store=results, workers=workers, backend=backend, on_run=on_run

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from commsim.cli.common import DB_HELP, bad_input_exits, fail, runs_progress, stderr, stdout
+from commsim.cli.common import DB_HELP, bad_input_exits, compile_first, fail, runs_progress, stderr, stdout
 from commsim.model import BACKENDS
 from commsim.model.resources import FORCE_HELP
 
@@ -84,6 +84,8 @@ def sweep(
             ),
             soft_wrap=True,
         )
+        if scheduler is None:  # a remote cluster's workers compile on their own machines
+            compile_first(backend, *sweep_sizes(plan))
         with open_executor(workers, scheduler, dask_local, warm_up=warm_up) as executor, runs_progress(name) as on_run:
             stdout().print(f"on {executor.description}; storing in {results.url}", soft_wrap=True)
             try:
@@ -108,15 +110,19 @@ def sweep(
     stdout().print("next: " + command_line(["analyze", str(outcome.batch_id)], db), soft_wrap=True)
 
 
+def sweep_sizes(plan: "Plan") -> set[int]:
+    """The district sizes a sweep runs: the base scenario's and any its points set."""
+    sizes = (plan.overrides(point).get("population.households") for point in range(len(plan.points)))
+    return {plan.base.population.households, *(int(size) for size in sizes if size is not None)}
+
+
 def check_sweep_memory(plan: "Plan", workers: int) -> None:
     """Refuse, before any run, a sweep whose largest district times its local workers needs more memory than is
     free (`--force` to try anyway)."""
     from commsim.model import resources
     from commsim.scenario.loader import load_scenario
 
-    sizes = (plan.overrides(point).get("population.households") for point in range(len(plan.points)))
-    households = max([plan.base.population.households, *(size for size in sizes if size is not None)])
-    biggest = load_scenario(plan.base, {"population.households": households})
+    biggest = load_scenario(plan.base, {"population.households": max(sweep_sizes(plan))})
     resources.check_memory(biggest, copies=min(workers, plan.n_runs))
 
 

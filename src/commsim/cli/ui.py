@@ -27,7 +27,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from commsim.cli.common import DB_HELP, bad_input_exits, stderr, stdout
+from commsim.cli.common import DB_HELP, bad_input_exits, compile_first, stderr, stdout
 from commsim.errors import CommsimError
 from commsim.ui.serve import TOKEN_ENV, TOKEN_QUERY, new_token
 
@@ -183,6 +183,13 @@ def address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def shipped_sizes() -> set[int]:
+    """The district sizes of the shipped scenarios, which the app's pages start from."""
+    from commsim.scenario import loader
+
+    return {loader.load_scenario(path).population.households for path in loader.shipped_scenarios()}
+
+
 def ui(
     host: Annotated[
         str,
@@ -200,6 +207,7 @@ def ui(
         check_assets()
         check_db(db)
         check_port(host, port)
+    compile_first("numba", *shipped_sizes())  # before the server starts, so its first live district does not wait
     token = new_token() if needs_token(host) else None
     url = address(host, port) + (f"?{TOKEN_QUERY}={token}" if token else "")
     stdout().print(Text.assemble("commsim ui at ", (url, "bold"), " (Ctrl-C stops it)"), soft_wrap=True)
