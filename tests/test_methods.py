@@ -71,29 +71,32 @@ def test_cyp_is_units_dispensed_times_the_usaid_factor_and_near_user_years(basel
 
 @pytest.mark.slow
 def test_long_acting_methods_are_stopped_least_and_condoms_most():
-    """12-month discontinuation of a cohort of new users by method (all reasons), ordered as in DHS calendar
-    data: implants ~12% and condoms ~60% in Arusha 2018, 44% over all methods in Mali 2012-13. The model stops
-    more implants (about a quarter): its spacers want a child after 15 months on average, exponentially, and
-    take their implant out for it; a known gap, below 30% here. Pills and injectables, both resupplied every three
-    months, are stopped about as often (DHS: injectables less, ~32%): a second gap."""
+    """12-month discontinuation by method (all reasons) of the new users of months 6-10, each cohort followed for
+    12 months, ordered as in DHS calendar data: implants ~12% and condoms ~60% in Arusha 2018, injectables ~32%
+    over 21 DHS, 44% over all methods in Mali 2012-13. Implants below 16.4% (Arusha's + a third, and 3 binomial
+    standard errors), injectables below pills (both resupplied every three months, injectables stopped less for
+    method-related reasons) and condoms above 40%."""
     stopped: dict[str, list[bool]] = {name: [] for name in METHODS}
     for seed in (1, 2, 3):
-        model = CommunityHealthModel("hrh2030_groups", rng=seed, months=30)
+        model = CommunityHealthModel("hrh2030_groups", rng=seed, months=22)
         hh = model.district.households
-        cohort = None
-        for month in range(1, 31):
+        cohorts = []
+        for month in range(1, 23):
             model.step()
-            if month == 6:
-                cohort = np.flatnonzero((hh.source > 0) & (hh.months_on == 0))
-                chosen = hh.method[cohort].copy()
-                gone = np.zeros(cohort.size, bool)
-            elif cohort is not None and month <= 18:
-                gone |= hh.method[cohort] != chosen
-        for k, name in enumerate(METHODS):
-            stopped[name] += list(gone[chosen == k + 1])
-    rate = {name: np.mean(v) for name, v in stopped.items() if len(v) >= 30}
-    assert rate["implant"] < rate["injectable"] and rate["implant"] < rate["pill"]
-    assert rate["implant"] < 0.30 and rate.get("condom", 1.0) > 0.35
+            for start, rows, chosen, gone in cohorts:
+                if month <= start + 12:
+                    gone |= hh.method[rows] != chosen
+            if 6 <= month <= 10:
+                rows = np.flatnonzero((hh.source > 0) & (hh.months_on == 0))
+                cohorts.append((month, rows, hh.method[rows].copy(), np.zeros(rows.size, bool)))
+        for _, _, chosen, gone in cohorts:
+            for k, name in enumerate(METHODS):
+                stopped[name] += list(gone[chosen == k + 1])
+    rate = {name: np.mean(v) for name, v in stopped.items() if len(v) >= 100}
+    implants = len(stopped["implant"])
+    assert rate["implant"] < 0.164 + 3 * np.sqrt(0.164 * (1 - 0.164) / implants), (rate, implants)
+    assert rate["implant"] < rate["injectable"] < rate["pill"] < rate["condom"], rate
+    assert rate["condom"] > 0.40, rate
 
 
 def test_chws_give_only_what_policy_lets_them():

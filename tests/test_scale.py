@@ -18,7 +18,9 @@ def test_counts_follow_the_densities_and_explicit_counts_win():
         pop = load_scenario("baseline", {"population.households": n}).population
         assert pop.n_villages == round(n / pop.households_per_village)
         assert pop.n_facilities == round(n / pop.households_per_facility)
-        assert pop.district_side_km == pytest.approx(math.sqrt(n / pop.households_per_km2))
+        served = pop.households_per_facility / pop.households_per_km2  # km2 a facility serves at the densities
+        assert pop.district_side_km == pytest.approx(math.sqrt(pop.n_facilities * served))
+        assert pop.district_side_km == pytest.approx(math.sqrt(n / pop.households_per_km2), rel=0.12)
         assert pop.n_referral_facilities == max(1, round(pop.n_facilities * pop.referral_share))
     base = load_scenario("baseline").population
     assert (base.n_villages, base.n_facilities, base.n_referral_facilities, base.district_side_km) == (80, 8, 1, 60.0)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from commsim.evidence.survey import CALENDAR, CROSS_SECTION, Survey, survey_run
 from commsim.results.impacts import METHOD_USERS, MONTHS_PER_YEAR, failure_per_year, track20_averted
@@ -20,6 +21,7 @@ from commsim.scenario.schema import METHODS
 BASELINE, PROGRAMME = "baseline", "chw_scale_up"
 YEAR_3 = list(CROSS_SECTION)
 MONTH_2020 = 24  # the district starts at the survey (2018); Track20's 2020 estimate is two years on
+FEW_EVENTS = 10  # below this many events a life table's standard error comes from the exact Poisson bound
 LEVELS_OFF_KM = 10.0  # the distance gradient is measured where it has not levelled off (Wong 2017)
 
 
@@ -59,18 +61,20 @@ def per_replicate(measure: Callable[[Replicate], float]) -> Measure:
 
 def life_table(calendar: pd.DataFrame, event: str, months: int) -> tuple[float, float]:
     """The chance of `event` ("ended", "failed") within `months` of starting, from episodes by duration: one
-    minus the product of the monthly survival, other endings censored; Greenwood's variance, which is zero when
-    no episode had the event, and then half the rule of three's 95% upper bound (3 events over the months at
-    risk, Hanley & Lippman-Hand 1983 JAMA 249:1743) is the standard error."""
+    minus the product of the monthly survival, other endings censored; Greenwood's variance. With fewer than
+    FEW_EVENTS events Greenwood's variance understates the uncertainty (it is zero without one): the standard
+    error is then half the way to the exact one-sided 95% Poisson bound on the events (Garwood 1936; the rule of
+    three at none, Hanley & Lippman-Hand 1983 JAMA 249:1743) spread over the months at risk."""
     at = calendar[calendar["duration"] < months].groupby("duration")
     n = at.size().reindex(range(months), fill_value=0).to_numpy(float)
     d = at[event].sum().reindex(range(months), fill_value=0).to_numpy(float)
     if np.any(n == 0):
         return float("nan"), float("nan")
     survival = np.prod(1 - d / n)
-    if d.sum() == 0:
-        upper = 1.0 - np.exp(-3.0 * months / n.sum())
-        return 0.0, float((upper / 2.0) ** 2)
+    if d.sum() < FEW_EVENTS:
+        events = chi2.ppf(0.95, 2 * (d.sum() + 1)) / 2
+        upper = 1.0 - np.exp(-events * months / n.sum())
+        return float(1 - survival), float((max(upper - (1 - survival), 0.0) / 2.0) ** 2)
     with np.errstate(divide="ignore"):
         variance = survival**2 * np.sum(d / (n * (n - d)))
     return float(1 - survival), float(variance)

@@ -87,7 +87,8 @@ class Population(Strict):
         50.0 / 9.0,
         gt=0.0,
         le=10_000.0,
-        description="Households per km2 of the square district (area = households / this): 5.6, about 33 people "
+        description="Households per km2 of the square district (area = households / this, the facilities' rounded "
+        "count times the area each serves): 5.6, about 33 people "
         "per km2, as in Mali's southern regions (Sikasso, Koulikoro: 30-40 people per km2, RGPH 2009).",
     )
     households_per_facility: float = Field(
@@ -153,8 +154,15 @@ class Population(Strict):
 
     @property
     def district_side_km(self) -> float:
-        """Side of the square: as set, else the side of households / households_per_km2 km2."""
-        return self.side_km if self.side_km is not None else math.sqrt(self.households / self.households_per_km2)
+        """Side of the square: as set; else, with the facilities from their density, the area they serve at the
+        densities (households_per_facility / households_per_km2 km2 each), so that a woman is as far from a
+        facility at every size even where the count rounds (2,000 households: 1 facility, not 0.8); else the
+        side of households / households_per_km2 km2."""
+        if self.side_km is not None:
+            return self.side_km
+        if self.facilities is None:
+            return math.sqrt(self.n_facilities * self.households_per_facility / self.households_per_km2)
+        return math.sqrt(self.households / self.households_per_km2)
 
     @model_validator(mode="after")
     def _fits(self) -> "Population":
@@ -414,7 +422,7 @@ class Methods(Strict):
         provider_minutes_resupply=50.0,
         by_chw=False,
         long_acting=True,
-        weight=0.15,
+        weight=0.20,
         rel_stockout=1.5,
     )
     iud: Method = Method(
@@ -515,11 +523,11 @@ class Households(Strict):
         description="Adoption propensity from outside contact (mass media, market).",
     )
     rate_awareness_per_month: float = Field(
-        0.40,
+        0.44,
         ge=0.0,
         le=1.0,
         description="Adoption propensity per unit of awareness: calibrated to mCPR 16% of married women "
-        "(targets/mali_dhs2018.toml, DHS 2018): 0.40.",
+        "(targets/mali_dhs2018.toml, DHS 2018): 0.44.",
     )
     rate_peer_per_month: float = Field(
         0.30,
