@@ -149,7 +149,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     user = need & (_draws(seed, 10, n) < p_user)
     source = np.where(user, np.where(_draws(seed, 16, n) * (access + via_chw) < via_chw, 3, 1), 0)
     ever = user | (_draws(seed, 11, n) < np.where(need, 0.38, 0.2))  # ~38% of unmet need are former users
-    method = np.where(user, _methods(sc, seed, women, source == SOURCE_CHW, access) + 1, 0)
+    method = np.where(user, _methods(sc, seed, women, source == SOURCE_CHW, odds) + 1, 0)
     per_visit = np.array([x.months_per_visit for x in sc.methods.table()])[np.maximum(method - 1, 0)]
     resupply_in = np.where(user, 1 + (_draws(seed, 17, n) * per_visit).astype(np.int64), 0)
 
@@ -266,21 +266,20 @@ def _women(sc: Scenario, seed: int, n: int) -> dict[str, np.ndarray]:
 
 
 def _methods(
-    sc: Scenario, seed: int, women: dict[str, np.ndarray], via_chw: np.ndarray, access: np.ndarray
+    sc: Scenario, seed: int, women: dict[str, np.ndarray], via_chw: np.ndarray, decay: np.ndarray
 ) -> np.ndarray:
     """Each starting user's method (index into METHODS), drawn as users stand at a steady state: by the
     methods' weights for her as when she chooses (long-acting ones more if she wants no more, less if her wait
-    is short and under 20),
-    each times how long it lasts for her (1 / its monthly chance of ending: stopping, failure, her wish for a
-    child if she wants one later, and a resupply she cannot get: a trip she does not make, at her facility's
-    `access`, or a stockout, at each method's reliability, once a visit's months); a CHW's clients among what a
-    CHW gives."""
+    is short and under 20), each times how long it lasts for her (1 / its monthly chance of ending: stopping,
+    failure, the end of her wait if she wants a child later, and a resupply she cannot get: a trip she does not
+    make, at her facility's distance `decay`, or a stockout, at each method's reliability, once a visit's
+    months); a CHW's clients among what a CHW gives."""
     ms = sc.methods
     table = ms.table()
     ending = np.array([sc.households.rel_stop * monthly(x.stop_12m) + monthly(x.failure_12m) for x in table])
     wish = np.where(women["intention"] == WANTS_LATER, 1.0 / np.maximum(women["wait"], 1), 0.0)
     per_visit = np.array([x.months_per_visit for x in table], dtype=float)
-    reach = np.where(via_chw, 1.0, np.minimum(access, 1.0))[:, None] * method_reliability(sc)[None, :]
+    reach = np.where(via_chw, 1.0, np.minimum(decay, 1.0))[:, None] * method_reliability(sc)[None, :]
     missed = (1.0 - reach) * sc.households.p_discontinue_failed_resupply / per_visit[None, :]
     weight = np.array([x.weight for x in table])[None, :] / (ending[None, :] + wish[:, None] + missed)
     long_acting = np.array([x.long_acting for x in table])
