@@ -19,7 +19,7 @@ RUN = (
     "m.run(6)\n"
     "print(m.latest['users'], m.latest['new_users'], m.latest['discontinued'])\n"
 )
-UNIFORM_RETURN = "        return np.float64(z >> np.uint64(11)) * TO_UNIT\n"
+UNIFORM_RETURN = "        return np.float64(np.int64(z >> np.uint64(11))) * TO_UNIT\n"
 
 
 def run_copy(tree: Path) -> str:

@@ -43,16 +43,18 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
     minutes_first = np.array([x.provider_minutes_first for x in table])
     minutes_resupply = np.array([x.provider_minutes_resupply for x in table])
     facility_first, facility_resupply, chw_first, chw_resupply = visits_by_source(d)
-    facility_minutes = float(facility_first @ minutes_first + facility_resupply @ minutes_resupply)
-    chw_minutes = acc[m.CHW_VISITS] * c.chw_visit_minutes + float(
-        chw_first @ minutes_first + chw_resupply @ minutes_resupply
+    facility_minutes = m.dot(facility_first, minutes_first) + m.dot(facility_resupply, minutes_resupply)
+    chw_minutes = (
+        acc[m.CHW_VISITS] * c.chw_visit_minutes
+        + m.dot(chw_first, minutes_first)
+        + m.dot(chw_resupply, minutes_resupply)
     )
     active = chw.status == CHW_ACTIVE
     supervised_km = float(chw.remoteness[active & (chw.supervised == 1)].sum())
     restocking_km = float(chw.remoteness[active & (chw.fp_trained == 1)].sum()) if chws_give_methods(sc) else 0.0
     units = acc[m.UNITS_METHOD : m.UNITS_METHOD + m.N_METHODS]
     costs = {
-        "cost_commodities": float(units @ [x.unit_cost_usd for x in table]) * (1.0 + c.logistics_share),
+        "cost_commodities": m.dot(units, [x.unit_cost_usd for x in table]) * (1.0 + c.logistics_share),
         "cost_provider_time": c.facility_minute_usd * facility_minutes + c.chw_minute_usd * chw_minutes,
         "cost_chw_programme": (acc[m.ACTIVE_CHWS] * c.chw_month_usd if stipends else 0.0)
         + acc[m.CHWS_HIRED] * c.chw_replacement_usd

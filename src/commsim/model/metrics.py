@@ -4,6 +4,7 @@ Rules add to a float64 accumulator `acc` at the slots below (kernels per block, 
 model turns one month's accumulator into the named outputs of DESIGN.md (the CSV columns).
 """
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -47,6 +48,12 @@ UNITS_METHOD, NEW_METHOD, USERS_METHOD = 66, 66 + N_METHODS, 66 + 2 * N_METHODS
 # she may give (one per CHW and method), and facilities out of each method (one slot each)
 SWITCHES, CHW_STOCKOUTS, STOCKOUTS_METHOD = 66 + 3 * N_METHODS, 67 + 3 * N_METHODS, 68 + 3 * N_METHODS
 N_SLOTS = 68 + 4 * N_METHODS
+
+
+def dot(a, b) -> float:
+    """The sum of the products of a and b, correctly rounded (math.fsum). NumPy's `@` adds in an order that
+    depends on where the arrays lie in memory, so the same counts could cost differently in the last bit."""
+    return math.fsum(np.multiply(a, b, dtype=float).tolist())
 
 
 def fixed_counts(households) -> np.ndarray:

@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import poisson
 
 from commsim.model import rng
-from commsim.model.metrics import BAND_EDGES_KM
+from commsim.model.metrics import BAND_EDGES_KM, dot
 from commsim.model.params import chw_method_access, infecund_from, monthly, wait_scale
 from commsim.model.state import (
     AGE_IN_MONTHS,
@@ -302,7 +302,7 @@ def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, sc: Sc
     over women with need is `target`."""
     mix = np.array([x.weight for x in sc.methods.table()])
     stop = np.array([x.stop_12m for x in sc.methods.table()])
-    h = sc.households.rel_stop * float(mix @ (1.0 - (1.0 - stop) ** (1.0 / 12.0))) / mix.sum()
+    h = sc.households.rel_stop * dot(mix, 1.0 - (1.0 - stop) ** (1.0 / 12.0)) / mix.sum()
     h += 1.0 / sc.women.wait_months_after_birth
     if not need.any() or target <= 0.0:
         return np.zeros(access.size)

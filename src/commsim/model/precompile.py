@@ -18,7 +18,7 @@ import numpy as np
 from numba.core.dispatcher import Dispatcher
 
 import commsim
-from commsim.model import kernels, metrics
+from commsim.model import kernels, metrics, services
 from commsim.model.kernels import chws as chw_kernels
 from commsim.model.kernels import facilities as facility_kernels
 from commsim.model.kernels import groups as group_kernels
@@ -26,6 +26,7 @@ from commsim.model.kernels import households as household_kernels
 from commsim.model.params import build_params
 from commsim.model.state import Chws, Facilities, Groups, Households, Villages, allocate
 from commsim.scenario.loader import load_scenario
+from commsim.scenario.schema import METHODS
 
 HELPER_TIMEOUT_S = 600.0
 COMPILE_SECONDS = {False: 10, True: 15}  # about how long compile_kernels(parallel) takes from a cold cache
@@ -45,7 +46,10 @@ def kernel_signatures(parallel: bool) -> list[tuple[Dispatcher, tuple]]:
         "p": build_params(load_scenario({})),
         "keys": np.zeros(1, np.uint64),
         "acc": np.zeros(metrics.N_SLOTS),
-        "bounds": np.zeros(2, np.int64),
+        "bounds": np.zeros(2, np.uint64),
+        "by_chw": np.zeros(len(METHODS)),
+        "record": np.zeros((1, len(services.ELEMENTS), len(METHODS))),
+        "first": services.CHW_ELEMENTS,
     }
     used = (
         *(household_kernels.PARALLEL if parallel else household_kernels.SERIAL),
@@ -55,6 +59,7 @@ def kernel_signatures(parallel: bool) -> list[tuple[Dispatcher, tuple]]:
         household_kernels.count_requests,
         facility_kernels.facilities_open,
         household_kernels.tally_services,
+        chw_kernels.chws_by_facility,
     )
     return [(k, tuple(numba.typeof(example[name]) for name in inspect.signature(k.py_func).parameters)) for k in used]
 

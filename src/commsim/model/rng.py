@@ -67,11 +67,12 @@ def _uniform_jit(key, i):
         return None
 
     def impl(key, i):
-        z = np.uint64(key) + np.uint64(i + 1) * np.uint64(GOLDEN)
+        z = np.uint64(key) + (np.uint64(i) + np.uint64(1)) * np.uint64(GOLDEN)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(M1)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(M2)
         z = z ^ (z >> np.uint64(31))
-        return np.float64(z >> np.uint64(11)) * TO_UNIT
+        # below 2**53, so as a signed integer it converts to a float in one instruction (unsigned takes several)
+        return np.float64(np.int64(z >> np.uint64(11))) * TO_UNIT
 
     return impl
 

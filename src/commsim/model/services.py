@@ -9,8 +9,8 @@ turns them into one row per facility, month, element and method with a value, th
 import numpy as np
 import pandas as pd
 
+from commsim.model.kernels import chws as chw_kernels
 from commsim.model.metrics import METHOD_NAMES
-from commsim.model.state import CHW_ACTIVE
 from commsim.scenario.schema import METHODS
 
 # The data elements, declared once: code -> what the DHIS2 data element says
@@ -25,6 +25,7 @@ ELEMENTS: dict[str, str] = {
     "chws_stocked_out": "CHWs out of stock",
 }
 ELEMENT = {code: e for e, code in enumerate(ELEMENTS)}  # an element's index in a month record
+CHW_ELEMENTS = ELEMENT["chw_new_acceptors"]  # the first of the four CHW elements, in chws_by_facility's order
 COLUMNS = ("month", "facility", "element", "method", "value")
 DHIS2_COLUMNS = ("org_unit", "period", "data_element", "value")
 
@@ -32,9 +33,8 @@ DHIS2_COLUMNS = ("org_unit", "period", "data_element", "value")
 def month_record(district, by_chw: np.ndarray) -> np.ndarray:
     """This month's statistics of every facility: an array (facilities, ELEMENTS, METHODS), CHWs' under their
     facility (`by_chw`: 1.0 for each method a CHW may give); read after the month's serve phase."""
-    fac, chw = district.facilities, district.chws
-    n_fac = fac.stock.size
-    record = np.zeros((n_fac, len(ELEMENTS), len(METHODS)))
+    fac = district.facilities
+    record = np.zeros((fac.stock.size, len(ELEMENTS), len(METHODS)))
     for code, column in (
         ("new_acceptors", fac.new_acceptors),
         ("continuing_users", fac.revisits),
@@ -42,14 +42,7 @@ def month_record(district, by_chw: np.ndarray) -> np.ndarray:
         ("stockout_days", fac.out_days),
     ):
         record[:, ELEMENT[code]] = column
-    for code, column in (
-        ("chw_new_acceptors", chw.new_acceptors),
-        ("chw_continuing_users", chw.revisits),
-        ("chw_dispensed", chw.dispensed),
-    ):
-        np.add.at(record[:, ELEMENT[code]], chw.facility, column)
-    active = chw.status == CHW_ACTIVE
-    np.add.at(record[:, ELEMENT["chws_stocked_out"]], chw.facility[active], (chw.kit[active] == 0) & (by_chw == 1.0))
+    chw_kernels.chws_by_facility(district.chws, by_chw, record, CHW_ELEMENTS)
     return record
 
 

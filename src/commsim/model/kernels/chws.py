@@ -72,3 +72,19 @@ def chws_month(chw, fac, p, keys, acc):
     """chw_month for every post."""
     for k in range(chw.status.shape[0]):
         chw_month(k, chw, fac, p, keys, acc)
+
+
+@kernel()
+def chws_by_facility(chw, by_chw, record, first):
+    """Each CHW's month into her facility's rows of a services.month_record, from element `first` on: her new
+    acceptors, continuing users and units dispensed by method, and 1 for each method she may give (`by_chw`)
+    that her kit is out of while she is active. A loop, where numpy's `add.at` took ~8 ms a month at 1M households."""
+    for c in range(chw.status.shape[0]):
+        f = chw.facility[c]
+        active = chw.status[c] == ACTIVE
+        for k in range(chw.kit.shape[1]):
+            record[f, first, k] += chw.new_acceptors[c, k]
+            record[f, first + 1, k] += chw.revisits[c, k]
+            record[f, first + 2, k] += chw.dispensed[c, k]
+            if active and chw.kit[c, k] == 0 and by_chw[k] == 1.0:
+                record[f, first + 3, k] += 1.0

@@ -237,11 +237,10 @@ def _all_methods(p):
 
 @rule
 def _kit_offer(chw, c, p):
-    """What CHW c can give now: the methods she may give that her kit holds."""
+    """What CHW c can give now: the methods she may give that her kit holds (without a branch per method)."""
     offer = 0
     for k in range(chw.kit.shape[1]):
-        if p.by_chw[k] == 1.0 and chw.kit[c, k] > 0:
-            offer |= 1 << k
+        offer |= int((p.by_chw[k] == 1.0) & (chw.kit[c, k] > 0)) << k
     return offer
 
 
@@ -324,7 +323,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         fresh = False
         k = hh.chw[i]
         chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
-        kit = _kit_offer(chw, k, p) if chw_on else 0
+        kit = 0  # what her CHW can give (_kit_offer), read only where she asks for it
         visited = False
         fp_visit = False
         if chw_on:
@@ -362,7 +361,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 if uniform(keys[rng.SWITCH], i) < p.p_switch:  # she asks her provider for another method at once
                     others = _all_methods(p) & ~(1 << method)
                     u_method = uniform(keys[rng.METHOD], i)
-                    if src == CHW and chw_on and kit & others != 0:
+                    if src == CHW and chw_on:
+                        kit = _kit_offer(chw, k, p)
+                    if kit & others != 0:
                         new = _choose(i, hh, p, u_method, kit & others)
                         hh.method[i] = new + 1
                         _chw_gives(i, hh, chw, k, p, new, True, acc)
@@ -383,7 +384,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                     due -= 1
                     hh.resupply_in[i] = due
                 if due == 0:  # her supply has run out, or her implant or IUD is due out
-                    if src == CHW and (kit >> method) & 1 == 1:
+                    if src == CHW and chw_on:
+                        kit = _kit_offer(chw, k, p)
+                    if (kit >> method) & 1 == 1:
                         _chw_gives(i, hh, chw, k, p, method, False, acc)  # her CHW resupplies her at home
                     else:  # at her facility (if her CHW left or her kit is out, the nearest), if she gets there
                         second = src == FAC2
@@ -439,7 +442,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 access_fac = _facility_access(
                     d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.distance_levels_off_km, p.rel_access_poorest
                 )
-                access_chw = p.chw_access if fp_visit and kit != 0 else 0.0
+                if fp_visit:
+                    kit = _kit_offer(chw, k, p)
+                access_chw = p.chw_access if kit != 0 else 0.0
                 adopts = u < willing * max(access_fac, access_chw)
             if adopts:
                 if access_chw >= access_fac:
@@ -622,12 +627,14 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
 
 def village_blocks(village: np.ndarray, size: int = BLOCK) -> np.ndarray:
     """Block bounds of about `size` households cut only where the village changes. Homes are sorted by
-    village and a village's group and CHW posts are its own, so blocks never count into the same counter."""
+    village and a village's group and CHW posts are its own, so blocks never count into the same counter.
+    Unsigned, so the loops' row index is too and Numba's wraparound check for a negative index leaves every
+    array read."""
     if np.any(np.diff(village) < 0):
         raise ValueError("households must be sorted by village")
     starts = np.flatnonzero(np.diff(village)) + 1
     cuts = starts[np.minimum(np.searchsorted(starts, np.arange(size, village.size, size)), starts.size - 1)]
-    return np.unique(np.concatenate(([0], cuts[cuts > 0], [village.size]))).astype(np.int64)
+    return np.unique(np.concatenate(([0], cuts[cuts > 0], [village.size]))).astype(np.uint64)
 
 
 @rule
