@@ -323,7 +323,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         fresh = False
         k = hh.chw[i]
         chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
-        kit = 0  # what her CHW can give (_kit_offer), read only where she asks for it
+        kit = 0  # what her CHW can give (_kit_offer): read for her CHW's users and after an FP visit
         visited = False
         fp_visit = False
         if chw_on:
@@ -348,6 +348,8 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         a -= p.awareness_decay_per_month * a
 
         if src > NONE:
+            if src == CHW and chw_on:
+                kit = _kit_offer(chw, k, p)
             method = hh.method[i] - 1
             quality = p.chws_quality if src == CHW else fac.quality[hh.fac1[i] if src == FAC1 else hh.fac2[i]]
             hazard = p.rel_stop * p.stop_per_month[method] * (1.0 + p.rel_discontinue_poor_quality * (1.0 - quality))
@@ -361,8 +363,6 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 if uniform(keys[rng.SWITCH], i) < p.p_switch:  # she asks her provider for another method at once
                     others = _all_methods(p) & ~(1 << method)
                     u_method = uniform(keys[rng.METHOD], i)
-                    if src == CHW and chw_on:
-                        kit = _kit_offer(chw, k, p)
                     if kit & others != 0:
                         new = _choose(i, hh, p, u_method, kit & others)
                         hh.method[i] = new + 1
@@ -384,8 +384,6 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                     due -= 1
                     hh.resupply_in[i] = due
                 if due == 0:  # her supply has run out, or her implant or IUD is due out
-                    if src == CHW and chw_on:
-                        kit = _kit_offer(chw, k, p)
                     if (kit >> method) & 1 == 1:
                         _chw_gives(i, hh, chw, k, p, method, False, acc)  # her CHW resupplies her at home
                     else:  # at her facility (if her CHW left or her kit is out, the nearest), if she gets there
