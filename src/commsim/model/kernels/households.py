@@ -143,16 +143,15 @@ def _life_month(i, hh, p, keys, acc):
         age = AGE_IN_MONTHS
     hh.age_months[i] = age
     ag = (age - AGE_IN_MONTHS) // 60
-    if hh.union[i] == 0:
-        if uniform(keys[rng.UNION], i) < p.union_entry_by_age[ag]:
-            hh.union[i] = 1
-    elif uniform(keys[rng.UNION], i) < p.union_dissolution_per_month:
-        hh.union[i] = 0
+    union = hh.union[i]
+    turn = p.union_entry_by_age[ag] if union == 0 else p.union_dissolution_per_month
+    hh.union[i] = union ^ (1 if uniform(keys[rng.UNION], i) < turn else 0)
     pp = hh.postpartum[i]
     if pp > 0:
         pp = pp + 1 if pp < POSTPARTUM_MONTHS else 0
-        if hh.amenorrhoeic[i] == 1 and (pp == 0 or uniform(keys[rng.MENSES], i) < p.menses_return_per_month):
-            hh.amenorrhoeic[i] = 0
+        # drawn whether or not she is insusceptible, so that the test below compiles without a branch
+        returns = uniform(keys[rng.MENSES], i) < p.menses_return_per_month
+        hh.amenorrhoeic[i] = 0 if hh.amenorrhoeic[i] == 1 and (pp == 0 or returns) else hh.amenorrhoeic[i]
     preg = hh.pregnant[i]
     if preg > 0:
         preg += 1
@@ -181,11 +180,10 @@ def _life_month(i, hh, p, keys, acc):
                 hh.wait[i] = wait_months(uniform(keys[rng.INTENTION], i), p)
     hh.pregnant[i] = preg
     hh.postpartum[i] = pp
-    if preg == 0 and hh.intention[i] == WANTS_LATER:
-        wait = int(hh.wait[i]) - 1
-        hh.wait[i] = max(wait, 0)
-        if wait <= 0:
-            hh.intention[i] = WANTS_SOON
+    waits = preg == 0 and hh.intention[i] == WANTS_LATER
+    wait = int(hh.wait[i])
+    hh.wait[i] = max(wait - 1, 0) if waits else wait
+    hh.intention[i] = WANTS_SOON if waits and wait <= 1 else hh.intention[i]
     return ag
 
 
@@ -554,10 +552,8 @@ def household_tally(i, hh, fac, p):
 def _unmet_need(hh, i):
     """Unmet need as the DHS counts it, for a woman using no method: she has a need (in union, at risk, wants to
     wait or stop), or she is pregnant, or insusceptible after a birth, with a pregnancy she did not want then."""
-    if hh.need[i] == 1:
-        return True
-    waiting = hh.pregnant[i] > 0 or hh.amenorrhoeic[i] == 1
-    return waiting and hh.intended[i] == 0
+    waiting = (hh.pregnant[i] > 0) | (hh.amenorrhoeic[i] == 1)  # | and &: no branch per test
+    return (hh.need[i] == 1) | (waiting & (hh.intended[i] == 0))
 
 
 @rule(nrt=True)  # allocates its partial counts
@@ -565,37 +561,33 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     """Count the end-of-month state of households lo..hi-1 into the outputs and into next month's users per
     village and group and referred households per CHW post. Only users and referred households touch a
     counter; households per band and quintile never change, so the model counts them once."""
-    users_band = np.zeros(4)
-    users_q = np.zeros(5)
-    women_age = np.zeros(m.N_AGE_GROUPS)
-    users_method = np.zeros(m.N_METHODS)
+    users_band = np.zeros(4, np.int64)  # integer counters: an add has a cycle's latency, a float add several
+    users_q = np.zeros(5, np.int64)
+    women_age = np.zeros(m.N_AGE_GROUPS, np.int64)
+    users_method = np.zeros(m.N_METHODS, np.int64)
     users = users_chw = unmet = ever = in_union = users_union = unmet_union = pregnant = 0
     trust = awareness = 0.0
     for i in range(lo, hi):
         src = hh.source[i]
-        married = hh.union[i] == 1
+        married = 1 if hh.union[i] == 1 else 0
         women_age[(hh.age_months[i] - AGE_IN_MONTHS) // 60] += 1
-        if married:
-            in_union += 1
-        if hh.pregnant[i] > 0:
-            pregnant += 1
+        in_union += married
+        pregnant += 1 if hh.pregnant[i] > 0 else 0
         if src > NONE:
             users += 1
             users_method[hh.method[i] - 1] += 1
-            if married:
-                users_union += 1
+            users_union += married
             users_band[hh.band[i]] += 1
             users_q[hh.wealth[i]] += 1
             vil.n_users[hh.village[i]] += 1
             g = hh.group[i]
             if g >= 0:
                 grp.n_users[g] += 1
-            if src == CHW:
-                users_chw += 1
-        elif _unmet_need(hh, i):
-            unmet += 1
-            if married:
-                unmet_union += 1
+            users_chw += 1 if src == CHW else 0
+        else:
+            unmet_i = 1 if _unmet_need(hh, i) else 0
+            unmet += unmet_i
+            unmet_union += unmet_i & married
         if hh.referred[i] > 0:
             k = hh.chw[i]
             if k >= 0:
