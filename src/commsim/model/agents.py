@@ -7,6 +7,7 @@ compiled backend the kernels run those rules, so an agent's rule methods refuse 
 """
 
 import mesa
+import numpy as np
 
 from commsim.model.kernels import chws as chw_rules
 from commsim.model.kernels import facilities as facility_rules
@@ -117,3 +118,30 @@ class Facility(Agent):
     @property
     def quality(self) -> float:
         return float(self.model.district.facilities.quality[self.idx])
+
+
+class Facilitator(mesa.Agent):
+    """A facilitator of an NGO's capacity building of groups (`interventions.Facilitation`): she convenes up to
+    her caseload of groups a month and is paid while the programme runs. Under both backends the schedule moves
+    her round her programme's groups, so she has no rule to step."""
+
+    def __init__(self, model: mesa.Model, programme: str, k: int) -> None:
+        super().__init__(model)
+        self.programme = programme
+        self.k = k
+
+    @property
+    def caseload(self) -> int:
+        return self.model.schedule.facilitation[self.programme].caseload
+
+    @property
+    def working(self) -> bool:
+        """Whether her programme runs this month."""
+        return self.model.schedule.running(self.programme, self.model.month)
+
+    @property
+    def groups(self) -> np.ndarray:
+        """The groups she convenes this month (none once her programme has ended)."""
+        if not self.working:
+            return np.empty(0, np.int64)
+        return self.model.schedule.facilitation[self.programme].groups_of(self.k, self.model.month)

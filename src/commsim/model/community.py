@@ -20,7 +20,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from commsim.model import BACKENDS, checks, costs, interventions, metrics, resources, services
 from commsim.model import rng as counter_rng
-from commsim.model.agents import CommunityHealthWorker, Facility, Household, WomensGroup
+from commsim.model.agents import CommunityHealthWorker, Facilitator, Facility, Household, WomensGroup
 from commsim.model.kernels import chws as chw_kernels
 from commsim.model.kernels import facilities as facility_kernels
 from commsim.model.kernels import groups as group_kernels
@@ -106,6 +106,7 @@ class CommunityHealthModel(mesa.Model):
         self.group_agents = [WomensGroup(self, g) for g in range(d.groups.capacity.size)]
         self.chw_agents = [CommunityHealthWorker(self, k) for k in range(d.chws.status.size)]
         self.facility_agents = [Facility(self, f) for f in range(d.facilities.stock.size)]
+        self.facilitator_agents: list[Facilitator] = []  # hired as NGO capacity building starts
         self.household_agents = (
             [Household(self, i) for i in range(d.households.source.size)] if backend == "python" else []
         )
@@ -317,6 +318,11 @@ class Phase(NamedTuple):
 
 def _interventions(m: "CommunityHealthModel") -> None:
     m.training_cost = interventions.apply_month(m.schedule, m.district, m.month)
+    m.acc[metrics.FACILITATORS] = m.schedule.facilitators(m.month)
+    hired = {agent.programme for agent in m.facilitator_agents}
+    for name, facilitation in m.schedule.facilitation.items():
+        if name not in hired:
+            m.facilitator_agents.extend(Facilitator(m, name, k) for k in range(facilitation.facilitators))
 
 
 def _chws_compiled(m: "CommunityHealthModel") -> None:

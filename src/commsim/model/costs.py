@@ -36,8 +36,9 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
     supply chain's share), provider time (each visit's minutes by method x a facility provider's or a CHW's
     minute, and CHWs' household visits), the CHW programme (stipends while they are paid, replacements and
     `training_usd`, this month's FP training), supervision and transport (supervised CHW-months, and the round
-    trips of supervisors and restocking CHWs over each post's km to its facility), the group programme and
-    supply support. `acc` is the month's accumulator, `d` the district at the month's end."""
+    trips of supervisors and restocking CHWs over each post's km to its facility), the group programme (groups
+    CHWs train, facilitators employed, mentoring, links, advocacy, feedback) and supply support. `acc` is the
+    month's accumulator, `d` the district at the month's end."""
     c, chw, grp = sc.costs, d.chws, d.groups
     table = sc.methods.table()
     minutes_first = np.array([x.provider_minutes_first for x in table])
@@ -61,7 +62,8 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
         + training_usd,
         "cost_supervision_transport": acc[m.SUPERVISED_CHWS] * c.supervision_month_usd
         + ROUND_TRIP * c.transport_km_usd * (supervised_km + c.chw_restock_trips_per_month * restocking_km),
-        "cost_group_programme": acc[m.GROUPS_TRAINED] * c.group_training_month_usd
+        "cost_group_programme": acc[m.GROUPS_TRAINED_BY_CHW] * c.group_training_month_usd
+        + acc[m.FACILITATORS] * c.facilitator_month_usd
         + acc[m.GROUPS_MENTORED] * c.mentoring_month_usd
         + np.count_nonzero(grp.linked_chw | grp.linked_facility) * c.linkage_month_usd
         + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd

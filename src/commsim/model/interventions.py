@@ -4,6 +4,8 @@ levels on groups, CHW posts and facilities. Both backends share this code; the r
 Donor-funded interventions end at the month a `donor_exit` takes effect, whatever their own end month.
 """
 
+import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +30,31 @@ DEFAULT_COVERAGE = 1.0
 
 
 @dataclass
+class Facilitation:
+    """An NGO's capacity building of groups: `facilitators` facilitators, each convening up to `caseload` groups
+    a month, go round the targeted groups in order (group order, so a facilitator's groups are neighbours)."""
+
+    targets: np.ndarray
+    facilitators: int
+    caseload: int
+    modules_per_month: float
+    start: int
+
+    def convened(self, month: int) -> np.ndarray:
+        """The targeted groups convened in `month`: all of them if the facilitators have the sessions, else the
+        next facilitators x caseload in turn, so each group is convened every targets / sessions months."""
+        sessions = self.facilitators * self.caseload
+        if sessions >= self.targets.size:
+            return self.targets
+        first = ((month - self.start) * sessions) % self.targets.size
+        return np.take(self.targets, np.arange(first, first + sessions), mode="wrap")
+
+    def groups_of(self, k: int, month: int) -> np.ndarray:
+        """The groups facilitator k convenes in `month`."""
+        return self.convened(month)[k * self.caseload : (k + 1) * self.caseload]
+
+
+@dataclass
 class Schedule:
     """The interventions of a scenario with their effective windows, and the targets each reached."""
 
@@ -35,6 +62,7 @@ class Schedule:
     seed: int
     windows: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     targets: dict[str, np.ndarray] = field(default_factory=dict)
+    facilitation: dict[str, Facilitation] = field(default_factory=dict)  # NGO capacity building, once started
     stipends_end: int | None = field(init=False, default=None)  # month CHW stipends stop, if a donor exit ends them
 
     def __post_init__(self) -> None:
@@ -50,6 +78,15 @@ class Schedule:
         """Whether CHWs are paid a stipend in `month` (until a donor exit that ends stipends)."""
         return self.stipends_end is None or month < self.stipends_end
 
+    def running(self, name: str, month: int) -> bool:
+        """Whether intervention `name` is in effect in `month`."""
+        start, end = self.windows[name]
+        return start <= month and (end is None or month < end)
+
+    def facilitators(self, month: int) -> int:
+        """The facilitators employed in `month`, over every running NGO capacity building."""
+        return sum(f.facilitators for name, f in self.facilitation.items() if self.running(name, month))
+
     def events(self, month: int) -> list[tuple[str, Intervention, bool]]:
         """(name, intervention, starting?) for what begins or ends at `month`; ends first, then starts."""
         ends, starts = [], []
@@ -62,41 +99,79 @@ class Schedule:
         return ends + starts
 
 
-def _pick(n: int, coverage: float, remoteness: np.ndarray, remote_first: bool, seed: int, name: str) -> np.ndarray:
-    """Indices of the round(coverage x n) targets: farthest first, or in a random order of the seed."""
+def _pick(
+    n: int,
+    coverage: float,
+    remoteness: np.ndarray,
+    remote_first: bool,
+    seed: int,
+    name: str,
+    reachable: np.ndarray | None = None,
+) -> np.ndarray:
+    """Indices of the round(coverage x n) targets: farthest first, or in a random order of the seed; only
+    `reachable` ones (a boolean mask) if given, so fewer when fewer can be reached."""
     count = round(coverage * n)
     if remote_first:
         order = np.argsort(-remoteness, kind="stable")
     else:
         order = np.argsort(rng.uniforms(rng.stream_key(seed, 0, rng.name_stream(name)), n), kind="stable")
+    if reachable is not None:
+        order = order[reachable[order]]
     return np.sort(order[:count])
 
 
 def apply_month(schedule: Schedule, d: District, month: int) -> float:
-    """Start and end what is scheduled for `month`; return what it costs once (US$): the CHWs it trains in FP."""
+    """Start and end what is scheduled for `month`, and let facilitators convene this month's groups; return
+    what it costs once (US$): the CHWs it trains in FP."""
     cost = 0.0
     for name, iv, starting in schedule.events(month):
         cost += _HANDLERS[type(iv)](schedule, d, name, iv, starting)
+    for name, f in schedule.facilitation.items():
+        if schedule.running(name, month) and f.facilitators * f.caseload < f.targets.size:
+            d.groups.training[f.targets] = 0.0
+            d.groups.training[f.convened(month)] = f.modules_per_month
     return cost
 
 
-def _targets(schedule: Schedule, name: str, iv: Intervention, remoteness: np.ndarray, default: float) -> np.ndarray:
+def _targets(
+    schedule: Schedule,
+    name: str,
+    iv: Intervention,
+    remoteness: np.ndarray,
+    default: float,
+    reachable: np.ndarray | None = None,
+) -> np.ndarray:
     if name not in schedule.targets:
         coverage = default if iv.coverage is None else iv.coverage
-        schedule.targets[name] = _pick(remoteness.size, coverage, remoteness, iv.remote_first, schedule.seed, name)
+        schedule.targets[name] = _pick(
+            remoteness.size, coverage, remoteness, iv.remote_first, schedule.seed, name, reachable
+        )
     return schedule.targets[name]
 
 
 def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding, starting: bool) -> float:
     grp, chw = d.groups, d.chws
-    t = _targets(s, name, iv, grp.remoteness, s.scenario.groups.training_coverage)
+    by_chw = iv.delivered_by == "chw"
+    coverage = s.scenario.groups.training_coverage if iv.coverage is None else iv.coverage
+    # a CHW trains only her own village's groups: those of villages with an active CHW when it starts
+    posts = (grp.chw >= 0) & (chw.status[np.maximum(grp.chw, 0)] == CHW_ACTIVE)
+    if by_chw and starting and name not in s.targets and round(coverage * posts.size) > np.count_nonzero(posts):
+        warnings.warn(
+            f"interventions.{name}: coverage {coverage:g} asks for {round(coverage * posts.size)} groups, but only "
+            f"{np.count_nonzero(posts)} are in villages with an active CHW to train them (delivered_by = 'chw'); "
+            "delivered_by = 'ngo' reaches the others",
+            stacklevel=2,
+        )
+    t = _targets(s, name, iv, grp.remoteness, coverage, posts if by_chw else None)
     if not starting:
         grp.training[t] = 0.0
         return 0.0
     grp.training[t] = iv.modules_per_month
-    grp.via_chw[t] = iv.delivered_by == "chw"
+    grp.via_chw[t] = by_chw
     grp.sustain[t] += iv.organisational_strengthening_per_month
-    if iv.delivered_by != "chw":
+    if not by_chw:
+        hired = math.ceil(t.size / iv.groups_per_facilitator) if iv.facilitators is None else iv.facilitators
+        s.facilitation[name] = Facilitation(t, hired, iv.groups_per_facilitator, iv.modules_per_month, iv.start_month)
         return 0.0
     posts = np.unique(grp.chw[t][grp.chw[t] >= 0])
     newly = posts[(chw.status[posts] == CHW_ACTIVE) & (chw.fp_trained[posts] == 0)]

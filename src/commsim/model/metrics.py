@@ -47,7 +47,10 @@ UNITS_METHOD, NEW_METHOD, USERS_METHOD = 66, 66 + N_METHODS, 66 + 2 * N_METHODS
 # Supply: women who took another method at once (after stopping hers, or at a stockout), CHW kits out of a method
 # she may give (one per CHW and method), and facilities out of each method (one slot each)
 SWITCHES, CHW_STOCKOUTS, STOCKOUTS_METHOD = 66 + 3 * N_METHODS, 67 + 3 * N_METHODS, 68 + 3 * N_METHODS
-N_SLOTS = 68 + 4 * N_METHODS
+# Group programmes: groups trained by their CHW this month (the rest of GROUPS_TRAINED by facilitators), and the
+# facilitators programmes employ this month
+GROUPS_TRAINED_BY_CHW, FACILITATORS = 68 + 4 * N_METHODS, 69 + 4 * N_METHODS
+N_SLOTS = 70 + 4 * N_METHODS
 
 
 def dot(a, b) -> float:
@@ -131,8 +134,13 @@ COST_BREAKDOWN: tuple[str, ...] = (  # the month's cost by category (`model.cost
     "cost_group_programme",
     "cost_supply_support",
 )
-COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN
-ADDED: tuple[str, ...] = LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN  # runs stored before lack them
+PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators")  # added with facilitators: runs stored before have none
+COLUMNS: tuple[str, ...] = (
+    OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME
+)
+ADDED: tuple[str, ...] = (  # runs stored before lack them
+    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME
+)
 COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
     (
@@ -157,6 +165,7 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         *(f"users_{name}" for name in METHODS),
         *(f"new_users_{name}" for name in METHODS),
         *SUPPLY_COUNTS,
+        *PROGRAMME,
     )
 )
 
@@ -215,6 +224,8 @@ LABELS: dict[str, str] = {
     "cost_supervision_transport": "cost: CHW supervision and transport",
     "cost_group_programme": "cost: group programme (training, mentoring, linkage, advocacy, feedback)",
     "cost_supply_support": "cost: supply-chain support to facilities",
+    "groups_trained": "groups in capacity building",
+    "facilitators": "group facilitators employed",
 }
 
 
@@ -286,6 +297,8 @@ def outputs(
     for k, name in enumerate(METHODS):
         row[f"stockouts_{name}"] = int(acc[STOCKOUTS_METHOD + k])
     row.update({name: float(costs[name]) for name in COSTS})
+    row["groups_trained"] = int(acc[GROUPS_TRAINED])
+    row["facilitators"] = int(acc[FACILITATORS])
     return row
 
 

@@ -778,7 +778,15 @@ class Costs(Strict):
     )
     group_training_month_usd: Usd = Field(
         20.0,
-        description="Capacity building per group-month (PLA ~$203 per live birth, Pulkki-Brannstrom 2016).",
+        description="Capacity building delivered by a CHW, per group-month trained (materials and the CHW's "
+        "allowance; her minutes are provider time): PLA ~$203 per live birth (Pulkki-Brannstrom 2016), about "
+        "$20 per group-month. Reasoned 20 (range 5-40).",
+    )
+    facilitator_month_usd: Usd = Field(
+        260.0,
+        description="A facilitator of an NGO's capacity building per month, her pay, travel, supervision and "
+        "materials, whether or not her caseload is full: the PLA trials' ~$20 per group-month (Pulkki-Brannstrom "
+        "2016) at Ekjut's 13 groups per facilitator (Tripathy 2010). Reasoned 260 (range 100-400).",
     )
     mentoring_month_usd: float = Field(
         3.0,
@@ -893,7 +901,24 @@ class CapacityBuilding(Intervention):
     )
     delivered_by: Literal["ngo", "chw"] = Field(
         "ngo",
-        description="'chw': a group is trained only while its CHW is active and FP-trained (HRH2030).",
+        description="Who convenes the groups: 'ngo', paid facilitators (Swasti; the PLA trials) with a caseload "
+        "and a monthly cost; 'chw', the groups' own CHW, only while she is active and FP-trained (HRH2030), so "
+        "only groups of villages with a CHW post can be reached.",
+    )
+    groups_per_facilitator: int = Field(
+        13,
+        ge=1,
+        le=40,
+        description="Groups a facilitator convenes a month (delivered_by 'ngo'): 13 in Ekjut, India (Tripathy "
+        "2010, Lancet 375:1182), 9 in Makwanpur, Nepal (Manandhar 2004, Lancet 364:970); range 9-13.",
+    )
+    facilitators: int | None = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="Facilitators the programme hires (delivered_by 'ngo'). None: enough for every targeted group "
+        "at groups_per_facilitator. With fewer, the targeted groups take the facilitators' sessions in turn, so "
+        "each is convened less often.",
     )
 
 

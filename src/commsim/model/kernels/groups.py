@@ -21,6 +21,7 @@ def group_month(g, grp, chw, fac, p, acc):
         c += p.training_gain_per_month * (1.0 - c)
         grp.modules[g] = min(p.fp_modules, grp.modules[g] + grp.training[g])
         acc[m.GROUPS_TRAINED] += 1
+        acc[m.GROUPS_TRAINED_BY_CHW] += grp.via_chw[g]
     if grp.linked_chw[g] == 1 and chw_on:
         c += p.mentoring_gain_per_month * (1.0 - c)
         acc[m.GROUPS_MENTORED] += 1
