@@ -75,12 +75,15 @@ def serial_result(grid, tmp_path_factory) -> pd.DataFrame:
 
 def test_shipped_experiments_expand():
     sizes = {}
-    for name in ("coverage_linkage_grid", "donor_exit_timing", "sobol_main"):
+    names = ("coverage_linkage_grid", "donor_exit_timing", "sobol_main", "group_persistence", "facilitator_staffing")
+    for name in names:
         plan = load_experiment(name)
         sizes[name] = (len(plan.points), plan.n_runs)
     assert sizes["coverage_linkage_grid"] == (30, 90)
     assert sizes["donor_exit_timing"] == (6, 30)
     assert sizes["sobol_main"] == (64 * (7 + 2), 64 * (7 + 2))
+    assert sizes["group_persistence"] == (12, 36)
+    assert sizes["facilitator_staffing"] == (8, 24)
 
 
 def test_designs(tmp_path):

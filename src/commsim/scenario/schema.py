@@ -653,6 +653,15 @@ class Groups(Strict):
         description="Capacity gain per month from a linked, active CHW's follow-up (HRH2030 monthly follow-ups).",
     )
     fp_modules: int = Field(6, ge=1, le=50, description="FP/RH modules in the training curriculum.")
+    knowledge_fade_per_month: Rate = Field(
+        0.06,
+        description="Share of its FP content a group that does not meet (and is not being trained) loses a month, "
+        "and share of what its members learned above the district's starting awareness they lose: meetings renew "
+        "knowledge, so a group that keeps meeting keeps it. Volunteers who used their training in monthly family "
+        "meetings kept it 18 months (Afar, Ethiopia: CMNH retention study); community health promoters trained "
+        "once scored 30% years later, 62% after 12 weeks of reminders (Njoroge 2025, EJHS 11(1)). No monthly rate "
+        "is published: reasoned 0.06, a half-life of about a year (range 0.03-0.12).",
+    )
     awareness_gain_per_meeting: Rate = Field(
         0.12,
         description="Members' awareness moves this far toward 1 at a meeting of full capacity and FP content.",

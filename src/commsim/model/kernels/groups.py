@@ -2,7 +2,8 @@
 
 Capacity c grows with training and a linked CHW's mentoring, grows by itself as c(1-c) while the group
 meets (faster with organisational strengthening), and decays otherwise; a group below the meeting
-threshold stops meeting, and so loses its self-sustaining growth: groups that keep meeting keep their effect.
+threshold stops meeting, and so loses its self-sustaining growth and, month by month, its FP content and its
+members' learning: groups that keep meeting keep their effect.
 """
 
 from commsim.model import metrics as m
@@ -17,7 +18,8 @@ def group_month(g, grp, chw, fac, p, acc):
     c = grp.capacity[g]
     k = grp.chw[g]
     chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
-    if grp.training[g] > 0.0 and (grp.via_chw[g] == 0 or (chw_on and chw.fp_trained[k] == 1)):
+    trained = grp.training[g] > 0.0 and (grp.via_chw[g] == 0 or (chw_on and chw.fp_trained[k] == 1))
+    if trained:
         c += p.training_gain_per_month * (1.0 - c)
         grp.modules[g] = min(p.fp_modules, grp.modules[g] + grp.training[g])
         acc[m.GROUPS_TRAINED] += 1
@@ -29,6 +31,8 @@ def group_month(g, grp, chw, fac, p, acc):
         c += grp.sustain[g] * c * (1.0 - c)
     c -= p.capacity_decay_per_month * c
     active = 1 if c >= p.meeting_threshold else 0
+    if active == 0 and not trained:  # what a group does not rehearse fades
+        grp.modules[g] -= p.knowledge_fade_per_month * grp.modules[g]
     fp_content = grp.modules[g] / p.fp_modules
     grp.capacity[g] = c
     grp.active[g] = active

@@ -343,6 +343,9 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 ref = int(p.referral_valid_months)
                 fresh = True
                 n_referrals += 1
+        elif g >= 0 and grp.modules[g] > 0.0 and a > p.newcomer_awareness:
+            # her group taught FP and no longer meets: what she learned above the district's level fades with it
+            a -= p.knowledge_fade_per_month * (a - p.newcomer_awareness)
         a -= p.awareness_decay_per_month * a
 
         if src > NONE:
