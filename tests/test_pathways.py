@@ -170,3 +170,50 @@ def test_the_twin_fades_knowledge_as_the_kernels_do():
     assert numba_model.timeseries().equals(twin.timeseries())
     assert np.array_equal(numba_model.district.households.awareness, twin.district.households.awareness)
     assert np.array_equal(numba_model.district.groups.modules, twin.district.groups.modules)
+
+
+def referral_totals(scenario: str) -> np.ndarray:
+    """(made, lost, completed) group referrals over 36 months, per seed, CHWs' own referrals off."""
+    totals = []
+    for seed in SEEDS:
+        model = CommunityHealthModel(scenario, rng=seed, chws__p_refer=0.0)
+        model.run(36)
+        ts = model.timeseries()
+        totals.append([ts.referrals_made.sum(), ts.referrals_lost.sum(), ts.referrals_completed.sum()])
+    return np.array(totals, dtype=float)
+
+
+def test_without_a_shared_record_referrals_are_lost_on_the_way_and_with_one_none():
+    """linkage_only: a group's referral is lost at p_referral_lost (0.26, 1 - the median completion of 74%, Kozuki
+    2015), within 3 binomial SDs of the pooled count; shared_record keeps every one, and the share completed
+    rises about as 1 / 0.74 (measured 0.142 -> 0.203 of those made, x1.43; accepted 1.2-1.6)."""
+    without, with_record = referral_totals("linkage_only"), referral_totals("shared_record")
+    made, lost = without[:, 0].sum(), without[:, 1].sum()
+    p = CommunityHealthModel("linkage_only").config.households.p_referral_lost
+    assert made > 1000
+    assert abs(lost / made - p) < 3 * math.sqrt(p * (1 - p) / made)
+    assert with_record[:, 1].sum() == 0
+    completed_share = with_record[:, 2].sum() / with_record[:, 0].sum() / (without[:, 2].sum() / made)
+    assert 1.2 <= completed_share <= 1.6
+
+
+@pytest.mark.parametrize("on_record", [True, False])
+def test_a_woman_referred_on_a_shared_record_loses_less_trust_at_a_failed_visit(on_record):
+    """A failed visit moves trust trust_loss_failed toward 0, times rel_trust_loss_known (0.5) if she arrives
+    known: referred, her group keeping a shared record. The facility here serves no one, so the visit fails."""
+    from commsim.model.kernels.households import household_serve
+
+    model = CommunityHealthModel("shared_record", rng=1, **SMALL)
+    model.step()
+    d, hh = model.district, model.district.households
+    i = int(np.flatnonzero(hh.group >= 0)[0])
+    f = int(hh.fac1[i])
+    d.groups.shared_record[hh.group[i]] = 1 if on_record else 0
+    hh.request[i], hh.request_method[i], hh.referred[i], hh.source[i] = f + 1, 1, 2, 0
+    d.facilities.p_serve[f] = 0.0
+    before = float(hh.trust[i])
+    household_serve(i, i + 1, hh, d.groups, d.facilities, model.params, model.keys, np.zeros_like(model.acc))
+    households = model.config.households
+    loss = households.trust_loss_failed * (households.rel_trust_loss_known if on_record else 1.0)
+    assert hh.trust[i] == pytest.approx(before - loss * before, rel=1e-12)
+    assert hh.request[i] == 0

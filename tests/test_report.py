@@ -278,19 +278,27 @@ def test_every_intervention_type_reads_as_a_sentence():
                 "supply": {"type": "supply_improvement", "stock_reliability": 0.9, "rel_capacity": 2.0},
                 "exit": {"type": "donor_exit", "start_month": 18, "rel_chw_visits": 0.25},
                 "feedback": {"type": "feedback", "start_month": 20},
+                "record": {"type": "shared_record", "start_month": 3, "funded_by": "government", "coverage": 0.5},
             },
         }
     )
     text = {key: report_text.describe_intervention(iv, scenario) for key, iv in scenario.interventions.items()}
     assert {iv.type for iv in scenario.interventions.values()} == set(INTERVENTION_TYPES)
     expected = {
-        "train": ("capacity building of women's groups by an NGO", "months 0–12", "30% of groups", "donor-funded"),
+        "train": (
+            "capacity building of women's groups by an NGO",
+            "facilitators as needed, each convening 13 groups a month",
+            "months 0–12",
+            "30% of groups",
+            "donor-funded",
+        ),
         "link": ("to the health facility", "strength ×0.5", "25% of groups, chosen at random", "months 0–18"),
         "voice": ("advocacy", "from month 6", "all groups", "government-funded"),
         "chws": ("CHW deployment", "20 household visits a month", "75% of villages, remotest first"),
         "supply": ("stock reliability raised to 90%", "capacity ×2", "all facilities"),
         "exit": ("donor exits at month 18", "interventions end (link, chws, supply)", "CHW visits fall to 25%"),
         "feedback": ("feed members' service experiences back", "never runs", "donor exits at month 18"),
+        "record": ("one referral record", "from month 3", "50% of groups", "government-funded"),
     }
     for key, phrases in expected.items():
         for phrase in phrases:

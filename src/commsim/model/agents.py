@@ -107,7 +107,7 @@ class Facility(Agent):
         self._twin_only("serve")
         m, d = self.model, self.model.district
         for i in self.requests:
-            household_rules.household_serve(i, i + 1, d.households, d.facilities, m.params, m.keys, m.acc)
+            household_rules.household_serve(i, i + 1, d.households, d.groups, d.facilities, m.params, m.keys, m.acc)
             household_rules.household_tally(i, d.households, d.facilities, m.params)
         self.requests = []
 

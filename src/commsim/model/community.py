@@ -392,6 +392,7 @@ PHASES: tuple[Phase, ...] = (
             "groups.link_strength",
             "groups.advocacy",
             "groups.feedback",
+            "groups.shared_record",
             "facilities.base_capacity",
             "facilities.capacity",
             "facilities.supply_target",

@@ -37,8 +37,8 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
     minute, and CHWs' household visits), the CHW programme (stipends while they are paid, replacements and
     `training_usd`, this month's FP training), supervision and transport (supervised CHW-months, and the round
     trips of supervisors and restocking CHWs over each post's km to its facility), the group programme (groups
-    CHWs train, facilitators employed, mentoring, links, advocacy, feedback) and supply support. `acc` is the
-    month's accumulator, `d` the district at the month's end."""
+    CHWs train, facilitators employed, mentoring, links, advocacy, feedback, shared records) and supply support.
+    `acc` is the month's accumulator, `d` the district at the month's end."""
     c, chw, grp = sc.costs, d.chws, d.groups
     table = sc.methods.table()
     minutes_first = np.array([x.provider_minutes_first for x in table])
@@ -67,7 +67,8 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
         + acc[m.GROUPS_MENTORED] * c.mentoring_month_usd
         + np.count_nonzero(grp.linked_chw | grp.linked_facility) * c.linkage_month_usd
         + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd
-        + np.count_nonzero(grp.feedback) * c.feedback_month_usd,
+        + np.count_nonzero(grp.feedback) * c.feedback_month_usd
+        + np.count_nonzero(grp.shared_record) * c.shared_record_month_usd,
         "cost_supply_support": np.count_nonzero((d.facilities.supply_target > 0).any(axis=1))
         * c.supply_facility_month_usd,
     }

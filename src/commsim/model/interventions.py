@@ -23,6 +23,7 @@ from commsim.scenario.schema import (
     Intervention,
     Linkage,
     Scenario,
+    SharedRecord,
     SupplyImprovement,
 )
 
@@ -243,6 +244,12 @@ def _feedback(s: Schedule, d: District, name: str, iv: Feedback, starting: bool)
     return 0.0
 
 
+def _shared_record(s: Schedule, d: District, name: str, iv: SharedRecord, starting: bool) -> float:
+    t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
+    d.groups.shared_record[t] = 1 if starting else 0
+    return 0.0
+
+
 _HANDLERS = {
     CapacityBuilding: _capacity_building,
     Linkage: _linkage,
@@ -251,4 +258,5 @@ _HANDLERS = {
     SupplyImprovement: _supply,
     DonorExit: _donor_exit,
     Feedback: _feedback,
+    SharedRecord: _shared_record,
 }

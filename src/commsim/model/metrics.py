@@ -50,7 +50,8 @@ SWITCHES, CHW_STOCKOUTS, STOCKOUTS_METHOD = 66 + 3 * N_METHODS, 67 + 3 * N_METHO
 # Group programmes: groups trained by their CHW this month (the rest of GROUPS_TRAINED by facilitators), and the
 # facilitators programmes employ this month
 GROUPS_TRAINED_BY_CHW, FACILITATORS = 68 + 4 * N_METHODS, 69 + 4 * N_METHODS
-N_SLOTS = 70 + 4 * N_METHODS
+REFERRALS_LOST = 70 + 4 * N_METHODS  # group referrals lost on their way to the CHW and facility (no shared record)
+N_SLOTS = 71 + 4 * N_METHODS
 
 
 def dot(a, b) -> float:
@@ -135,11 +136,12 @@ COST_BREAKDOWN: tuple[str, ...] = (  # the month's cost by category (`model.cost
     "cost_supply_support",
 )
 PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators")  # added with facilitators: runs stored before have none
+REFERRALS: tuple[str, ...] = ("referrals_lost",)  # added with the shared record: runs stored before have none
 COLUMNS: tuple[str, ...] = (
-    OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME
+    OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + REFERRALS
 )
 ADDED: tuple[str, ...] = (  # runs stored before lack them
-    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME
+    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + REFERRALS
 )
 COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
@@ -166,6 +168,7 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         *(f"new_users_{name}" for name in METHODS),
         *SUPPLY_COUNTS,
         *PROGRAMME,
+        *REFERRALS,
     )
 )
 
@@ -226,6 +229,7 @@ LABELS: dict[str, str] = {
     "cost_supply_support": "cost: supply-chain support to facilities",
     "groups_trained": "groups in capacity building",
     "facilitators": "group facilitators employed",
+    "referrals_lost": "group referrals lost on the way",
 }
 
 
@@ -299,6 +303,7 @@ def outputs(
     row.update({name: float(costs[name]) for name in COSTS})
     row["groups_trained"] = int(acc[GROUPS_TRAINED])
     row["facilitators"] = int(acc[FACILITATORS])
+    row["referrals_lost"] = int(acc[REFERRALS_LOST])
     return row
 
 

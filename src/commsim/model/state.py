@@ -89,6 +89,7 @@ GROUP_COLUMNS: Spec = (
     ("link_strength", np.float64, "multiplier on its referral rate"),
     ("advocacy", np.float64, "added advocacy weight"),
     ("feedback", np.uint8, "1 if it feeds service experiences back to the facility"),
+    ("shared_record", np.uint8, "1 if its referrals are on a record shared with its CHW and facility"),
     ("meeting_gain", np.float64, "this month: awareness pull of a meeting (capacity x FP content)"),
     ("exposure_weight", np.float64, "this month: weight of peer exposure in the group"),
     ("p_refer", np.float64, "this month: referral probability per eligible member"),

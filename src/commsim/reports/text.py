@@ -16,6 +16,7 @@ from commsim.scenario.schema import (
     Intervention,
     Linkage,
     Scenario,
+    SharedRecord,
     SupplyImprovement,
 )
 
@@ -43,6 +44,9 @@ def _capacity_building(iv: CapacityBuilding) -> str:
         details.append(f"organisational strengthening +{_num(iv.organisational_strengthening_per_month)}/month")
     if iv.delivered_by == "chw":
         details.append("only where the CHW is active and FP-trained")
+    if iv.delivered_by == "ngo":
+        staff = "facilitators as needed" if iv.facilitators is None else f"{iv.facilitators} facilitators"
+        details.append(f"{staff}, each convening {iv.groups_per_facilitator} groups a month")
     by = "their CHW" if iv.delivered_by == "chw" else "an NGO"
     return f"capacity building of women's groups by {by} ({'; '.join(details)})"
 
@@ -85,6 +89,11 @@ def _feedback(iv: Feedback) -> str:
     )
 
 
+def _shared_record(iv: SharedRecord) -> str:
+    """The referral record groups share with their CHW and facility."""
+    return "women's groups share one referral record with their CHW and facility (referrals arrive known, none lost)"
+
+
 # per type: what it does, and what its coverage counts (as in interventions.py)
 _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     CapacityBuilding: (_capacity_building, "groups"),
@@ -93,6 +102,7 @@ _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     ChwScaleUp: (_chw_scale_up, "villages"),
     SupplyImprovement: (_supply, "facilities"),
     Feedback: (_feedback, "groups"),
+    SharedRecord: (_shared_record, "groups"),
 }
 
 

@@ -619,6 +619,19 @@ class Households(Strict):
     awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
     trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")
     trust_loss_failed: Rate = Field(0.2, description="Trust moves this far toward 0 after a stockout or a full clinic.")
+    p_referral_lost: Rate = Field(
+        0.26,
+        description="Chance a group's referral is lost on its way to her CHW and facility, where no shared record "
+        "carries it: community-to-facility referral completion had a median of 74% (range 34-97%) in 8 studies "
+        "(Kozuki 2015, BMC Public Health 15:989), so 0.26 (range 0.03-0.66). On a shared record none is lost.",
+    )
+    rel_trust_loss_known: Share = Field(
+        0.5,
+        description="Share of the usual trust loss a failed visit costs a woman who arrives known, referred on a "
+        "shared record: a referral slip that brings no preferential treatment is a barrier (Give 2019, BMC Health "
+        "Serv Res 19:263), and only 16% of facility workers reported back to the referring CHW (Nsibande 2013, "
+        "BMC Health Serv Res 13:47). No figure: reasoned 0.5 (range 0.25-1).",
+    )
     trust_gain_chw_visit: Rate = Field(0.02, description="Trust moves this far toward 1 after a CHW visit.")
     referral_boost_per_month: float = Field(
         0.15, ge=0.0, le=1.0, description="Added adoption propensity while a referral is open."
@@ -815,6 +828,13 @@ class Costs(Strict):
         le=10.0,
         description="Advocacy support per group-month. No figure found: reasoned 2 (range 0-10, the bounds).",
     )
+    shared_record_month_usd: float = Field(
+        1.0,
+        ge=0.0,
+        le=5.0,
+        description="Keeping a group's shared referral record per month (forms, registers, the CHW's time to "
+        "update it). No figure found: reasoned 1 (range 0-5, the bounds).",
+    )
     feedback_month_usd: float = Field(
         2.0,
         ge=0.0,
@@ -976,6 +996,13 @@ class DonorExit(Intervention):
     end_stipends: bool = Field(True, description="CHW stipends stop (and are no longer costed) from start_month.")
 
 
+class SharedRecord(Intervention):
+    """Groups, their CHW and their facility keep one referral record (Healthwatch: people do not like telling
+    their stories several times): a referred woman arrives known, and no referral is lost on its way."""
+
+    type: Literal["shared_record"] = "shared_record"
+
+
 class Feedback(Intervention):
     """Groups feed members' service experiences back to facilities, which respond (Healthwatch)."""
 
@@ -993,11 +1020,12 @@ INTERVENTION_TYPES: dict[str, type[Intervention]] = {
         SupplyImprovement,
         DonorExit,
         Feedback,
+        SharedRecord,
     )
 }
 
 AnyIntervention = Annotated[
-    CapacityBuilding | Linkage | Advocacy | ChwScaleUp | SupplyImprovement | DonorExit | Feedback,
+    CapacityBuilding | Linkage | Advocacy | ChwScaleUp | SupplyImprovement | DonorExit | Feedback | SharedRecord,
     Field(discriminator="type"),
 ]
 

@@ -283,7 +283,7 @@ def _stop(i, hh):
 def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     """One month of households lo..hi-1: life course, conception, need, CHW visit, group meeting, referral,
     discontinuation, adoption."""
-    n_discontinued = n_chw_visits = n_referrals = n_new = n_new_chw = n_completed = 0
+    n_discontinued = n_chw_visits = n_referrals = n_lost = n_new = n_new_chw = n_completed = 0
     for i in range(lo, hi):
         own = 1 if hh.source[i] > NONE else 0  # as tallied at the start of the month
         ag = _life_month(i, hh, p, keys, acc)
@@ -340,9 +340,13 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             a += grp.meeting_gain[g] * (1.0 - a)
             eligible = need == 1 and src == NONE and ref == 0 and grp.p_refer[g] > 0.0
             if eligible and uniform(keys[rng.REFER], i) < grp.p_refer[g]:
-                ref = int(p.referral_valid_months)
-                fresh = True
                 n_referrals += 1
+                # without a shared record her referral may be lost on its way to her CHW and facility
+                if grp.shared_record[g] == 1 or uniform(keys[rng.HANDOVER], i) >= p.p_referral_lost:
+                    ref = int(p.referral_valid_months)
+                    fresh = True
+                else:
+                    n_lost += 1
         elif g >= 0 and grp.modules[g] > 0.0 and a > p.newcomer_awareness:
             # her group taught FP and no longer meets: what she learned above the district's level fades with it
             a -= p.knowledge_fade_per_month * (a - p.newcomer_awareness)
@@ -476,13 +480,14 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
     acc[m.DISCONTINUED] += n_discontinued
     acc[m.CHW_VISITS] += n_chw_visits
     acc[m.REFERRALS_MADE] += n_referrals
+    acc[m.REFERRALS_LOST] += n_lost
     acc[m.NEW_USERS] += n_new
     acc[m.CHW_NEW_USERS] += n_new_chw
     acc[m.REFERRALS_COMPLETED] += n_completed
 
 
 @rule
-def household_serve(lo, hi, hh, fac, p, keys, acc):
+def household_serve(lo, hi, hh, grp, fac, p, keys, acc):
     """The facility's answer to each request among households lo..hi-1 this month: served (with another method
     in stock if hers is out and she takes one), or a failed visit. A served request stays in households.request
     (positive for a woman new to the method) until household_tally counts it into the facility's records."""
@@ -524,7 +529,9 @@ def household_serve(lo, hi, hh, fac, p, keys, acc):
                 hh.request[i] = r
                 hh.request_method[i] = method + 1
             else:
-                t -= p.trust_loss_failed * t
+                g = hh.group[i]
+                known = hh.referred[i] > 0 and g >= 0 and grp.shared_record[g] == 1  # she need not tell it again
+                t -= p.trust_loss_failed * (p.rel_trust_loss_known if known else 1.0) * t
                 acc[m.FAILED_VISITS] += 1
                 if r < 0 and uniform(keys[rng.FAILED], i) < p.p_discontinue_failed_resupply:
                     hh.source[i] = NONE
@@ -678,7 +685,7 @@ def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     part = np.zeros((n_blocks, acc.shape[0]))
     for blk in prange(n_blocks):
         lo, hi = bounds[blk], bounds[blk + 1]
-        household_serve(lo, hi, hh, fac, p, keys, part[blk])
+        household_serve(lo, hi, hh, grp, fac, p, keys, part[blk])
         household_record(lo, hi, hh, grp, chw, vil, part[blk])
     _fold(part, acc)
 
