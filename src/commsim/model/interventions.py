@@ -41,12 +41,17 @@ class Facilitation:
     modules_per_month: float
     start: int
 
+    @property
+    def in_turn(self) -> bool:
+        """Whether the groups outnumber the sessions, so they take them in turn."""
+        return self.facilitators * self.caseload < self.targets.size
+
     def convened(self, month: int) -> np.ndarray:
         """The targeted groups convened in `month`: all of them if the facilitators have the sessions, else the
         next facilitators x caseload in turn, so each group is convened every targets / sessions months."""
-        sessions = self.facilitators * self.caseload
-        if sessions >= self.targets.size:
+        if not self.in_turn:
             return self.targets
+        sessions = self.facilitators * self.caseload
         first = ((month - self.start) * sessions) % self.targets.size
         return np.take(self.targets, np.arange(first, first + sessions), mode="wrap")
 
@@ -128,7 +133,7 @@ def apply_month(schedule: Schedule, d: District, month: int) -> float:
     for name, iv, starting in schedule.events(month):
         cost += _HANDLERS[type(iv)](schedule, d, name, iv, starting)
     for name, f in schedule.facilitation.items():
-        if schedule.running(name, month) and f.facilitators * f.caseload < f.targets.size:
+        if schedule.running(name, month) and f.in_turn:
             d.groups.training[f.targets] = 0.0
             d.groups.training[f.convened(month)] = f.modules_per_month
     return cost
@@ -155,15 +160,15 @@ def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding
     by_chw = iv.delivered_by == "chw"
     coverage = s.scenario.groups.training_coverage if iv.coverage is None else iv.coverage
     # a CHW trains only her own village's groups: those of villages with an active CHW when it starts
-    posts = (grp.chw >= 0) & (chw.status[np.maximum(grp.chw, 0)] == CHW_ACTIVE)
-    if by_chw and starting and name not in s.targets and round(coverage * posts.size) > np.count_nonzero(posts):
+    reachable = (grp.chw >= 0) & (chw.status[np.maximum(grp.chw, 0)] == CHW_ACTIVE)
+    asked, can = round(coverage * reachable.size), np.count_nonzero(reachable)
+    if by_chw and starting and name not in s.targets and asked > can:
         warnings.warn(
-            f"interventions.{name}: coverage {coverage:g} asks for {round(coverage * posts.size)} groups, but only "
-            f"{np.count_nonzero(posts)} are in villages with an active CHW to train them (delivered_by = 'chw'); "
-            "delivered_by = 'ngo' reaches the others",
+            f"interventions.{name}: coverage {coverage:g} asks for {asked} groups, but only {can} are in villages "
+            "with an active CHW to train them (delivered_by = 'chw'); delivered_by = 'ngo' reaches the others",
             stacklevel=2,
         )
-    t = _targets(s, name, iv, grp.remoteness, coverage, posts if by_chw else None)
+    t = _targets(s, name, iv, grp.remoteness, coverage, reachable if by_chw else None)
     if not starting:
         grp.training[t] = 0.0
         return 0.0

@@ -135,14 +135,10 @@ COST_BREAKDOWN: tuple[str, ...] = (  # the month's cost by category (`model.cost
     "cost_group_programme",
     "cost_supply_support",
 )
-PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators")  # added with facilitators: runs stored before have none
-REFERRALS: tuple[str, ...] = ("referrals_lost",)  # added with the shared record: runs stored before have none
-COLUMNS: tuple[str, ...] = (
-    OUTPUTS + EQUITY + EXTRA + LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + REFERRALS
-)
-ADDED: tuple[str, ...] = (  # runs stored before lack them
-    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + REFERRALS
-)
+# added with facilitators and the shared record: runs stored before have none
+PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators", "referrals_lost")
+ADDED: tuple[str, ...] = LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME  # stored runs may lack
+COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + ADDED
 COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
     (
@@ -168,7 +164,6 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         *(f"new_users_{name}" for name in METHODS),
         *SUPPLY_COUNTS,
         *PROGRAMME,
-        *REFERRALS,
     )
 )
 
