@@ -3,7 +3,9 @@
 and a programme short of facilitators reaches each group less often; a CHW trains only the groups of her own
 village, so a CHW-delivered programme reaches no further than the villages with an active CHW. Knowledge lives
 in groups: a group that stops meeting loses its FP content and its members what they learned, so a programme's
-effect lasts where its groups keep meeting."""
+effect lasts where its groups keep meeting. A CHW's hours are finite: group work she is asked for comes out of her
+household visits unless she is given more hours, and a month that asks more hours than she has raises her
+leaving hazard."""
 
 import math
 import warnings
@@ -217,3 +219,71 @@ def test_a_woman_referred_on_a_shared_record_loses_less_trust_at_a_failed_visit(
     loss = households.trust_loss_failed * (households.rel_trust_loss_known if on_record else 1.0)
     assert hh.trust[i] == pytest.approx(before - loss * before, rel=1e-12)
     assert hh.request[i] == 0
+
+
+def test_group_work_takes_a_chws_hours_from_her_visits_unless_hours_are_added():
+    """hrh2030_groups: a CHW who teaches her village's group a module a month (3 h) and follows it up (2 h)
+    besides her other duties (8 h) has 36 - 13 = 23 h for visits of 54 minutes: 25.6 of her norm of 30, and her
+    tasks ask 40 of her 36 hours; CHWs without a group make their 30. Given 48 hours by the programme she makes
+    her 30 visits, nobody is overloaded, and stipends rise by the hours paid."""
+    runs = {}
+    for arm, overrides in {"default": {}, "hours": {"interventions__chw_fp_training__hours_per_month": 48.0}}.items():
+        model = CommunityHealthModel("hrh2030_groups", rng=1, **overrides)
+        model.run(2)
+        runs[arm] = model
+    model = runs["default"]
+    chw, grp, sc = model.district.chws, model.district.groups, model.config
+    per_visit = (sc.costs.chw_visit_minutes + sc.chws.travel_minutes_per_visit) / 60.0
+    active = chw.status == 1
+    teaching = np.zeros(chw.status.size, bool)
+    teaching[grp.chw[(grp.training > 0) & (grp.via_chw == 1)]] = True
+    teaching &= active & (chw.fp_trained == 1)
+    assert teaching.sum() >= 10
+    left = sc.chws.hours_per_month - sc.chws.other_hours_per_month - 3.0 - 2.0
+    np.testing.assert_allclose(chw.visits[teaching], left / per_visit)
+    np.testing.assert_allclose(chw.workload[teaching], (13.0 + 30 * per_visit) / 36.0)
+    quiet = active & ~teaching & (chw.n_mentored == 0)
+    assert quiet.sum() >= 10 and np.all(chw.visits[quiet] == 30.0)
+    ts, added = model.timeseries().iloc[2], runs["hours"].timeseries().iloc[2]
+    assert ts.overloaded_chws >= teaching.sum() and added.overloaded_chws == 0
+    mentoring_only = active & ~teaching & (chw.n_mentored > 0)
+    assert ts.chw_group_hours == pytest.approx(5.0 * teaching.sum() + 2.0 * mentoring_only.sum())
+    assert np.all(runs["hours"].district.chws.visits[active] == 30.0)
+    stipend = sc.costs.chw_month_usd * ts.active_chws
+    assert added.cost_chw_programme - ts.cost_chw_programme == pytest.approx(stipend * (48.0 / 36.0 - 1.0))
+
+
+def test_an_overloaded_chw_leaves_more_often_by_her_overload():
+    """The leaving hazard of a supervised CHW is attrition_per_month x (1 + rel_attrition_per_overload x (workload
+    - 1)): at twice her hours (workload 2, rel 1) twice as many of 50,000 posts leave in a month as at workload 1,
+    and the same posts among them (one draw each). Binomial: ~300 leave at workload 1, so the ratio's sd is
+    ~0.06; the tolerance is 0.2."""
+    from commsim.model import metrics, rng
+    from commsim.model.kernels import chws as chw_rules
+    from commsim.model.params import build_params
+    from commsim.model.state import Chws, Facilities, allocate
+    from commsim.scenario.loader import load_scenario
+
+    n = 50_000
+    p = build_params(load_scenario("baseline"))
+    left = {}
+    for workload in (1.0, 2.0):
+        chw = allocate(
+            Chws,
+            n,
+            status=np.ones(n),
+            supervised=np.ones(n),
+            workload=np.full(n, workload),
+            hours_per_month=np.full(n, 36.0),
+            visits_per_month=np.full(n, 30.0),
+            n_households=np.full(n, 150),
+        )
+        fac = allocate(Facilities, 1)
+        acc = np.zeros(metrics.N_SLOTS)
+        keys = rng.stream_keys(7, 1, 32)
+        for k in range(n):
+            chw_rules.chw_month(k, chw, fac, p, keys, acc)
+        left[workload] = chw.status == 2
+    assert 250 < left[1.0].sum() < 350
+    assert np.all(left[2.0][left[1.0]])
+    assert left[2.0].sum() / left[1.0].sum() == pytest.approx(2.0, abs=0.2)

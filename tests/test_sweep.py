@@ -75,7 +75,14 @@ def serial_result(grid, tmp_path_factory) -> pd.DataFrame:
 
 def test_shipped_experiments_expand():
     sizes = {}
-    names = ("coverage_linkage_grid", "donor_exit_timing", "sobol_main", "group_persistence", "facilitator_staffing")
+    names = (
+        "coverage_linkage_grid",
+        "donor_exit_timing",
+        "sobol_main",
+        "group_persistence",
+        "facilitator_staffing",
+        "chw_hours",
+    )
     for name in names:
         plan = load_experiment(name)
         sizes[name] = (len(plan.points), plan.n_runs)
@@ -84,6 +91,7 @@ def test_shipped_experiments_expand():
     assert sizes["sobol_main"] == (64 * (7 + 2), 64 * (7 + 2))
     assert sizes["group_persistence"] == (12, 36)
     assert sizes["facilitator_staffing"] == (8, 24)
+    assert sizes["chw_hours"] == (36, 108)
 
 
 def test_designs(tmp_path):

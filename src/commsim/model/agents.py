@@ -66,6 +66,12 @@ class WomensGroup(Agent):
         d = self.model.district
         group_rules.group_month(self.idx, d.groups, d.chws, d.facilities, self.model.params, self.model.acc)
 
+    def ask_chw(self) -> None:
+        """Tell its CHW what it asks of her this month: modules to teach, a follow-up."""
+        self._twin_only("ask_chw")
+        d = self.model.district
+        chw_rules.group_work(self.idx, d.groups, d.chws)
+
     @property
     def capacity(self) -> float:
         return float(self.model.district.groups.capacity[self.idx])

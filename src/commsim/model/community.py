@@ -326,7 +326,15 @@ def _interventions(m: "CommunityHealthModel") -> None:
 
 
 def _chws_compiled(m: "CommunityHealthModel") -> None:
-    chw_kernels.chws_month(m.district.chws, m.district.facilities, m.params, m.keys, m.acc)
+    d = m.district
+    chw_kernels.chws_month(d.chws, d.groups, d.facilities, m.params, m.keys, m.acc)
+
+
+def _chws_twin(m: "CommunityHealthModel") -> None:
+    m.district.chws.group_sessions[:] = 0.0  # groups say what they ask of their CHW before she plans her month
+    m.district.chws.n_mentored[:] = 0
+    _each(m.group_agents, "ask_chw")
+    _each(m.chw_agents, "step")
 
 
 def _groups_compiled(m: "CommunityHealthModel") -> None:
@@ -384,6 +392,7 @@ PHASES: tuple[Phase, ...] = (
             "chws.fp_trained",
             "chws.supervised",
             "chws.visits_per_month",
+            "chws.hours_per_month",
             "groups.training",
             "groups.via_chw",
             "groups.sustain",
@@ -403,10 +412,15 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase(
         "chws",
-        "CHWs leave or are replaced and restock their kits; visit chances, referred households first",
+        "CHWs leave or are replaced and restock their kits; their hours go to their duties and groups, then to "
+        "visits; visit chances, referred households first",
         (
             "chws.status",
             "chws.fp_trained",
+            "chws.group_sessions",
+            "chws.n_mentored",
+            "chws.visits",
+            "chws.workload",
             "chws.p_visit",
             "chws.p_visit_referred",
             "chws.kit",
@@ -415,7 +429,7 @@ PHASES: tuple[Phase, ...] = (
             "chws.dispensed",
         ),
         _chws_compiled,
-        lambda m: _each(m.chw_agents, "step"),
+        _chws_twin,
     ),
     Phase(
         "groups",

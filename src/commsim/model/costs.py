@@ -31,13 +31,21 @@ def visits_by_source(d: District) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     )
 
 
+def stipend_months(sc: Scenario, d: District) -> float:
+    """Active CHWs this month, each counted by her hours over the scenario's (chws.hours_per_month): a CHW whose
+    hours an intervention raised is paid for them."""
+    chw = d.chws
+    return m.dot(chw.status == CHW_ACTIVE, chw.hours_per_month) / sc.chws.hours_per_month
+
+
 def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float, *, stipends: bool) -> dict:
     """This month's cost (US$) by category, with `cost_month` their sum: commodities (units x price, plus the
     supply chain's share), provider time (each visit's minutes by method x a facility provider's or a CHW's
-    minute, and CHWs' household visits), the CHW programme (stipends while they are paid, replacements and
-    `training_usd`, this month's FP training), supervision and transport (supervised CHW-months, and the round
-    trips of supervisors and restocking CHWs over each post's km to its facility), the group programme (groups
-    CHWs train, facilitators employed, mentoring, links, advocacy, feedback, shared records) and supply support.
+    minute, and CHWs' household visits), the CHW programme (stipends for their hours while they are paid,
+    replacements and `training_usd`, this month's FP training), supervision and transport (supervised CHW-months,
+    and the round trips of supervisors and restocking CHWs over each post's km to its facility), the group
+    programme (groups CHWs train, facilitators employed, mentoring, links, advocacy, feedback, shared records)
+    and supply support.
     `acc` is the month's accumulator, `d` the district at the month's end."""
     c, chw, grp = sc.costs, d.chws, d.groups
     table = sc.methods.table()
@@ -57,7 +65,7 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
     costs = {
         "cost_commodities": m.dot(units, [x.unit_cost_usd for x in table]) * (1.0 + c.logistics_share),
         "cost_provider_time": c.facility_minute_usd * facility_minutes + c.chw_minute_usd * chw_minutes,
-        "cost_chw_programme": (acc[m.ACTIVE_CHWS] * c.chw_month_usd if stipends else 0.0)
+        "cost_chw_programme": (stipend_months(sc, d) * c.chw_month_usd if stipends else 0.0)
         + acc[m.CHWS_HIRED] * c.chw_replacement_usd
         + training_usd,
         "cost_supervision_transport": acc[m.SUPERVISED_CHWS] * c.supervision_month_usd

@@ -221,6 +221,8 @@ def _chw_scale_up(s: Schedule, d: District, name: str, iv: ChwScaleUp, starting:
         chw.supervised[:] = 1
     if iv.visits_per_month is not None:
         chw.visits_per_month[:] = iv.visits_per_month
+    if iv.hours_per_month is not None:
+        chw.hours_per_month[:] = iv.hours_per_month
     return cost
 
 

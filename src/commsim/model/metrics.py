@@ -51,7 +51,9 @@ SWITCHES, CHW_STOCKOUTS, STOCKOUTS_METHOD = 66 + 3 * N_METHODS, 67 + 3 * N_METHO
 # facilitators programmes employ this month
 GROUPS_TRAINED_BY_CHW, FACILITATORS = 68 + 4 * N_METHODS, 69 + 4 * N_METHODS
 REFERRALS_LOST = 70 + 4 * N_METHODS  # group referrals lost on their way to the CHW and facility (no shared record)
-N_SLOTS = 71 + 4 * N_METHODS
+# CHWs' hours: what active CHWs spent on groups this month, and those whose tasks asked more hours than they had
+CHW_GROUP_HOURS, OVERLOADED_CHWS = 71 + 4 * N_METHODS, 72 + 4 * N_METHODS
+N_SLOTS = 73 + 4 * N_METHODS
 
 
 def dot(a, b) -> float:
@@ -137,7 +139,10 @@ COST_BREAKDOWN: tuple[str, ...] = (  # the month's cost by category (`model.cost
 )
 # added with facilitators and the shared record: runs stored before have none
 PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators", "referrals_lost")
-ADDED: tuple[str, ...] = LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME  # stored runs may lack
+WORKLOAD: tuple[str, ...] = ("chw_group_hours", "overloaded_chws")  # added with CHWs' hours: runs before have none
+ADDED: tuple[str, ...] = (  # stored runs may lack these
+    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + WORKLOAD
+)
 COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + ADDED
 COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
 COUNTS = frozenset(  # whole numbers; the other columns are rates, means and money
@@ -164,6 +169,7 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         *(f"new_users_{name}" for name in METHODS),
         *SUPPLY_COUNTS,
         *PROGRAMME,
+        "overloaded_chws",
     )
 )
 
@@ -225,6 +231,8 @@ LABELS: dict[str, str] = {
     "groups_trained": "groups in capacity building",
     "facilitators": "group facilitators employed",
     "referrals_lost": "group referrals lost on the way",
+    "chw_group_hours": "CHW hours on groups",
+    "overloaded_chws": "CHWs asked for more hours than they have",
 }
 
 
@@ -299,6 +307,8 @@ def outputs(
     row["groups_trained"] = int(acc[GROUPS_TRAINED])
     row["facilitators"] = int(acc[FACILITATORS])
     row["referrals_lost"] = int(acc[REFERRALS_LOST])
+    row["chw_group_hours"] = float(acc[CHW_GROUP_HOURS])
+    row["overloaded_chws"] = int(acc[OVERLOADED_CHWS])
     return row
 
 

@@ -37,6 +37,7 @@ DERIVED = (
     "log_odds_per_km",  # log of households.distance_odds_per_km
     "chw_access",  # chws.p_method_access where CHWs provide methods, else 0
     "rel_attrition_unsupported",  # chws.rel_attrition_no_refresher x chws.rel_attrition_unsupervised
+    "hours_per_visit",  # a CHW's hours a household visit takes: costs.chw_visit_minutes and the walk to it
 )
 STERILITY = (  # float64 arrays: the knots of the share infecund by exact age (`sterility_knots`)
     "sterile_ages",
@@ -172,6 +173,18 @@ def chw_method_access(sc: Scenario) -> float:
     return sc.chws.p_method_access if chws_give_methods(sc) else 0.0
 
 
+def hours_per_visit(sc: Scenario) -> float:
+    """A CHW's hours for one household visit: her minutes at the household (costs.chw_visit_minutes, the
+    time-motion figure the costs use too) and her walk there (chws.travel_minutes_per_visit)."""
+    return (sc.costs.chw_visit_minutes + sc.chws.travel_minutes_per_visit) / 60.0
+
+
+def initial_visits(sc: Scenario) -> float:
+    """The household visits a CHW makes a month with no group work: her norm, or what her hours leave."""
+    c = sc.chws
+    return min(c.visits_per_month, max(c.hours_per_month - c.other_hours_per_month, 0.0) / hours_per_visit(sc))
+
+
 def wait_scale(w: Women) -> float:
     """The Weibull scale of the months a woman wants to wait after a birth, for its mean and shape."""
     return w.wait_months_after_birth / math.gamma(1.0 + 1.0 / w.wait_shape)
@@ -195,6 +208,7 @@ def build_params(sc: Scenario) -> Params:
         log_odds_per_km=math.log(h.distance_odds_per_km),
         chw_access=chw_method_access(sc),
         rel_attrition_unsupported=c.rel_attrition_no_refresher * c.rel_attrition_unsupervised,
+        hours_per_visit=hours_per_visit(sc),
     )
     values["sterile_ages"], values["sterile_shares"] = sterility_knots(w)
     return Params(**values)

@@ -12,7 +12,7 @@ from scipy.stats import poisson
 
 from commsim.model import rng
 from commsim.model.metrics import BAND_EDGES_KM, dot
-from commsim.model.params import chw_method_access, infecund_from, monthly, wait_scale
+from commsim.model.params import chw_method_access, hours_per_visit, infecund_from, initial_visits, monthly, wait_scale
 from commsim.model.state import (
     AGE_IN_MONTHS,
     CHW_ACTIVE,
@@ -141,7 +141,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     odds = hhp.distance_odds_per_km ** np.minimum(d1, hhp.distance_levels_off_km)
     access = odds * fp.quality * (hhp.rel_access_poorest + (1.0 - hhp.rel_access_poorest) * wealth / 4.0)
     chw_on = (chws.status[chw] == CHW_ACTIVE) & (chws.fp_trained[chw] == 1)
-    chw_access = chw_method_access(sc) * min(1.0, cp.visits_per_month / cp.households_per_chw)
+    chw_access = chw_method_access(sc) * min(1.0, initial_visits(sc) / cp.households_per_chw)
     via_chw = np.where(chw_on, chw_access, 0.0)
     married = np.count_nonzero(women["union"])
     share_of_need = min(1.0, pop.initial_mcpr_married * married / max(np.count_nonzero(need), 1))
@@ -372,6 +372,7 @@ def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv, fac1) -> tuple
     nearest = np.zeros(nv, np.int64)
     nearest[village[::-1]] = fac1[::-1]  # any home's nearest facility stands for its village's
     kit = np.array([x.by_chw for x in sc.methods.table()], np.uint8) * cp.kit_months
+    hours = cp.hours_per_month
     chws = allocate(
         Chws,
         n_posts,
@@ -382,6 +383,9 @@ def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv, fac1) -> tuple
         fp_trained=active & (_draws(seed, 30, n_posts) < cp.p_fp_trained),
         supervised=active & (_draws(seed, 31, n_posts) < cp.p_supervised),
         visits_per_month=np.full(n_posts, cp.visits_per_month),
+        hours_per_month=np.full(n_posts, hours),
+        visits=np.full(n_posts, initial_visits(sc)),
+        workload=np.full(n_posts, (cp.other_hours_per_month + cp.visits_per_month * hours_per_visit(sc)) / hours),
         n_households=np.bincount(chw, minlength=n_posts),
         kit=np.tile(kit, (n_posts, 1)),
     )

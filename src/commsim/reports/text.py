@@ -72,6 +72,8 @@ def _chw_scale_up(iv: ChwScaleUp) -> str:
         details.append("all supervised with refresher training")
     if iv.visits_per_month is not None:
         details.append(f"{_num(iv.visits_per_month)} household visits a month")
+    if iv.hours_per_month is not None:
+        details.append(f"{_num(iv.hours_per_month)} working hours a month")
     return f"CHW deployment ({'; '.join(details)})"
 
 

@@ -705,7 +705,52 @@ class Chws(Strict):
 
     households_per_chw: int = Field(150, ge=1, le=100_000, description="Households a CHW serves (LHW ~1/1000 pop).")
     coverage: Share = Field(0.5, description="Share of villages with a CHW at month 0 (remote villages first).")
-    visits_per_month: Visits = Field(30.0, description="Household visits per CHW per month.")
+    visits_per_month: Visits = Field(
+        30.0,
+        description="Household visits a CHW is asked to make a month (her programme's norm); she makes fewer when "
+        "her hours run out (hours_per_month).",
+    )
+    hours_per_month: float = Field(
+        36.0,
+        ge=1.0,
+        le=300.0,
+        description="Hours a CHW works a month. Reasoned 36: her norm of visits (30 of 54 minutes, 27 h) with a "
+        "fifth of her time on other duties (other_hours_per_month), as observed in Tanzania (Tani 2016, BMC Health "
+        "Serv Res 16:461: documentation 7.8%, supervision 2.5%) and Ethiopia (Tilahun 2017, Health Policy Plan "
+        "32:320: meetings and trainings 9.3%); range 19-130: volunteers' median 19.3 (Uganda, Kasteng 2016, Health "
+        "Policy Plan), 40-60 in part-time programmes (BMC Prim Care 2024 review, doi:10.1186/s12875-024-"
+        "02319-2), ~130 for Ethiopia's salaried HEWs (15.5 duty days of ~6 h in 21; Tilahun 2017).",
+    )
+    other_hours_per_month: float = Field(
+        8.0,
+        ge=0.0,
+        le=300.0,
+        description="Her hours a month on duties other than visits and groups (registers and reports, supervision, "
+        "the restocking trip, meetings at her facility): about a fifth of her time (Tanzania 10%, Ethiopia 9% in "
+        "meetings alone; Tani 2016, Tilahun 2017). Reasoned; range 4-16.",
+    )
+    travel_minutes_per_visit: float = Field(
+        20.0,
+        ge=0.0,
+        le=240.0,
+        description="Her minutes walking to a household, beside her minutes there (costs.chw_visit_minutes): in "
+        "Tanzania CHWs spent 27.8% of their day travelling between homes against 45.4% on education and care in "
+        "them (Tani 2016), 0.61 of 34 minutes (Aron 2023) is ~20. Range 10-60 (remote, scattered villages).",
+    )
+    group_session_hours: float = Field(
+        3.0,
+        ge=0.0,
+        le=24.0,
+        description="Her hours for each FP module she teaches a group she trains (capacity building delivered_by "
+        "'chw'): a meeting of about two hours with its preparation and the walk. Reasoned; range 2-5.",
+    )
+    mentoring_hours: float = Field(
+        2.0,
+        ge=0.0,
+        le=24.0,
+        description="Her hours a month following up each group linked to her (HRH2030's monthly follow-ups): "
+        "attending its meeting. Reasoned; range 1-3.",
+    )
     p_fp_trained: Share = Field(0.3, description="Share of CHWs trained in FP at month 0.")
     provides_methods: bool = Field(
         True, description="CHWs give pills/injectables at home (community-based distribution)."
@@ -732,6 +777,15 @@ class Chws(Strict):
         ge=1.0,
         le=10.0,
         description="Hazard multiplier without supervisor feedback (Ngugi 2018: OR 2.0).",
+    )
+    rel_attrition_per_overload: float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="Her leaving hazard is x (1 + this x (workload - 1)) after a month whose tasks asked more hours "
+        "than she had (workload: hours asked / hours): 1 doubles it at twice her hours, the size of Ngugi 2018's "
+        "OR 2.0 for no supervisor feedback. Heavy workload is the burden CHWs name most (42 of 43 studies; Astale "
+        "2023, PLoS One 18:e0282717) but no study retrieved gives its odds ratio: reasoned, range 0-3.",
     )
     p_replace_per_month: Rate = Field(0.1, description="Monthly chance a vacant CHW post is filled (untrained).")
     kit_months: int = Field(
@@ -974,6 +1028,12 @@ class ChwScaleUp(Intervention):
     train_fp: bool = True
     supervise: bool = Field(True, description="Supervision with refresher training for all active CHWs.")
     visits_per_month: Visits | None = Field(None, description="New visit rate (None: unchanged).")
+    hours_per_month: float | None = Field(
+        None,
+        ge=1.0,
+        le=300.0,
+        description="New hours a month for every active CHW (None: unchanged); her stipend follows her hours.",
+    )
 
 
 class SupplyImprovement(Intervention):

@@ -1,9 +1,12 @@
 """CHW rules: attrition and replacement, and this month's visit probabilities; the loop over all posts.
 
-A CHW leaves at a monthly hazard that is higher without supervision and refresher training (Ngugi 2018);
-a vacant post is refilled by an untrained CHW. Visits go to households with an open referral first. An active
-CHW restocks her kit at her facility each month; what the facility was out of last month, she cannot restock,
-and her kit runs down.
+A CHW leaves at a monthly hazard that is higher without supervision and refresher training (Ngugi 2018) and
+after a month whose tasks asked more hours than she had; a vacant post is refilled by an untrained CHW. Her
+hours go first to her other duties and to the group work her programmes ask (teaching her groups' modules,
+following up the groups linked to her), then to household visits up to her norm: more group work means fewer
+visits unless she is given more hours. Visits go to households with an open referral first. An active CHW
+restocks her kit at her facility each month; what the facility was out of last month, she cannot restock, and
+her kit runs down.
 """
 
 from commsim.model import metrics as m
@@ -26,6 +29,7 @@ def chw_month(k, chw, fac, p, keys, acc):
         hazard = (
             p.attrition_per_month if chw.supervised[k] == 1 else p.attrition_per_month * p.rel_attrition_unsupported
         )
+        hazard *= 1.0 + p.rel_attrition_per_overload * max(chw.workload[k] - 1.0, 0.0)
         if uniform(keys[rng.ATTRITION], k) < hazard:
             status = VACANT
             chw.fp_trained[k] = 0
@@ -36,12 +40,13 @@ def chw_month(k, chw, fac, p, keys, acc):
     chw.status[k] = status
     chw.p_visit[k] = 0.0
     chw.p_visit_referred[k] = 0.0
+    chw.visits[k] = 0.0
     if status == ACTIVE:
         acc[m.ACTIVE_CHWS] += 1
         acc[m.SUPERVISED_CHWS] += chw.supervised[k]
         acc[m.FP_TRAINED_CHWS] += chw.fp_trained[k]
         restock(k, chw, fac, p, acc)
-        visits = chw.visits_per_month[k]
+        visits = chw_hours(k, chw, p, acc)
         n = chw.n_households[k]
         r = chw.n_referred[k]
         if visits >= r:
@@ -50,6 +55,38 @@ def chw_month(k, chw, fac, p, keys, acc):
                 chw.p_visit[k] = min(1.0, (visits - r) / (n - r))
         else:
             chw.p_visit_referred[k] = visits / r
+
+
+@rule
+def chw_hours(k, chw, p, acc):
+    """How active CHW k spends her hours this month: her other duties and her group work first (modules she
+    teaches only if she is FP-trained, as groups_month trains them), then household visits up to her norm with
+    what is left. Sets her visits and her workload (hours asked / hours she has); returns her visits."""
+    group = p.mentoring_hours * chw.n_mentored[k]
+    if chw.fp_trained[k] == 1:
+        group += p.group_session_hours * chw.group_sessions[k]
+    hours = chw.hours_per_month[k]
+    norm = chw.visits_per_month[k]
+    left = max(hours - p.other_hours_per_month - group, 0.0)
+    visits = min(norm, left / p.hours_per_visit)
+    workload = (p.other_hours_per_month + group + norm * p.hours_per_visit) / hours
+    chw.visits[k] = visits
+    chw.workload[k] = workload
+    acc[m.CHW_GROUP_HOURS] += group
+    if workload > 1.0:
+        acc[m.OVERLOADED_CHWS] += 1
+    return visits
+
+
+@rule
+def group_work(g, grp, chw):
+    """What group g asks of its CHW this month: the modules she is to teach it (training delivered by her) and
+    a follow-up if it is linked to her."""
+    k = grp.chw[g]
+    if k >= 0:
+        if grp.via_chw[g] == 1:
+            chw.group_sessions[k] += grp.training[g]
+        chw.n_mentored[k] += grp.linked_chw[g]
 
 
 @rule
@@ -68,8 +105,12 @@ def restock(k, chw, fac, p, acc):
 
 
 @kernel()
-def chws_month(chw, fac, p, keys, acc):
-    """chw_month for every post."""
+def chws_month(chw, grp, fac, p, keys, acc):
+    """The group work each post is asked for (group_work for every group), then chw_month for every post."""
+    chw.group_sessions[:] = 0.0
+    chw.n_mentored[:] = 0
+    for g in range(grp.capacity.shape[0]):
+        group_work(g, grp, chw)
     for k in range(chw.status.shape[0]):
         chw_month(k, chw, fac, p, keys, acc)
 
