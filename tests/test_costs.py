@@ -33,6 +33,8 @@ INPUTS = {  # category -> the unit costs it is made of
         "costs__linkage_month_usd",
         "costs__advocacy_month_usd",
         "costs__feedback_month_usd",
+        "costs__male_engagement_month_usd",
+        "costs__leader_engagement_usd",
     ),
     "cost_supply_support": ("costs__supply_facility_month_usd",),
 }

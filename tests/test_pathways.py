@@ -287,3 +287,115 @@ def test_an_overloaded_chw_leaves_more_often_by_her_overload():
     assert 250 < left[1.0].sum() < 350
     assert np.all(left[2.0][left[1.0]])
     assert left[2.0].sum() / left[1.0].sum() == pytest.approx(2.0, abs=0.2)
+
+
+def became_users(model: CommunityHealthModel, months: int, label) -> dict[int, tuple[int, int]]:
+    """Over `months` steps: for married non-users with a need at each month's start, by `label(hh)` (an integer
+    column read then), (women-months, of whom became users that month)."""
+    out: dict[int, list[int]] = {}
+    hh = model.district.households
+    for _ in range(months):
+        # a woman with a need at the month's start, as her month's rules will see it (need is recomputed in it)
+        at_risk = (hh.union == 1) & (hh.need == 1) & (hh.source == 0)
+        side = np.asarray(label(hh)).astype(np.int64)
+        age = hh.age_months.copy()
+        model.step()
+        counted = at_risk & (hh.age_months == age + 1)  # no newcomer in her place
+        new = hh.source > 0
+        for key in np.unique(side[counted]):
+            mask = counted & (side == key)
+            n, k = out.setdefault(int(key), [0, 0])
+            out[int(key)] = [n + int(mask.sum()), k + int((mask & new).sum())]
+    return {key: (n, k) for key, (n, k) in out.items()}
+
+
+def test_a_woman_whose_partner_opposes_adopts_at_half_the_rate():
+    """households.rel_adopt_partner_opposed (0.5; Kaggwa 2008: partner approval OR 1.4-2.7 in Mali): among
+    married non-users with a need, those whose partner opposes become users at half the monthly rate of the
+    others (100,000 households, 12 months: ~450 adoptions among the opposed, so the ratio's sd is ~0.03 and the
+    tolerance 0.1). The district's average stays the calibrated one: without any opposition the baseline's
+    mCPR after 60 months is within 0.5 points."""
+    model = CommunityHealthModel("baseline", rng=2, population__households=100_000)
+    counts = became_users(model, 12, lambda hh: hh.partner_opposes == 1)
+    (n_opp, k_opp), (n_ok, k_ok) = counts[1], counts[0]
+    assert k_opp > 300
+    assert (k_opp / n_opp) / (k_ok / n_ok) == pytest.approx(0.5, abs=0.1)
+    ends = []
+    for share in (0.25, 0.0):
+        run = CommunityHealthModel("baseline", rng=1, households__p_partner_opposes=share)
+        run.run(60)
+        ends.append(run.timeseries().mcpr.iloc[-12:].mean())
+    assert ends[0] == pytest.approx(ends[1], abs=0.005)
+
+
+def sensitised(engaged: bool) -> tuple[dict[bool, tuple[int, int]], float]:
+    """hrh2030_groups at 100,000 households, with or without its groups' sessions for husbands: over months 1-6,
+    opposing partners in villages where such a session met that month (women who stay in the same union), split
+    by whether she is in a meeting group, with how many came round; and the mCPR of women in union over the last
+    6 of 24 months (20,000 households, 3 seeds)."""
+    overrides = {} if engaged else {"interventions__husbands__coverage": 0.0}
+    model = CommunityHealthModel("hrh2030_groups", rng=1, population__households=100_000, **overrides)
+    hh, grp, vil = model.district.households, model.district.groups, model.district.villages
+    counts = {True: [0, 0], False: [0, 0]}
+    for _ in range(6):
+        opposed = (hh.union == 1) & (hh.partner_opposes == 1)
+        union, age = hh.union.copy(), hh.age_months.copy()
+        model.step()
+        reached = opposed & (vil.men_sessions[hh.village] == 1) & (hh.union == union) & (hh.age_months == age + 1)
+        member = (hh.group >= 0) & (grp.active[np.maximum(hh.group, 0)] == 1)
+        for key in (True, False):
+            mask = reached & (member == key)
+            counts[key][0] += int(mask.sum())
+            counts[key][1] += int((mask & (hh.partner_opposes == 0)).sum())
+    married = []
+    for seed in SEEDS:
+        run = CommunityHealthModel("hrh2030_groups", rng=seed, **overrides)
+        run.run(MONTHS)
+        married.append(run.timeseries().mcpr_married.iloc[-6:].mean())
+    return {key: (n, k) for key, (n, k) in counts.items()}, float(np.mean(married))
+
+
+@pytest.fixture(scope="module")
+def husbands() -> dict[bool, tuple[dict[bool, tuple[int, int]], float]]:
+    return {engaged: sensitised(engaged) for engaged in (True, False)}
+
+
+def test_groups_that_sensitise_men_bring_opposing_partners_round(husbands):
+    """male_engagement in hrh2030_groups: where a group that sensitises men meets, a member's opposing partner
+    comes round at groups.husband_sensitisation_per_month (0.06) and another woman's of the village at half that
+    (rel_sensitisation_non_member): ~12,000 and ~29,000 partner-months, so sds of 0.002 and 0.001 and tolerances
+    of 0.01 and 0.005. Without the sessions no partner is reached, and women in union use a little less."""
+    counts, married = husbands[True]
+    members, others = counts[True], counts[False]
+    assert members[0] > 5_000 and others[0] > 10_000
+    assert members[1] / members[0] == pytest.approx(0.06, abs=0.01)
+    assert others[1] / others[0] == pytest.approx(0.03, abs=0.005)
+    assert husbands[False][0] == {True: (0, 0), False: (0, 0)}
+    assert married > husbands[False][1]
+
+
+def test_leaders_scale_adoption_in_their_village():
+    """groups.rel_activity_leader_*: in the baseline (200,000 households, 12 months), married non-users with a
+    need become users at 1.3 times the neutral villages' rate where leaders back FP and 0.6 times where they
+    oppose it (300 or more adoptions each: ratio sds ~0.05 and ~0.035; tolerances 0.15 and 0.1). Engaging every
+    village's leaders with p_buy_in 1 moves each one step: no hostile village is left, and every neutral one backs
+    FP."""
+    from commsim.model.state import LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE
+
+    model = CommunityHealthModel("baseline", rng=3, population__households=200_000)
+    lead = model.district.villages.leader[model.district.households.village]
+    counts = became_users(model, 12, lambda hh: lead)
+    assert min(k for _, k in counts.values()) > 250
+    rates = {stance: k / n for stance, (n, k) in counts.items()}
+    assert rates[LEADER_SUPPORTIVE] / rates[LEADER_NEUTRAL] == pytest.approx(1.3, abs=0.15)
+    assert rates[LEADER_HOSTILE] / rates[LEADER_NEUTRAL] == pytest.approx(0.6, abs=0.1)
+    before = model.district.villages.leader.copy()
+    engage = {"all": {"type": "leader_engagement", "p_buy_in": 1.0}}
+    engaged = CommunityHealthModel("baseline", rng=3, population__households=200_000, interventions=engage)
+    engaged.step()
+    after = engaged.district.villages.leader
+    assert np.all(after[before == LEADER_HOSTILE] == LEADER_NEUTRAL)
+    assert np.all(after[before != LEADER_HOSTILE] == LEADER_SUPPORTIVE)
+    ts = engaged.timeseries().iloc[1]
+    assert ts.leaders_hostile == 0 and ts.leaders_supportive == np.count_nonzero(before != LEADER_HOSTILE)
+    assert ts.cost_group_programme == pytest.approx(40.0 * before.size)

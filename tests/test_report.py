@@ -285,6 +285,8 @@ def test_every_intervention_type_reads_as_a_sentence():
                 "exit": {"type": "donor_exit", "start_month": 18, "rel_chw_visits": 0.25},
                 "feedback": {"type": "feedback", "start_month": 20},
                 "record": {"type": "shared_record", "start_month": 3, "funded_by": "government", "coverage": 0.5},
+                "men": {"type": "male_engagement", "coverage": 0.4, "remote_first": True},
+                "leaders": {"type": "leader_engagement", "p_buy_in": 0.5},
             },
         }
     )
@@ -307,9 +309,15 @@ def test_every_intervention_type_reads_as_a_sentence():
             "75% of villages, remotest first",
         ),
         "supply": ("stock reliability raised to 90%", "capacity ×2", "all facilities"),
-        "exit": ("donor exits at month 18", "interventions end (link, chws, supply)", "CHW visits fall to 25%"),
+        "exit": (
+            "donor exits at month 18",
+            "interventions end (link, chws, supply, men, leaders)",
+            "CHW visits fall to 25%",
+        ),
         "feedback": ("feed members' service experiences back", "never runs", "donor exits at month 18"),
         "record": ("one referral record", "from month 3", "50% of groups", "government-funded"),
+        "men": ("sensitise their villages' men and husbands", "40% of groups, remotest first"),
+        "leaders": ("village leaders engaged (50% move a step", "all villages"),
     }
     for key, phrases in expected.items():
         for phrase in phrases:

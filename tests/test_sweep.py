@@ -82,6 +82,7 @@ def test_shipped_experiments_expand():
         "group_persistence",
         "facilitator_staffing",
         "chw_hours",
+        "men_and_leaders",
     )
     for name in names:
         plan = load_experiment(name)
@@ -92,6 +93,7 @@ def test_shipped_experiments_expand():
     assert sizes["group_persistence"] == (12, 36)
     assert sizes["facilitator_staffing"] == (8, 24)
     assert sizes["chw_hours"] == (36, 108)
+    assert sizes["men_and_leaders"] == (24, 48)
 
 
 def test_designs(tmp_path):

@@ -86,6 +86,8 @@ def pct(x: float) -> str:
 # Fact 1: both arms start at 0.3% prevalence, far below any ceiling, without CHWs and with easy access, so that
 # the diffusion term, not supply, shapes the curve; women outside groups weigh their village's users fully, so
 # that use spreads through villages within the ten years, and peer influence half-saturates at 30% exposure.
+# Leaders and partners are neutral: their stances would give villages and women different speeds, and the sum of
+# staggered S-curves is not the curve of one.
 DIFFUSION = {
     "months": 120,
     "population.initial_mcpr_married": 0.003,
@@ -94,6 +96,9 @@ DIFFUSION = {
     "households.distance_odds_per_km": 0.97,
     "households.village_peer_weight": 1.0,
     "households.peer_half_saturation": 0.3,
+    "households.p_partner_opposes": 0.0,
+    "population.leaders_supportive": 0.0,
+    "population.leaders_hostile": 0.0,
 }
 
 

@@ -64,7 +64,7 @@ class WomensGroup(Agent):
     def step(self) -> None:
         self._twin_only("step")
         d = self.model.district
-        group_rules.group_month(self.idx, d.groups, d.chws, d.facilities, self.model.params, self.model.acc)
+        group_rules.group_month(self.idx, d.groups, d.chws, d.facilities, d.villages, self.model.params, self.model.acc)
 
     def ask_chw(self) -> None:
         """Tell its CHW what it asks of her this month: modules to teach, a follow-up."""

@@ -98,7 +98,7 @@ class CommunityHealthModel(mesa.Model):
         self.fixed_counts = metrics.fixed_counts(self.district.households)
         self.acc = self.fixed_counts.copy()
         self.cost_cumulative = 0.0
-        self.training_cost = 0.0  # this month's FP training of CHWs, once (the interventions phase sets it)
+        self.once = interventions.OneOff()  # what this month's starting interventions cost once (interventions phase)
         self.phase_seconds = dict.fromkeys((phase.name for phase in PHASES), 0.0)
         if debug_checks:
             checks.check_declared_writes(PHASES, self.district)
@@ -128,6 +128,7 @@ class CommunityHealthModel(mesa.Model):
         active = d.chws.status == CHW_ACTIVE
         acc[metrics.ACTIVE_CHWS] = np.count_nonzero(active)
         acc[metrics.FP_TRAINED_CHWS] = np.count_nonzero(active & (d.chws.fp_trained == 1))
+        metrics.count_leaders(d.villages.leader, acc)
         n, n_groups = d.households.source.size, d.groups.capacity.size
         return metrics.outputs(acc, 0, n, n_groups, dict.fromkeys(metrics.COSTS, 0.0), self.params.cyp_per_unit)
 
@@ -147,7 +148,7 @@ class CommunityHealthModel(mesa.Model):
                 if self.debug_checks:
                     checks.after_phase(self, phase, before)
         stipends = self.schedule.pays_stipends(self.month)
-        cost = costs.month_costs(self.config, d, self.acc, self.training_cost, stipends=stipends)
+        cost = costs.month_costs(self.config, d, self.acc, self.once, stipends=stipends)
         self.cost_cumulative += cost["cost_month"]
         self.month = month
         if self.record_services:
@@ -317,8 +318,9 @@ class Phase(NamedTuple):
 
 
 def _interventions(m: "CommunityHealthModel") -> None:
-    m.training_cost = interventions.apply_month(m.schedule, m.district, m.month)
+    m.once = interventions.apply_month(m.schedule, m.district, m.month)
     m.acc[metrics.FACILITATORS] = m.schedule.facilitators(m.month)
+    metrics.count_leaders(m.district.villages.leader, m.acc)
     hired = {agent.programme for agent in m.facilitator_agents}
     for name, facilitation in m.schedule.facilitation.items():
         if name not in hired:
@@ -339,12 +341,13 @@ def _chws_twin(m: "CommunityHealthModel") -> None:
 
 def _groups_compiled(m: "CommunityHealthModel") -> None:
     d = m.district
-    group_kernels.groups_month(d.groups, d.chws, d.facilities, m.params, m.acc)
+    group_kernels.groups_month(d.groups, d.chws, d.facilities, d.villages, m.params, m.acc)
 
 
 def _groups_twin(m: "CommunityHealthModel") -> None:
     m.district.facilities.n_feedback[:] = 0  # groups add their voice in their step
     m.district.facilities.advocacy[:] = 0.0
+    m.district.villages.men_sessions[:] = 0
     _each(m.group_agents, "step")
 
 
@@ -402,6 +405,8 @@ PHASES: tuple[Phase, ...] = (
             "groups.advocacy",
             "groups.feedback",
             "groups.shared_record",
+            "groups.male_engagement",
+            "villages.leader",
             "facilities.base_capacity",
             "facilities.capacity",
             "facilities.supply_target",
@@ -443,6 +448,7 @@ PHASES: tuple[Phase, ...] = (
             "groups.p_refer",
             "facilities.n_feedback",
             "facilities.advocacy",
+            "villages.men_sessions",
         ),
         _groups_compiled,
         _groups_twin,
@@ -463,6 +469,7 @@ PHASES: tuple[Phase, ...] = (
             "households.postpartum",
             "households.amenorrhoeic",
             "households.infecund_from",
+            "households.partner_opposes",
             "households.need",
             "households.source",
             "households.method",

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from commsim.model import metrics as m
+from commsim.model.interventions import OneOff
 from commsim.model.params import chws_give_methods
 from commsim.model.population import District
 from commsim.model.state import CHW_ACTIVE
@@ -38,14 +39,14 @@ def stipend_months(sc: Scenario, d: District) -> float:
     return m.dot(chw.status == CHW_ACTIVE, chw.hours_per_month) / sc.chws.hours_per_month
 
 
-def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float, *, stipends: bool) -> dict:
+def month_costs(sc: Scenario, d: District, acc: np.ndarray, once: OneOff, *, stipends: bool) -> dict:
     """This month's cost (US$) by category, with `cost_month` their sum: commodities (units x price, plus the
     supply chain's share), provider time (each visit's minutes by method x a facility provider's or a CHW's
     minute, and CHWs' household visits), the CHW programme (stipends for their hours while they are paid,
-    replacements and `training_usd`, this month's FP training), supervision and transport (supervised CHW-months,
+    replacements and this month's FP training, `once`), supervision and transport (supervised CHW-months,
     and the round trips of supervisors and restocking CHWs over each post's km to its facility), the group
-    programme (groups CHWs train, facilitators employed, mentoring, links, advocacy, feedback, shared records)
-    and supply support.
+    programme (groups CHWs train, facilitators employed, mentoring, links, advocacy, feedback, shared records,
+    sessions for husbands, and leaders engaged this month, `once`) and supply support.
     `acc` is the month's accumulator, `d` the district at the month's end."""
     c, chw, grp = sc.costs, d.chws, d.groups
     table = sc.methods.table()
@@ -67,7 +68,7 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
         "cost_provider_time": c.facility_minute_usd * facility_minutes + c.chw_minute_usd * chw_minutes,
         "cost_chw_programme": (stipend_months(sc, d) * c.chw_month_usd if stipends else 0.0)
         + acc[m.CHWS_HIRED] * c.chw_replacement_usd
-        + training_usd,
+        + once.chw_training,
         "cost_supervision_transport": acc[m.SUPERVISED_CHWS] * c.supervision_month_usd
         + ROUND_TRIP * c.transport_km_usd * (supervised_km + c.chw_restock_trips_per_month * restocking_km),
         "cost_group_programme": acc[m.GROUPS_TRAINED_BY_CHW] * c.group_training_month_usd
@@ -76,7 +77,9 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, training_usd: float,
         + np.count_nonzero(grp.linked_chw | grp.linked_facility) * c.linkage_month_usd
         + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd
         + np.count_nonzero(grp.feedback) * c.feedback_month_usd
-        + np.count_nonzero(grp.shared_record) * c.shared_record_month_usd,
+        + np.count_nonzero(grp.shared_record) * c.shared_record_month_usd
+        + np.count_nonzero(grp.male_engagement) * c.male_engagement_month_usd
+        + once.leader_engagement,
         "cost_supply_support": np.count_nonzero((d.facilities.supply_target > 0).any(axis=1))
         * c.supply_facility_month_usd,
     }

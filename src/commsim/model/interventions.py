@@ -7,12 +7,13 @@ Donor-funded interventions end at the month a `donor_exit` takes effect, whateve
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from commsim.model import rng
 from commsim.model.population import District
-from commsim.model.state import CHW_ACTIVE
+from commsim.model.state import CHW_ACTIVE, LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE
 from commsim.scenario.schema import (
     METHODS,
     Advocacy,
@@ -21,13 +22,25 @@ from commsim.scenario.schema import (
     DonorExit,
     Feedback,
     Intervention,
+    LeaderEngagement,
     Linkage,
+    MaleEngagement,
     Scenario,
     SharedRecord,
     SupplyImprovement,
 )
 
 DEFAULT_COVERAGE = 1.0
+
+
+class OneOff(NamedTuple):
+    """What the interventions that start in a month cost once (US$): CHWs trained in FP, villages' leaders engaged."""
+
+    chw_training: float = 0.0
+    leader_engagement: float = 0.0
+
+    def __add__(self, other: "OneOff") -> "OneOff":  # type: ignore[override]
+        return OneOff(*(a + b for a, b in zip(self, other, strict=True)))
 
 
 @dataclass
@@ -126,10 +139,10 @@ def _pick(
     return np.sort(order[:count])
 
 
-def apply_month(schedule: Schedule, d: District, month: int) -> float:
+def apply_month(schedule: Schedule, d: District, month: int) -> OneOff:
     """Start and end what is scheduled for `month`, and let facilitators convene this month's groups; return
-    what it costs once (US$): the CHWs it trains in FP."""
-    cost = 0.0
+    what it costs once (US$): the CHWs it trains in FP, the villages' leaders it engages."""
+    cost = OneOff()
     for name, iv, starting in schedule.events(month):
         cost += _HANDLERS[type(iv)](schedule, d, name, iv, starting)
     for name, f in schedule.facilitation.items():
@@ -155,7 +168,7 @@ def _targets(
     return schedule.targets[name]
 
 
-def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding, starting: bool) -> float:
+def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding, starting: bool) -> OneOff:
     grp, chw = d.groups, d.chws
     by_chw = iv.delivered_by == "chw"
     coverage = s.scenario.groups.training_coverage if iv.coverage is None else iv.coverage
@@ -171,21 +184,21 @@ def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding
     t = _targets(s, name, iv, grp.remoteness, coverage, reachable if by_chw else None)
     if not starting:
         grp.training[t] = 0.0
-        return 0.0
+        return OneOff()
     grp.training[t] = iv.modules_per_month
     grp.via_chw[t] = by_chw
     grp.sustain[t] += iv.organisational_strengthening_per_month
     if not by_chw:
         hired = math.ceil(t.size / iv.groups_per_facilitator) if iv.facilitators is None else iv.facilitators
         s.facilitation[name] = Facilitation(t, hired, iv.groups_per_facilitator, iv.modules_per_month, iv.start_month)
-        return 0.0
+        return OneOff()
     posts = np.unique(grp.chw[t][grp.chw[t] >= 0])
     newly = posts[(chw.status[posts] == CHW_ACTIVE) & (chw.fp_trained[posts] == 0)]
     chw.fp_trained[newly] = 1
-    return float(newly.size * s.scenario.costs.chw_training_usd)
+    return OneOff(chw_training=float(newly.size * s.scenario.costs.chw_training_usd))
 
 
-def _linkage(s: Schedule, d: District, name: str, iv: Linkage, starting: bool) -> float:
+def _linkage(s: Schedule, d: District, name: str, iv: Linkage, starting: bool) -> OneOff:
     grp = d.groups
     t = _targets(s, name, iv, grp.remoteness, DEFAULT_COVERAGE)
     on = 1 if starting else 0
@@ -194,29 +207,29 @@ def _linkage(s: Schedule, d: District, name: str, iv: Linkage, starting: bool) -
     if iv.to_facility:
         grp.linked_facility[t] = on
     grp.link_strength[t] = iv.strength if starting else 1.0
-    return 0.0
+    return OneOff()
 
 
-def _advocacy(s: Schedule, d: District, name: str, iv: Advocacy, starting: bool) -> float:
+def _advocacy(s: Schedule, d: District, name: str, iv: Advocacy, starting: bool) -> OneOff:
     t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
     d.groups.advocacy[t] += iv.strength if starting else -iv.strength
-    return 0.0
+    return OneOff()
 
 
-def _chw_scale_up(s: Schedule, d: District, name: str, iv: ChwScaleUp, starting: bool) -> float:
+def _chw_scale_up(s: Schedule, d: District, name: str, iv: ChwScaleUp, starting: bool) -> OneOff:
     chw = d.chws
     if not starting:
         if iv.supervise:
             chw.supervised[:] = 0
-        return 0.0
+        return OneOff()
     villages = _targets(s, name, iv, d.villages.remoteness, DEFAULT_COVERAGE)
     reached = np.isin(chw.village, villages)
     chw.status[reached & (chw.status != CHW_ACTIVE)] = CHW_ACTIVE
-    cost = 0.0
+    cost = OneOff()
     if iv.train_fp:
         newly = (chw.status == CHW_ACTIVE) & (chw.fp_trained == 0)
         chw.fp_trained[newly] = 1
-        cost = float(newly.sum() * s.scenario.costs.chw_training_usd)
+        cost = OneOff(chw_training=float(newly.sum() * s.scenario.costs.chw_training_usd))
     if iv.supervise:
         chw.supervised[:] = 1
     if iv.visits_per_month is not None:
@@ -226,35 +239,55 @@ def _chw_scale_up(s: Schedule, d: District, name: str, iv: ChwScaleUp, starting:
     return cost
 
 
-def _supply(s: Schedule, d: District, name: str, iv: SupplyImprovement, starting: bool) -> float:
+def _supply(s: Schedule, d: District, name: str, iv: SupplyImprovement, starting: bool) -> OneOff:
     fac = d.facilities
     t = _targets(s, name, iv, fac.remoteness, DEFAULT_COVERAGE)
     methods = [METHODS.index(x) for x in iv.methods] if iv.methods is not None else list(range(len(METHODS)))
     fac.supply_target[np.ix_(t, methods)] = iv.stock_reliability if starting else 0.0
     fac.capacity[t] = fac.base_capacity[t] * (iv.rel_capacity if starting else 1.0)
-    return 0.0
+    return OneOff()
 
 
-def _donor_exit(s: Schedule, d: District, name: str, iv: DonorExit, starting: bool) -> float:
+def _donor_exit(s: Schedule, d: District, name: str, iv: DonorExit, starting: bool) -> OneOff:
     if starting:
         d.chws.visits_per_month[:] *= iv.rel_chw_visits
         if iv.end_supervision:
             d.chws.supervised[:] = 0
-    return 0.0
+    return OneOff()
 
 
-def _feedback(s: Schedule, d: District, name: str, iv: Feedback, starting: bool) -> float:
+def _feedback(s: Schedule, d: District, name: str, iv: Feedback, starting: bool) -> OneOff:
     grp, fac = d.groups, d.facilities
     t = _targets(s, name, iv, grp.remoteness, DEFAULT_COVERAGE)
     grp.feedback[t] = 1 if starting else 0
     fac.responsiveness[np.unique(grp.facility[t])] = iv.responsiveness if starting else 0.0
-    return 0.0
+    return OneOff()
 
 
-def _shared_record(s: Schedule, d: District, name: str, iv: SharedRecord, starting: bool) -> float:
+def _shared_record(s: Schedule, d: District, name: str, iv: SharedRecord, starting: bool) -> OneOff:
     t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
     d.groups.shared_record[t] = 1 if starting else 0
-    return 0.0
+    return OneOff()
+
+
+def _male_engagement(s: Schedule, d: District, name: str, iv: MaleEngagement, starting: bool) -> OneOff:
+    t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
+    d.groups.male_engagement[t] = 1 if starting else 0
+    return OneOff()
+
+
+def _leader_engagement(s: Schedule, d: District, name: str, iv: LeaderEngagement, starting: bool) -> OneOff:
+    """Each targeted village's leaders move one step towards backing FP with chance p_buy_in (a draw of the seed
+    per village), and keep it after the intervention ends."""
+    if not starting:
+        return OneOff()
+    vil = d.villages
+    t = _targets(s, name, iv, vil.remoteness, DEFAULT_COVERAGE)
+    u = rng.uniforms(rng.stream_key(s.seed, 0, rng.name_stream(f"{name}.buy_in")), vil.leader.size)[t]
+    moves = t[u < iv.p_buy_in]
+    stance = vil.leader[moves]
+    vil.leader[moves] = np.where(stance == LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE)
+    return OneOff(leader_engagement=float(t.size * s.scenario.costs.leader_engagement_usd))
 
 
 _HANDLERS = {
@@ -266,4 +299,6 @@ _HANDLERS = {
     DonorExit: _donor_exit,
     Feedback: _feedback,
     SharedRecord: _shared_record,
+    MaleEngagement: _male_engagement,
+    LeaderEngagement: _leader_engagement,
 }

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from commsim.model.state import LEADER_HOSTILE, LEADER_SUPPORTIVE
 from commsim.scenario.schema import METHODS
 
 # Flows (reset each month)
@@ -53,13 +54,21 @@ GROUPS_TRAINED_BY_CHW, FACILITATORS = 68 + 4 * N_METHODS, 69 + 4 * N_METHODS
 REFERRALS_LOST = 70 + 4 * N_METHODS  # group referrals lost on their way to the CHW and facility (no shared record)
 # CHWs' hours: what active CHWs spent on groups this month, and those whose tasks asked more hours than they had
 CHW_GROUP_HOURS, OVERLOADED_CHWS = 71 + 4 * N_METHODS, 72 + 4 * N_METHODS
-N_SLOTS = 73 + 4 * N_METHODS
+# Men and leaders: women in union whose partner opposes FP (a stock), villages whose leaders back or oppose it
+PARTNERS_OPPOSED, LEADERS_SUPPORTIVE, LEADERS_HOSTILE = 73 + 4 * N_METHODS, 74 + 4 * N_METHODS, 75 + 4 * N_METHODS
+N_SLOTS = 76 + 4 * N_METHODS
 
 
 def dot(a, b) -> float:
     """The sum of the products of a and b, correctly rounded (math.fsum). NumPy's `@` adds in an order that
     depends on where the arrays lie in memory, so the same counts could cost differently in the last bit."""
     return math.fsum(np.multiply(a, b, dtype=float).tolist())
+
+
+def count_leaders(leader: np.ndarray, acc: np.ndarray) -> None:
+    """Villages whose leaders back FP and those whose leaders oppose it, into `acc`."""
+    acc[LEADERS_SUPPORTIVE] = np.count_nonzero(leader == LEADER_SUPPORTIVE)
+    acc[LEADERS_HOSTILE] = np.count_nonzero(leader == LEADER_HOSTILE)
 
 
 def fixed_counts(households) -> np.ndarray:
@@ -140,8 +149,9 @@ COST_BREAKDOWN: tuple[str, ...] = (  # the month's cost by category (`model.cost
 # added with facilitators and the shared record: runs stored before have none
 PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators", "referrals_lost")
 WORKLOAD: tuple[str, ...] = ("chw_group_hours", "overloaded_chws")  # added with CHWs' hours: runs before have none
+NORMS: tuple[str, ...] = ("partners_opposed", "leaders_supportive", "leaders_hostile")  # added with men and leaders
 ADDED: tuple[str, ...] = (  # stored runs may lack these
-    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + WORKLOAD
+    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + WORKLOAD + NORMS
 )
 COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + ADDED
 COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
@@ -170,6 +180,8 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         *SUPPLY_COUNTS,
         *PROGRAMME,
         "overloaded_chws",
+        "leaders_supportive",
+        "leaders_hostile",
     )
 )
 
@@ -233,6 +245,9 @@ LABELS: dict[str, str] = {
     "referrals_lost": "group referrals lost on the way",
     "chw_group_hours": "CHW hours on groups",
     "overloaded_chws": "CHWs asked for more hours than they have",
+    "partners_opposed": "women in union whose partner opposes FP",
+    "leaders_supportive": "villages whose leaders back FP",
+    "leaders_hostile": "villages whose leaders oppose FP",
 }
 
 
@@ -309,6 +324,9 @@ def outputs(
     row["referrals_lost"] = int(acc[REFERRALS_LOST])
     row["chw_group_hours"] = float(acc[CHW_GROUP_HOURS])
     row["overloaded_chws"] = int(acc[OVERLOADED_CHWS])
+    row["partners_opposed"] = _share(acc[PARTNERS_OPPOSED], acc[IN_UNION])
+    row["leaders_supportive"] = int(acc[LEADERS_SUPPORTIVE])
+    row["leaders_hostile"] = int(acc[LEADERS_HOSTILE])
     return row
 
 

@@ -38,6 +38,8 @@ DERIVED = (
     "chw_access",  # chws.p_method_access where CHWs provide methods, else 0
     "rel_attrition_unsupported",  # chws.rel_attrition_no_refresher x chws.rel_attrition_unsupervised
     "hours_per_visit",  # a CHW's hours a household visit takes: costs.chw_visit_minutes and the walk to it
+    "partner_norm",  # 1 / (1 - p_partner_opposes x (1 - rel_adopt_partner_opposed)): an approved woman's propensity
+    "leader_norm",  # 1 / the mean leader_factor over villages at month 0: a neutral village's propensity
 )
 STERILITY = (  # float64 arrays: the knots of the share infecund by exact age (`sterility_knots`)
     "sterile_ages",
@@ -185,6 +187,18 @@ def initial_visits(sc: Scenario) -> float:
     return min(c.visits_per_month, max(c.hours_per_month - c.other_hours_per_month, 0.0) / hours_per_visit(sc))
 
 
+def leader_mean(sc: Scenario) -> float:
+    """The mean over villages at month 0 of what their leaders make of activity and adoption there (the
+    kernels' leader_factor), at the population's shares of supportive and hostile leaders."""
+    pop, g = sc.population, sc.groups
+    neutral = 1.0 - pop.leaders_supportive - pop.leaders_hostile
+    return (
+        pop.leaders_supportive * g.rel_activity_leader_supportive
+        + pop.leaders_hostile * (g.rel_activity_leader_hostile)
+        + neutral
+    )
+
+
 def wait_scale(w: Women) -> float:
     """The Weibull scale of the months a woman wants to wait after a birth, for its mean and shape."""
     return w.wait_months_after_birth / math.gamma(1.0 + 1.0 / w.wait_shape)
@@ -209,6 +223,8 @@ def build_params(sc: Scenario) -> Params:
         chw_access=chw_method_access(sc),
         rel_attrition_unsupported=c.rel_attrition_no_refresher * c.rel_attrition_unsupervised,
         hours_per_visit=hours_per_visit(sc),
+        partner_norm=1.0 / (1.0 - h.p_partner_opposes * (1.0 - h.rel_adopt_partner_opposed)),
+        leader_norm=1.0 / leader_mean(sc),
     )
     values["sterile_ages"], values["sterile_shares"] = sterility_knots(w)
     return Params(**values)

@@ -18,6 +18,9 @@ from commsim.model.state import (
     CHW_ACTIVE,
     CHW_NOT_DEPLOYED,
     GESTATION_MONTHS,
+    LEADER_HOSTILE,
+    LEADER_NEUTRAL,
+    LEADER_SUPPORTIVE,
     POSTPARTUM_MONTHS,
     SOURCE_CHW,
     WANTS_LATER,
@@ -30,7 +33,7 @@ from commsim.model.state import (
     Villages,
     allocate,
 )
-from commsim.scenario.schema import Scenario
+from commsim.scenario.schema import Population, Scenario
 
 VILLAGE_SIZE_SIGMA = 0.6  # lognormal spread of village sizes
 CANDIDATE_FACILITIES = 4  # nearest facilities to a village centre searched for its homes
@@ -169,6 +172,7 @@ def build_district(sc: Scenario, seed: int) -> District:
         band=band,
         wealth=wealth,
         **women,
+        partner_opposes=(women["union"] == 1) & (source == 0) & (_draws(seed, 60, n) < sc.households.p_partner_opposes),
         source=source,
         method=method,
         resupply_in=np.minimum(resupply_in, 255),
@@ -200,8 +204,20 @@ def build_district(sc: Scenario, seed: int) -> District:
         stock_method_base=np.tile(reliability, (fx.size, 1)),
         n_catchment=n_catch,
     )
-    villages = allocate(Villages, nv, x=vx, y=vy, n_households=n_hh_v, remoteness=v_remote)
+    villages = allocate(
+        Villages, nv, x=vx, y=vy, n_households=n_hh_v, remoteness=v_remote, leader=_leaders(pop, seed, nv)
+    )
     return District(households, groups, chws, facilities, villages)
+
+
+def _leaders(pop: Population, seed: int, nv: int) -> np.ndarray:
+    """Each village's leaders' stance on FP at month 0: hostile, supportive or else neutral, at the population's
+    shares, in a random order of the villages."""
+    u = _draws(seed, 61, nv)
+    stance = np.full(nv, LEADER_NEUTRAL)
+    stance[u < pop.leaders_hostile] = LEADER_HOSTILE
+    stance[u >= 1.0 - pop.leaders_supportive] = LEADER_SUPPORTIVE
+    return stance
 
 
 def method_reliability(sc: Scenario) -> np.ndarray:

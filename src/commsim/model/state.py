@@ -16,6 +16,7 @@ Spec = tuple[tuple[str, type | np.dtype, str], ...]
 SOURCE_NONE, SOURCE_FAC1, SOURCE_FAC2, SOURCE_CHW = 0, 1, 2, 3  # households.source: her method's source
 CHW_NOT_DEPLOYED, CHW_ACTIVE, CHW_VACANT = 0, 1, 2  # chws.status
 WANTS_SOON, WANTS_LATER, WANTS_NO_MORE = 0, 1, 2  # households.intention: a child soon, later, no more
+LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE = 0, 1, 2  # villages.leader: the leaders' stance on FP
 AGE_IN_MONTHS, AGE_OUT_MONTHS = 15 * 12, 50 * 12  # a woman enters the district at 15 and leaves it at 50
 GESTATION_MONTHS, POSTPARTUM_MONTHS = 9, 24  # a birth ends month 9; "postpartum" is the 24 months after it
 DAYS_PER_MONTH = 30  # a stockout lasts the month it is drawn for: its days, as a DHIS2 reports them
@@ -47,6 +48,7 @@ HOUSEHOLD_COLUMNS: Spec = (
     ("postpartum", np.uint8, "months since her last birth, within POSTPARTUM_MONTHS (0: none that recent)"),
     ("amenorrhoeic", np.uint8, "1 while insusceptible after a birth (amenorrhoea, abstinence)"),
     ("infecund_from", np.int16, "age in months from which she cannot conceive (AGE_OUT_MONTHS: not before she leaves)"),
+    ("partner_opposes", np.uint8, "1 if her partner opposes family planning (drawn when she enters a union)"),
     ("need", np.uint8, "1 if she has a need for family planning (in union, at risk, wants to wait or stop)"),
     ("source", np.uint8, "current method source: 0 none, 1 fac1, 2 fac2, 3 CHW"),
     ("method", np.uint8, "current method: 0 none, k + 1 for METHODS[k]"),
@@ -90,6 +92,7 @@ GROUP_COLUMNS: Spec = (
     ("advocacy", np.float64, "added advocacy weight"),
     ("feedback", np.uint8, "1 if it feeds service experiences back to the facility"),
     ("shared_record", np.uint8, "1 if its referrals are on a record shared with its CHW and facility"),
+    ("male_engagement", np.uint8, "1 if it sensitises its members' husbands"),
     ("meeting_gain", np.float64, "this month: awareness pull of a meeting (capacity x FP content)"),
     ("exposure_weight", np.float64, "this month: weight of peer exposure in the group"),
     ("p_refer", np.float64, "this month: referral probability per eligible member"),
@@ -151,6 +154,8 @@ VILLAGE_COLUMNS: Spec = (
     ("n_households", np.int32, "households"),
     ("n_users", np.int32, "users (tallied each month)"),
     ("remoteness", np.float64, "km to the nearest facility"),
+    ("leader", np.uint8, "its leaders' stance on FP: 0 hostile, 1 neutral, 2 supportive"),
+    ("men_sessions", np.uint8, "this month: 1 if a group of the village that sensitises husbands meets"),
 )
 
 

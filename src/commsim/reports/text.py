@@ -14,7 +14,9 @@ from commsim.scenario.schema import (
     DonorExit,
     Feedback,
     Intervention,
+    LeaderEngagement,
     Linkage,
+    MaleEngagement,
     Scenario,
     SharedRecord,
     SupplyImprovement,
@@ -96,6 +98,19 @@ def _shared_record(iv: SharedRecord) -> str:
     return "women's groups share one referral record with their CHW and facility (referrals arrive known, none lost)"
 
 
+def _male_engagement(iv: MaleEngagement) -> str:
+    """Groups' sessions for members' husbands."""
+    return "women's groups sensitise their villages' men and husbands, so opposing partners come round while they meet"
+
+
+def _leader_engagement(iv: LeaderEngagement) -> str:
+    """Village leaders' buy-in, and how likely it is."""
+    return (
+        f"village leaders engaged ({_share(iv.p_buy_in)} move a step towards backing FP: hostile to neutral, "
+        "neutral to supportive)"
+    )
+
+
 # per type: what it does, and what its coverage counts (as in interventions.py)
 _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     CapacityBuilding: (_capacity_building, "groups"),
@@ -105,6 +120,8 @@ _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     SupplyImprovement: (_supply, "facilities"),
     Feedback: (_feedback, "groups"),
     SharedRecord: (_shared_record, "groups"),
+    MaleEngagement: (_male_engagement, "groups"),
+    LeaderEngagement: (_leader_engagement, "villages"),
 }
 
 

@@ -129,6 +129,19 @@ class Population(Strict):
         "Mali page; Track20 17% for 2020); users are drawn among married women with a need.",
     )
     initial_awareness: Share = Field(0.45, description="Mean awareness of modern methods at month 0.")
+    leaders_supportive: Share = Field(
+        0.3,
+        description="Share of villages whose leaders (chief, imam, elders) back family planning at month 0, which "
+        "scales group activity and CHW outreach there (groups.rel_activity_leader_supportive). Leaders' messages "
+        "reached 2 in 5 women in urban Nigeria (Adedini 2018, GHSP 6:500); no share for rural Mali retrieved: "
+        "reasoned 0.3 (range 0.1-0.6).",
+    )
+    leaders_hostile: Share = Field(
+        0.15,
+        description="Share of villages whose leaders oppose family planning at month 0 (the rest are neutral). "
+        "Religious leaders in Niger who backed spacing saw a personal risk in saying so (PSI Transform/PHARE, "
+        "formative research); no share retrieved: reasoned 0.15 (range 0-0.4).",
+    )
     initial_trust: Share = Field(0.5, description="Mean trust in services at month 0.")
 
     @property
@@ -176,6 +189,12 @@ class Population(Strict):
             raise inconsistent(
                 "referral_facilities",
                 f"must be at most facilities ({self.n_facilities}) (got {self.n_referral_facilities})",
+            )
+        if self.leaders_supportive + self.leaders_hostile > 1.0:
+            raise inconsistent(
+                "leaders_hostile",
+                f"with leaders_supportive ({self.leaders_supportive:g}) must add up to at most 1 "
+                f"(got {self.leaders_hostile:g})",
             )
         return self
 
@@ -619,6 +638,22 @@ class Households(Strict):
     awareness_decay_per_month: Rate = Field(0.01, description="Forgetting.")
     trust_gain_served: Rate = Field(0.05, description="Trust moves this far toward 1 after good service.")
     trust_loss_failed: Rate = Field(0.2, description="Trust moves this far toward 0 after a stockout or a full clinic.")
+    p_partner_opposes: Share = Field(
+        0.25,
+        description="Chance that a woman's partner opposes family planning, drawn when she enters a union (and for "
+        "married non-users at month 0): 23% of married women with unmet need in 52 countries' DHS cite their own or "
+        "others' opposition (Sedgh 2016, Guttmacher), and 50% of Malian women name husbands' pressure to have more "
+        "children (Sidibe 2020, IJERPH 17:4399, a convenience sample). No Mali DHS figure retrieved: reasoned 0.25 "
+        "(range 0.1-0.5).",
+    )
+    rel_adopt_partner_opposed: Share = Field(
+        0.5,
+        description="A woman's adoption propensity while her partner opposes, relative to a woman whose partner "
+        "approves: in Mali's DHS 2001 (7,671 women in union) partner approval and discussion with the partner had "
+        "odds ratios of 1.4-2.7 for modern use (Kaggwa 2008, Int Fam Plan Perspect 34:79); 7.3 for discussing FP "
+        "with the husband in a cross-sectional sample (Sidibe 2020). 0.5 (range 0.15-0.7). The adoption rates are "
+        "the district's average woman's, so an approved woman's is 1 / (1 - p_partner_opposes x (1 - this)) of them.",
+    )
     p_referral_lost: Rate = Field(
         0.26,
         description="Chance a group's referral is lost on its way to her CHW and facility, where no shared record "
@@ -666,6 +701,34 @@ class Groups(Strict):
         description="Capacity gain per month from a linked, active CHW's follow-up (HRH2030 monthly follow-ups).",
     )
     fp_modules: int = Field(6, ge=1, le=50, description="FP/RH modules in the training curriculum.")
+    husband_sensitisation_per_month: Rate = Field(
+        0.06,
+        description="Monthly chance that a member's opposing partner comes round while a group of her village meets "
+        "and sensitises men (male_engagement): in Malawi, peer motivators' five visits over six months took couples' "
+        "use from 59% to 78% (Shattuck 2011, Am J Public Health 101:1089). Reasoned 0.06, about half of opposing "
+        "partners within a year (range 0.02-0.15).",
+    )
+    rel_sensitisation_non_member: Share = Field(
+        0.5,
+        description="... and the partner of a woman of the village who is not in a meeting group comes round at this "
+        "share of it: the groups sensitise their communities, men and husbands included (HRH2030, seed 002), as "
+        "Niger's 'model husbands' talk to other men (UNFPA écoles des maris). Reasoned 0.5 (range 0.2-1).",
+    )
+    rel_activity_leader_supportive: float = Field(
+        1.3,
+        ge=1.0,
+        le=3.0,
+        description="In a village whose leaders back FP, women's adoption propensity, groups' meeting gain and "
+        "referral rate and a CHW visit's awareness gain are x this: women who heard religious leaders speak for FP "
+        "had an odds ratio of 1.70 (1.54-1.87) for modern use in urban Nigeria (Adedini 2018, GHSP 6:500). Reasoned "
+        "1.3 (range 1-2). The adoption rates are the district's average village's, so a neutral village's are 1 / "
+        "the mean of these factors over villages at month 0.",
+    )
+    rel_activity_leader_hostile: Share = Field(
+        0.6,
+        description="... and x this where the leaders oppose FP: no effect size of leaders' opposition retrieved; "
+        "reasoned 0.6, about the inverse of Adedini's 1.70 (range 0.3-1).",
+    )
     knowledge_fade_per_month: Rate = Field(
         0.06,
         description="Share of its FP content a group that does not meet (and is not being trained) loses a month, "
@@ -889,6 +952,18 @@ class Costs(Strict):
         description="Keeping a group's shared referral record per month (forms, registers, the CHW's time to "
         "update it). No figure found: reasoned 1 (range 0-5, the bounds).",
     )
+    male_engagement_month_usd: float = Field(
+        3.0,
+        ge=0.0,
+        le=50.0,
+        description="A group's sessions for members' husbands per month (a facilitator's or CHW's time, a meeting "
+        "place). No figure found: reasoned 3 (range 0-10).",
+    )
+    leader_engagement_usd: Usd = Field(
+        40.0,
+        description="Engaging one village's leaders, once (a district team's visit and dialogue). No figure "
+        "found: reasoned 40 (range 10-150).",
+    )
     feedback_month_usd: float = Field(
         2.0,
         ge=0.0,
@@ -1063,6 +1138,27 @@ class SharedRecord(Intervention):
     type: Literal["shared_record"] = "shared_record"
 
 
+class MaleEngagement(Intervention):
+    """Groups sensitise their communities' men and husbands (HRH2030; Niger's écoles des maris): while it runs
+    and a group meets, each opposing partner of a woman of its village comes round at
+    groups.husband_sensitisation_per_month (a member's) or rel_sensitisation_non_member of it (the others')."""
+
+    type: Literal["male_engagement"] = "male_engagement"
+
+
+class LeaderEngagement(Intervention):
+    """Village leaders are engaged at start_month (HRH2030's leaders' buy-in): in each targeted village a neutral
+    leader comes to back FP, and a hostile one to tolerate it, with chance p_buy_in. What leaders come to, they
+    keep after the intervention ends."""
+
+    type: Literal["leader_engagement"] = "leader_engagement"
+    p_buy_in: Share = Field(
+        0.6,
+        description="Chance an engaged leader moves one step (hostile to neutral, neutral to supportive). No figure "
+        "retrieved: reasoned 0.6 (range 0.3-0.9).",
+    )
+
+
 class Feedback(Intervention):
     """Groups feed members' service experiences back to facilities, which respond (Healthwatch)."""
 
@@ -1081,11 +1177,22 @@ INTERVENTION_TYPES: dict[str, type[Intervention]] = {
         DonorExit,
         Feedback,
         SharedRecord,
+        MaleEngagement,
+        LeaderEngagement,
     )
 }
 
 AnyIntervention = Annotated[
-    CapacityBuilding | Linkage | Advocacy | ChwScaleUp | SupplyImprovement | DonorExit | Feedback | SharedRecord,
+    CapacityBuilding
+    | Linkage
+    | Advocacy
+    | ChwScaleUp
+    | SupplyImprovement
+    | DonorExit
+    | Feedback
+    | SharedRecord
+    | MaleEngagement
+    | LeaderEngagement,
     Field(discriminator="type"),
 ]
 

@@ -3,18 +3,32 @@
 Capacity c grows with training and a linked CHW's mentoring, grows by itself as c(1-c) while the group
 meets (faster with organisational strengthening), and decays otherwise; a group below the meeting
 threshold stops meeting, and so loses its self-sustaining growth and, month by month, its FP content and its
-members' learning: groups that keep meeting keep their effect.
+members' learning: groups that keep meeting keep their effect. Its village's leaders scale what a meeting does:
+more where they back FP, less where they oppose it.
 """
 
 from commsim.model import metrics as m
 from commsim.model.kernels import kernel, rule
-from commsim.model.state import CHW_ACTIVE
+from commsim.model.state import CHW_ACTIVE, LEADER_HOSTILE, LEADER_SUPPORTIVE
 
 
 @rule
-def group_month(g, grp, chw, fac, p, acc):
-    """One month of group g; sets this month's meeting gain, exposure weight and referral chance, and adds its
-    members' voice to its facility: feedback if it has the mechanism, advocacy if it is strong."""
+def leader_factor(stance, p):
+    """What a village's leaders make of group activity, CHW outreach and women's adoption there:
+    x rel_activity_leader_supportive where they back FP, x rel_activity_leader_hostile where they oppose it, x 1
+    where they are neutral."""
+    if stance == LEADER_SUPPORTIVE:
+        return p.rel_activity_leader_supportive
+    if stance == LEADER_HOSTILE:
+        return p.rel_activity_leader_hostile
+    return 1.0
+
+
+@rule
+def group_month(g, grp, chw, fac, vil, p, acc):
+    """One month of group g; sets this month's meeting gain, exposure weight and referral chance, adds its
+    members' voice to its facility (feedback if it has the mechanism, advocacy if it is strong), and holds its
+    village's sessions for husbands if it sensitises men."""
     c = grp.capacity[g]
     k = grp.chw[g]
     chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
@@ -36,11 +50,14 @@ def group_month(g, grp, chw, fac, p, acc):
     fp_content = grp.modules[g] / p.fp_modules
     grp.capacity[g] = c
     grp.active[g] = active
-    grp.meeting_gain[g] = p.awareness_gain_per_meeting * c * fp_content if active == 1 else 0.0
+    lead = leader_factor(vil.leader[grp.village[g]], p)
+    grp.meeting_gain[g] = p.awareness_gain_per_meeting * c * fp_content * lead if active == 1 else 0.0
     grp.exposure_weight[g] = 1.0 + (p.rel_peer_trained - 1.0) * fp_content
     linked = grp.linked_chw[g] == 1 or grp.linked_facility[g] == 1
-    grp.p_refer[g] = p.p_refer_per_month * c * grp.link_strength[g] if active == 1 and linked else 0.0
+    grp.p_refer[g] = p.p_refer_per_month * c * grp.link_strength[g] * lead if active == 1 and linked else 0.0
     if active == 1:
+        if grp.male_engagement[g] == 1:
+            vil.men_sessions[grp.village[g]] = 1
         f = grp.facility[g]
         if grp.feedback[g] == 1:
             fac.n_feedback[f] += grp.n_members[g]
@@ -51,9 +68,10 @@ def group_month(g, grp, chw, fac, p, acc):
 
 
 @kernel()
-def groups_month(grp, chw, fac, p, acc):
+def groups_month(grp, chw, fac, vil, p, acc):
     """group_month for every group, in group order (facilities' advocacy is a float sum)."""
     fac.n_feedback[:] = 0
     fac.advocacy[:] = 0.0
+    vil.men_sessions[:] = 0
     for g in range(grp.capacity.shape[0]):
-        group_month(g, grp, chw, fac, p, acc)
+        group_month(g, grp, chw, fac, vil, p, acc)

@@ -20,6 +20,7 @@ from numba import prange
 from commsim.model import metrics as m
 from commsim.model import rng
 from commsim.model.kernels import kernel, rule, serial
+from commsim.model.kernels.groups import leader_factor
 from commsim.model.rng import uniform
 from commsim.model.state import (
     AGE_IN_MONTHS,
@@ -122,6 +123,7 @@ def _newcomer(i, hh, p, keys):
     hh.months_on[i] = 0
     hh.ever_user[i] = 0
     hh.referred[i] = 0
+    hh.partner_opposes[i] = 0
     hh.awareness[i] = p.newcomer_awareness
     hh.trust[i] = p.newcomer_trust
 
@@ -145,7 +147,10 @@ def _life_month(i, hh, p, keys, acc):
     ag = (age - AGE_IN_MONTHS) // 60
     union = hh.union[i]
     turn = p.union_entry_by_age[ag] if union == 0 else p.union_dissolution_per_month
-    hh.union[i] = union ^ (1 if uniform(keys[rng.UNION], i) < turn else 0)
+    changes = uniform(keys[rng.UNION], i) < turn
+    hh.union[i] = union ^ (1 if changes else 0)
+    if changes and union == 0:  # a new partner, who may oppose family planning
+        hh.partner_opposes[i] = 1 if uniform(keys[rng.PARTNER], i) < p.p_partner_opposes else 0
     pp = hh.postpartum[i]
     if pp > 0:
         pp = pp + 1 if pp < POSTPARTUM_MONTHS else 0
@@ -329,7 +334,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             if uniform(keys[rng.VISIT], i) < pv:
                 visited = True
                 fp_visit = chw.fp_trained[k] == 1
-                gain = p.awareness_gain_visit * (2.0 if fp_visit else 1.0)
+                gain = p.awareness_gain_visit * (2.0 if fp_visit else 1.0) * leader_factor(vil.leader[hh.village[i]], p)
                 a += gain * (1.0 - a)
                 t += p.trust_gain_chw_visit * (1.0 - t)
                 n_chw_visits += 1
@@ -350,6 +355,11 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         elif g >= 0 and grp.modules[g] > 0.0 and a > p.newcomer_awareness:
             # her group taught FP and no longer meets: what she learned above the district's level fades with it
             a -= p.knowledge_fade_per_month * (a - p.newcomer_awareness)
+        if hh.partner_opposes[i] == 1 and vil.men_sessions[hh.village[i]] == 1:
+            # her village's groups hold sessions for husbands: a member's more surely reaches hers
+            reach = p.husband_sensitisation_per_month * (1.0 if in_group else p.rel_sensitisation_non_member)
+            if uniform(keys[rng.SENSITISE], i) < reach:
+                hh.partner_opposes[i] = 0
         a -= p.awareness_decay_per_month * a
 
         if src > NONE:
@@ -421,7 +431,10 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             )
             if ref > 0:
                 demand += p.referral_boost_per_month
-            willing = demand * (1.0 - p.trust_weight + 2.0 * p.trust_weight * t)
+            norms = p.partner_norm * p.leader_norm * leader_factor(vil.leader[hh.village[i]], p)
+            willing = demand * (1.0 - p.trust_weight + 2.0 * p.trust_weight * t) * norms
+            if hh.partner_opposes[i] == 1:
+                willing *= p.rel_adopt_partner_opposed
             u = uniform(keys[rng.ADOPT], i)
             adopts = False
             access_fac = access_chw = 0.0
@@ -575,13 +588,14 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     users_q = np.zeros(5, np.int64)
     women_age = np.zeros(m.N_AGE_GROUPS, np.int64)
     users_method = np.zeros(m.N_METHODS, np.int64)
-    users = users_chw = unmet = ever = in_union = users_union = unmet_union = pregnant = 0
+    users = users_chw = unmet = ever = in_union = users_union = unmet_union = pregnant = opposed = 0
     trust = awareness = 0.0
     for i in range(lo, hi):
         src = hh.source[i]
         married = 1 if hh.union[i] == 1 else 0
         women_age[(hh.age_months[i] - AGE_IN_MONTHS) // 60] += 1
         in_union += married
+        opposed += married & hh.partner_opposes[i]
         pregnant += 1 if hh.pregnant[i] > 0 else 0
         if src > NONE:
             users += 1
@@ -612,6 +626,7 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     acc[m.USERS_UNION] += users_union
     acc[m.UNMET_UNION] += unmet_union
     acc[m.PREGNANT] += pregnant
+    acc[m.PARTNERS_OPPOSED] += opposed
     for g in range(m.N_AGE_GROUPS):
         acc[m.WOMEN_AGE + g] += women_age[g]
     for k in range(m.N_METHODS):
