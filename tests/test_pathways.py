@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from commsim.model.community import CommunityHealthModel
+from commsim.model.state import BAD_UNITS
 
 SMALL = {"population__households": 1200, "population__villages": 10, "population__facilities": 3}
 
@@ -399,3 +400,82 @@ def test_leaders_scale_adoption_in_their_village():
     ts = engaged.timeseries().iloc[1]
     assert ts.leaders_hostile == 0 and ts.leaders_supportive == np.count_nonzero(before != LEADER_HOSTILE)
     assert ts.cost_group_programme == pytest.approx(40.0 * before.size)
+
+
+def voice_run(scenario: str, months: int, **overrides) -> CommunityHealthModel:
+    model = CommunityHealthModel(scenario, rng=1, **overrides)
+    model.run(months)
+    return model
+
+
+def test_without_accountability_engagement_is_symbolic():
+    """symbolic_engagement: groups report members' bad experiences (logged every month), and no mechanism makes
+    the facility act, so quality and stock are exactly those of the same district with the groups' links and no
+    feedback at all; under partnership_voice's scorecard the same reports raise them."""
+    symbolic = voice_run("symbolic_engagement", 24)
+    silent = voice_run("symbolic_engagement", 24, interventions__feedback__coverage=0.0)
+    scorecard = voice_run("partnership_voice", 24)
+    reported = symbolic.timeseries().experiences_reported
+    assert (reported.iloc[2:] > 0).all() and (silent.timeseries().experiences_reported == 0).all()
+    for column in ("quality", "stock_method"):
+        np.testing.assert_array_equal(
+            getattr(symbolic.district.facilities, column), getattr(silent.district.facilities, column)
+        )
+    assert scorecard.district.facilities.quality.mean() > symbolic.district.facilities.quality.mean() + 0.03
+
+
+def test_a_scorecard_moves_a_facility_more_than_a_health_committee():
+    """facilities.responsiveness_scorecard (1) against responsiveness_health_committee (0.3): after 36 months the
+    facilities' mean quality gain over symbolic engagement under a health committee is between a sixth and a half
+    of the scorecard's (0.3 of the response; the pull saturates, so the gain is not proportional)."""
+    gains = {}
+    none = voice_run("symbolic_engagement", 36).district.facilities.quality.mean()
+    for mechanism in ("health_committee", "scorecard"):
+        model = voice_run("partnership_voice", 36, interventions__feedback__accountability=mechanism)
+        gains[mechanism] = model.district.facilities.quality.mean() - none
+    assert gains["scorecard"] > 0.05
+    assert gains["scorecard"] / 6 < gains["health_committee"] < gains["scorecard"] / 2
+
+
+def test_a_groups_report_is_its_members_bad_experiences():
+    """What a feedback group reports is what happened to its members at the facility: with every facility at
+    quality 1, never out of a method and never full, nothing went wrong and nothing is reported though members
+    visit; with facilities that can serve nobody, every visit went wrong."""
+    perfect = {
+        "facilities__quality": 1.0,
+        "facilities__quality_spread": 0.0,
+        "facilities__stock_reliability": 1.0,
+        "facilities__capacity_per_month": 100_000,
+        "facilities__referral_capacity_per_month": 100_000,
+        "groups__p_advocacy_captured": 1.0,  # no advocacy pulls quality towards quality_max (0.95)
+    }
+    good = voice_run("partnership_voice", 6, **perfect)
+    grp = good.district.groups
+    assert grp.member_visits.sum() > 20 and grp.member_bad.sum() == 0
+    assert (good.timeseries().experiences_reported == 0.0).all()
+    full = {"facilities__capacity_per_month": 0, "facilities__referral_capacity_per_month": 0}
+    bad = voice_run("partnership_voice", 6, **full)
+    grp = bad.district.groups
+    assert grp.member_visits.sum() > 20
+    np.testing.assert_array_equal(grp.member_bad, grp.member_visits * BAD_UNITS)
+
+
+def test_advocacy_can_fail_or_be_captured():
+    """facilities.p_advocacy_heard (0.5): of facility-months with advocacy, about half are acted on (swasti_css,
+    100,000 households, 36 months: ~1,000 facility-months, sd ~0.016, tolerance 0.06); a share
+    groups.p_advocacy_captured (0.2) of groups advocate for no FP service (1,600 groups: sd 0.01, tolerance
+    0.04); with every group captured, swasti_css's advocacy moves no facility: quality is that of the same
+    programme without its advocacy intervention and strong groups."""
+    model = CommunityHealthModel("swasti_css", rng=2, population__households=100_000)
+    heard = pressed = 0
+    for _ in range(36):
+        model.step()
+        pressed += int(np.count_nonzero(model.district.facilities.advocacy > 0))
+        heard += model.latest["advocacy_heard"]
+    assert pressed > 500
+    assert heard / pressed == pytest.approx(0.5, abs=0.06)
+    assert model.district.groups.captured.mean() == pytest.approx(0.2, abs=0.04)
+    captured = voice_run("swasti_css", 24, groups__p_advocacy_captured=1.0)
+    mute = voice_run("swasti_css", 24, groups__p_advocacy_captured=1.0, interventions__advocacy__coverage=0.0)
+    assert (captured.timeseries().advocacy_heard == 0).all()
+    np.testing.assert_array_equal(captured.district.facilities.quality, mute.district.facilities.quality)

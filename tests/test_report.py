@@ -314,7 +314,7 @@ def test_every_intervention_type_reads_as_a_sentence():
             "interventions end (link, chws, supply, men, leaders)",
             "CHW visits fall to 25%",
         ),
-        "feedback": ("feed members' service experiences back", "never runs", "donor exits at month 18"),
+        "feedback": ("feed members' bad service experiences back", "community scorecard", "never runs"),
         "record": ("one referral record", "from month 3", "50% of groups", "government-funded"),
         "men": ("sensitise their villages' men and husbands", "40% of groups, remotest first"),
         "leaders": ("village leaders engaged (50% move a step", "all villages"),

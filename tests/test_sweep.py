@@ -83,6 +83,7 @@ def test_shipped_experiments_expand():
         "facilitator_staffing",
         "chw_hours",
         "men_and_leaders",
+        "voice_accountability",
     )
     for name in names:
         plan = load_experiment(name)
@@ -94,6 +95,7 @@ def test_shipped_experiments_expand():
     assert sizes["facilitator_staffing"] == (8, 24)
     assert sizes["chw_hours"] == (36, 108)
     assert sizes["men_and_leaders"] == (24, 48)
+    assert sizes["voice_accountability"] == (27, 54)
 
 
 def test_designs(tmp_path):

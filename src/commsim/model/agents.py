@@ -119,7 +119,8 @@ class Facility(Agent):
 
     def update(self) -> None:
         self._twin_only("update")
-        facility_rules.facility_update(self.idx, self.model.district.facilities, self.model.params)
+        m = self.model
+        facility_rules.facility_update(self.idx, m.district.facilities, m.params, m.keys, m.acc)
 
     @property
     def quality(self) -> float:

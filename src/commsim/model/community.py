@@ -345,8 +345,11 @@ def _groups_compiled(m: "CommunityHealthModel") -> None:
 
 
 def _groups_twin(m: "CommunityHealthModel") -> None:
-    m.district.facilities.n_feedback[:] = 0  # groups add their voice in their step
-    m.district.facilities.advocacy[:] = 0.0
+    fac = m.district.facilities
+    fac.n_feedback[:] = 0  # groups add their voice in their step
+    fac.reported_visits[:] = 0.0
+    fac.reported_bad[:] = 0.0
+    fac.advocacy[:] = 0.0
     m.district.villages.men_sessions[:] = 0
     _each(m.group_agents, "step")
 
@@ -371,6 +374,8 @@ def _serve_compiled(m: "CommunityHealthModel") -> None:
 
 def _serve_twin(m: "CommunityHealthModel") -> None:
     d = m.district
+    d.groups.member_visits[:] = 0  # members' visits of this month, which serving counts
+    d.groups.member_bad[:] = 0
     _each(m.facility_agents, "serve")
     for column in (d.villages.n_users, d.groups.n_users, d.chws.n_referred):
         column[:] = 0
@@ -378,7 +383,7 @@ def _serve_twin(m: "CommunityHealthModel") -> None:
 
 
 def _update_compiled(m: "CommunityHealthModel") -> None:
-    facility_kernels.facilities_update(m.district.facilities, m.params)
+    facility_kernels.facilities_update(m.district.facilities, m.params, m.keys, m.acc)
 
 
 def _each(agents: list, method: str) -> None:
@@ -447,6 +452,8 @@ PHASES: tuple[Phase, ...] = (
             "groups.exposure_weight",
             "groups.p_refer",
             "facilities.n_feedback",
+            "facilities.reported_visits",
+            "facilities.reported_bad",
             "facilities.advocacy",
             "villages.men_sessions",
         ),
@@ -523,6 +530,8 @@ PHASES: tuple[Phase, ...] = (
             "facilities.revisits",
             "facilities.dispensed",
             "groups.n_users",
+            "groups.member_visits",
+            "groups.member_bad",
             "chws.n_referred",
             "villages.n_users",
         ),

@@ -260,7 +260,11 @@ def _feedback(s: Schedule, d: District, name: str, iv: Feedback, starting: bool)
     grp, fac = d.groups, d.facilities
     t = _targets(s, name, iv, grp.remoteness, DEFAULT_COVERAGE)
     grp.feedback[t] = 1 if starting else 0
-    fac.responsiveness[np.unique(grp.facility[t])] = iv.responsiveness if starting else 0.0
+    fp = s.scenario.facilities
+    mechanism = {"none": 0.0, "health_committee": fp.responsiveness_health_committee}.get(
+        iv.accountability, fp.responsiveness_scorecard
+    )
+    fac.responsiveness[np.unique(grp.facility[t])] = iv.responsiveness * mechanism if starting else 0.0
     return OneOff()
 
 

@@ -56,7 +56,9 @@ REFERRALS_LOST = 70 + 4 * N_METHODS  # group referrals lost on their way to the 
 CHW_GROUP_HOURS, OVERLOADED_CHWS = 71 + 4 * N_METHODS, 72 + 4 * N_METHODS
 # Men and leaders: women in union whose partner opposes FP (a stock), villages whose leaders back or oppose it
 PARTNERS_OPPOSED, LEADERS_SUPPORTIVE, LEADERS_HOSTILE = 73 + 4 * N_METHODS, 74 + 4 * N_METHODS, 75 + 4 * N_METHODS
-N_SLOTS = 76 + 4 * N_METHODS
+# Voice: members' bad experiences their groups reported, and facilities whose managers acted on advocacy
+EXPERIENCES_REPORTED, ADVOCACY_HEARD = 76 + 4 * N_METHODS, 77 + 4 * N_METHODS
+N_SLOTS = 78 + 4 * N_METHODS
 
 
 def dot(a, b) -> float:
@@ -150,8 +152,9 @@ COST_BREAKDOWN: tuple[str, ...] = (  # the month's cost by category (`model.cost
 PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators", "referrals_lost")
 WORKLOAD: tuple[str, ...] = ("chw_group_hours", "overloaded_chws")  # added with CHWs' hours: runs before have none
 NORMS: tuple[str, ...] = ("partners_opposed", "leaders_supportive", "leaders_hostile")  # added with men and leaders
+VOICE: tuple[str, ...] = ("experiences_reported", "advocacy_heard")  # added with accountability
 ADDED: tuple[str, ...] = (  # stored runs may lack these
-    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + WORKLOAD + NORMS
+    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + WORKLOAD + NORMS + VOICE
 )
 COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + ADDED
 COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
@@ -182,6 +185,7 @@ COUNTS = frozenset(  # whole numbers; the other columns are rates, means and mon
         "overloaded_chws",
         "leaders_supportive",
         "leaders_hostile",
+        "advocacy_heard",
     )
 )
 
@@ -248,6 +252,8 @@ LABELS: dict[str, str] = {
     "partners_opposed": "women in union whose partner opposes FP",
     "leaders_supportive": "villages whose leaders back FP",
     "leaders_hostile": "villages whose leaders oppose FP",
+    "experiences_reported": "bad service experiences groups reported",
+    "advocacy_heard": "facilities whose managers acted on advocacy",
 }
 
 
@@ -327,6 +333,8 @@ def outputs(
     row["partners_opposed"] = _share(acc[PARTNERS_OPPOSED], acc[IN_UNION])
     row["leaders_supportive"] = int(acc[LEADERS_SUPPORTIVE])
     row["leaders_hostile"] = int(acc[LEADERS_HOSTILE])
+    row["experiences_reported"] = float(acc[EXPERIENCES_REPORTED])
+    row["advocacy_heard"] = int(acc[ADVOCACY_HEARD])
     return row
 
 

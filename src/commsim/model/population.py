@@ -361,6 +361,7 @@ def _groups(sc: Scenario, seed: int, village, nv, v_remote, fac1) -> tuple[Group
         capacity=capacity,
         sustain=sustain,
         active=capacity >= gp.meeting_threshold,
+        captured=_draws(seed, 24, ng) < gp.p_advocacy_captured,
         link_strength=np.ones(ng),
     )
     return groups, group

@@ -20,6 +20,7 @@ LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE = 0, 1, 2  # villages.leader: 
 AGE_IN_MONTHS, AGE_OUT_MONTHS = 15 * 12, 50 * 12  # a woman enters the district at 15 and leaves it at 50
 GESTATION_MONTHS, POSTPARTUM_MONTHS = 9, 24  # a birth ends month 9; "postpartum" is the 24 months after it
 DAYS_PER_MONTH = 30  # a stockout lasts the month it is drawn for: its days, as a DHIS2 reports them
+BAD_UNITS = 1_000_000  # groups.member_bad counts in millionths of a bad visit: integers add alike in any order
 
 
 def by_method(dtype: type) -> np.dtype:
@@ -93,6 +94,9 @@ GROUP_COLUMNS: Spec = (
     ("feedback", np.uint8, "1 if it feeds service experiences back to the facility"),
     ("shared_record", np.uint8, "1 if its referrals are on a record shared with its CHW and facility"),
     ("male_engagement", np.uint8, "1 if it sensitises its members' husbands"),
+    ("captured", np.uint8, "1 if its advocacy is captured (elites, politics): it presses for no FP service"),
+    ("member_visits", np.int32, "last month: its members' facility visits"),
+    ("member_bad", np.int64, "last month: its members' bad experiences in BAD_UNITS (failed, stockout, 1 - quality)"),
     ("meeting_gain", np.float64, "this month: awareness pull of a meeting (capacity x FP content)"),
     ("exposure_weight", np.float64, "this month: weight of peer exposure in the group"),
     ("p_refer", np.float64, "this month: referral probability per eligible member"),
@@ -135,9 +139,11 @@ FACILITY_COLUMNS: Spec = (
     ("stock_method", by_method(np.float64), "monthly chance of no stockout, per method"),
     ("stock_method_base", by_method(np.float64), "per-method reliability it drifts back to"),
     ("supply_target", by_method(np.float64), "per-method reliability under supply support (0: none)"),
-    ("responsiveness", np.float64, "how strongly it acts on feedback (0: no mechanism)"),
+    ("responsiveness", np.float64, "how strongly it acts on reports: its accountability mechanism's (0: none)"),
     ("n_catchment", np.int32, "households for which it is the nearest"),
     ("n_feedback", np.int32, "members of active feedback groups linked to it (this month)"),
+    ("reported_visits", np.float64, "their last month's facility visits, reported to it (this month)"),
+    ("reported_bad", np.float64, "their last month's bad experiences of those visits, reported to it (this month)"),
     ("advocacy", np.float64, "members of strong groups linked to it, weighted by capacity x advocacy (this month)"),
     ("n_requests", np.int32, "this month's requests"),
     ("out_days", by_method(np.uint8), "this month: days each method is out of stock (0 or DAYS_PER_MONTH)"),

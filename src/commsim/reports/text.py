@@ -85,11 +85,19 @@ def _supply(iv: SupplyImprovement) -> str:
     return f"supply-chain support to facilities (stock reliability raised to {_share(iv.stock_reliability)}{capacity})"
 
 
+_ACCOUNTABILITY = {
+    "scorecard": "a community scorecard makes it act on them",
+    "health_committee": "a health committee presses it to act on them",
+    "none": "no accountability mechanism makes it act on them (symbolic engagement)",
+}
+
+
 def _feedback(iv: Feedback) -> str:
-    """The Healthwatch-style feedback loop from groups to facilities."""
+    """The Healthwatch-style feedback loop from groups to facilities, and what makes the facility respond."""
+    weight = "" if iv.accountability == "none" else f" (responsiveness ×{_num(iv.responsiveness)})"
     return (
-        "women's groups feed members' service experiences back to their facility, which acts on them "
-        f"(responsiveness ×{_num(iv.responsiveness)})"
+        "women's groups feed members' bad service experiences back to their facility; "
+        f"{_ACCOUNTABILITY[iv.accountability]}{weight}"
     )
 
 

@@ -756,6 +756,13 @@ class Groups(Strict):
         description="Monthly chance a linked group refers a member with unmet need (x capacity x strength).",
     )
     advocacy_threshold: Share = Field(0.5, description="Groups at or above this capacity advocate for services.")
+    p_advocacy_captured: Share = Field(
+        0.2,
+        description="Share of groups whose leaders' agenda is captured by local elites, politics or vested "
+        "interests, so that their advocacy presses for no FP service (seed 003: political considerations, power "
+        "dynamics and vested interests; committees that lacked legitimacy in a review of 15 studies of health "
+        "committees in sub-Saharan Africa, PMC8858504). No share found: reasoned 0.2 (range 0-0.5).",
+    )
     training_coverage: Share = Field(
         0.0,
         description="Share of groups reached by capacity building; a capacity_building intervention uses it unless "
@@ -876,9 +883,36 @@ class Facilities(Strict):
     )
     quality_max: Share = Field(0.95, description="Ceiling that advocacy and feedback push quality toward.")
     stock_max: Share = Field(0.98, description="Ceiling that advocacy, feedback and supply push reliability toward.")
+    p_advocacy_heard: Share = Field(
+        0.5,
+        description="Monthly chance that the district and facility managers act on the groups' advocacy for a "
+        "facility; in other months it changes nothing (bottom-up pressure was weak at scale in Uganda: Raffler, "
+        "Posner and Parkerson 2018). Reasoned 0.5 (range 0.2-0.9).",
+    )
+    responsiveness_scorecard: float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="How strongly a facility acts on its groups' reports under a community scorecard (providers "
+        "and community score services and agree an action plan): CARE's score card raised modern use by 57% and "
+        "CHW home visits by 114% among participants in Malawi (Gullo 2017, PLoS One 12:e0171316), and report "
+        "cards with facilitated meetings raised utilisation in Uganda (Bjorkman and Svensson 2009, QJE 124:735). "
+        "The reference mechanism: 1.",
+    )
+    responsiveness_health_committee: float = Field(
+        0.3,
+        ge=0.0,
+        le=10.0,
+        description="... under a health committee alone: at scale in Uganda, citizen monitoring through committees "
+        "changed treatment quality a little and utilisation not at all (Raffler 2018), and committees were often "
+        "left out of planning and budgets (PMC8858504). Reasoned 0.3 of the scorecard's (range 0-0.6).",
+    )
     advocacy_gain_per_month: Rate = Field(
-        0.05,
-        description="Pull toward the ceilings per unit of advocacy pressure (the seeds' enabling environment).",
+        0.125,
+        description="Pull toward the ceilings per unit of advocacy pressure in a month it is heard (the seeds' "
+        "enabling environment): 0.125 keeps the mean pull of the earlier default, 0.05 from every strong group "
+        "every month, now that half the months go unheard (p_advocacy_heard) and a fifth of groups are captured "
+        "(groups.p_advocacy_captured). Reasoned (range 0.02-0.3).",
     )
     feedback_gain_per_month: Rate = Field(
         0.10,
@@ -1160,10 +1194,20 @@ class LeaderEngagement(Intervention):
 
 
 class Feedback(Intervention):
-    """Groups feed members' service experiences back to facilities, which respond (Healthwatch)."""
+    """Groups gather members' bad experiences of services (failed visits, a stockout of their method, poor
+    quality) and report them to their facility (Healthwatch); whether the facility acts on them depends on the
+    accountability mechanism. Without one the reports are logged and nothing changes: engagement is symbolic
+    (seed 003)."""
 
     type: Literal["feedback"] = "feedback"
-    responsiveness: float = Field(1.0, ge=0.0, le=10.0, description="How strongly facilities act on reports.")
+    accountability: Literal["none", "health_committee", "scorecard"] = Field(
+        "scorecard",
+        description="What makes the facility act on reports: 'scorecard' (facilities.responsiveness_scorecard), "
+        "'health_committee' (responsiveness_health_committee), or 'none' (symbolic engagement).",
+    )
+    responsiveness: float = Field(
+        1.0, ge=0.0, le=10.0, description="How strongly facilities act on reports, relative to the mechanism's."
+    )
 
 
 INTERVENTION_TYPES: dict[str, type[Intervention]] = {

@@ -1,5 +1,6 @@
 """Facility rules: stockouts of each method and the share of requests served under capacity; quality and each
-method's stock reliability moved by advocacy, feedback, supply support (of all methods or some) and drift. The
+method's stock reliability moved by advocacy (when heard), by reported bad experiences (as far as an
+accountability mechanism makes the facility respond), by supply support (of all methods or some) and drift. The
 loops over all facilities.
 """
 
@@ -33,13 +34,19 @@ def facility_open(f, fac, keys, acc):
 
 
 @rule
-def facility_update(f, fac, p):
-    """Quality and stock reliability after the month: pulled up by advocacy and by feedback on problems,
-    moved toward the supply target when supported, and drifting back to their base levels."""
+def facility_update(f, fac, p, keys, acc):
+    """Quality and stock reliability after the month: pulled up by advocacy in a month its managers act on it,
+    and by the bad experiences its groups report as far as its accountability mechanism makes it respond (the
+    share of its reporters' visits that went wrong, weighted by the share of its catchment that reports); moved
+    toward the supply target when supported, and drifting back to their base levels."""
     n = max(fac.n_catchment[f], 1)
-    advocacy = fac.advocacy[f] / n
-    problems = 1.0 if fac.stocked_out[f] == 1 or fac.p_serve[f] < 1.0 else 0.5
-    feedback = fac.responsiveness[f] * fac.n_feedback[f] / n * problems
+    heard = uniform(keys[rng.HEARD], f) < p.p_advocacy_heard
+    advocacy = fac.advocacy[f] / n if heard else 0.0
+    if heard and fac.advocacy[f] > 0.0:
+        acc[m.ADVOCACY_HEARD] += 1
+    visits = fac.reported_visits[f]
+    bad_share = fac.reported_bad[f] / visits if visits > 0.0 else 0.0
+    feedback = fac.responsiveness[f] * fac.n_feedback[f] / n * bad_share
     pull = p.advocacy_gain_per_month * advocacy + p.feedback_gain_per_month * feedback
     q = fac.quality[f]
     q += pull * (p.quality_max - q) - p.reversion_per_month * (q - fac.quality_base[f])
@@ -68,7 +75,7 @@ def facilities_open(fac, keys, acc):
 
 
 @kernel()
-def facilities_update(fac, p):
+def facilities_update(fac, p, keys, acc):
     """facility_update for every facility."""
     for f in range(fac.stock.shape[0]):
-        facility_update(f, fac, p)
+        facility_update(f, fac, p, keys, acc)

@@ -9,7 +9,7 @@ more where they back FP, less where they oppose it.
 
 from commsim.model import metrics as m
 from commsim.model.kernels import kernel, rule
-from commsim.model.state import CHW_ACTIVE, LEADER_HOSTILE, LEADER_SUPPORTIVE
+from commsim.model.state import BAD_UNITS, CHW_ACTIVE, LEADER_HOSTILE, LEADER_SUPPORTIVE
 
 
 @rule
@@ -27,8 +27,9 @@ def leader_factor(stance, p):
 @rule
 def group_month(g, grp, chw, fac, vil, p, acc):
     """One month of group g; sets this month's meeting gain, exposure weight and referral chance, adds its
-    members' voice to its facility (feedback if it has the mechanism, advocacy if it is strong), and holds its
-    village's sessions for husbands if it sensitises men."""
+    members' voice to its facility (their last month's visits and bad experiences if it feeds them back, advocacy
+    if it is strong and its agenda is not captured), and holds its village's sessions for husbands if it
+    sensitises men."""
     c = grp.capacity[g]
     k = grp.chw[g]
     chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE
@@ -59,9 +60,12 @@ def group_month(g, grp, chw, fac, vil, p, acc):
         if grp.male_engagement[g] == 1:
             vil.men_sessions[grp.village[g]] = 1
         f = grp.facility[g]
-        if grp.feedback[g] == 1:
+        if grp.feedback[g] == 1:  # what went wrong for its members last month, as they tell it
             fac.n_feedback[f] += grp.n_members[g]
-        if c >= p.advocacy_threshold:
+            fac.reported_visits[f] += grp.member_visits[g]
+            fac.reported_bad[f] += grp.member_bad[g] / BAD_UNITS
+            acc[m.EXPERIENCES_REPORTED] += grp.member_bad[g] / BAD_UNITS
+        if c >= p.advocacy_threshold and grp.captured[g] == 0:
             fac.advocacy[f] += c * (1.0 + grp.advocacy[g]) * grp.n_members[g]
     acc[m.ACTIVE_GROUPS] += active
     acc[m.CAPACITY_SUM] += c
@@ -71,6 +75,8 @@ def group_month(g, grp, chw, fac, vil, p, acc):
 def groups_month(grp, chw, fac, vil, p, acc):
     """group_month for every group, in group order (facilities' advocacy is a float sum)."""
     fac.n_feedback[:] = 0
+    fac.reported_visits[:] = 0.0
+    fac.reported_bad[:] = 0.0
     fac.advocacy[:] = 0.0
     vil.men_sessions[:] = 0
     for g in range(grp.capacity.shape[0]):

@@ -25,6 +25,7 @@ from commsim.model.rng import uniform
 from commsim.model.state import (
     AGE_IN_MONTHS,
     AGE_OUT_MONTHS,
+    BAD_UNITS,
     CHW_ACTIVE,
     GESTATION_MONTHS,
     POSTPARTUM_MONTHS,
@@ -514,7 +515,13 @@ def household_serve(lo, hi, hh, grp, fac, p, keys, acc):
             switching = code & SWITCHING != 0
             method = (code & METHOD_CODE) - 1
             served = uniform(keys[rng.SERVE], i) < fac.p_serve[f]
-            if served and fac.out_days[f, method] > 0:  # hers is out of stock here
+            out = fac.out_days[f, method] > 0
+            g = hh.group[i]
+            if g >= 0:  # her experience, for her group to tell: a failed visit or a stockout, else the quality
+                grp.member_visits[g] += 1
+                bad = 1.0 if out or not served else 1.0 - fac.quality[f]
+                grp.member_bad[g] += round(bad * BAD_UNITS)
+            if served and out:  # hers is out of stock here
                 offer = _stock_offer(fac, f)
                 served = offer != 0 and uniform(keys[rng.STOCKOUT_SWITCH], i) < p.p_switch_at_stockout
                 if served:
@@ -542,7 +549,6 @@ def household_serve(lo, hi, hh, grp, fac, p, keys, acc):
                 hh.request[i] = r
                 hh.request_method[i] = method + 1
             else:
-                g = hh.group[i]
                 known = hh.referred[i] > 0 and g >= 0 and grp.shared_record[g] == 1  # she need not tell it again
                 t -= p.trust_loss_failed * (p.rel_trust_loss_known if known else 1.0) * t
                 acc[m.FAILED_VISITS] += 1
@@ -695,6 +701,8 @@ def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     are village-aligned, so no two blocks count into the same village, group or CHW post."""
     vil.n_users[:] = 0
     grp.n_users[:] = 0
+    grp.member_visits[:] = 0
+    grp.member_bad[:] = 0
     chw.n_referred[:] = 0
     n_blocks = bounds.size - 1
     part = np.zeros((n_blocks, acc.shape[0]))
