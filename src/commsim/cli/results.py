@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 results_app = typer.Typer(help="List, show and export stored runs.", no_args_is_help=True)
 EXPORT_FORMATS = ("csv", "parquet")
-COMPARE_FILES = ("report.html", "summary.csv")
+COMPARE_FILES = ("report.html", "summary.csv", "decomposition.csv")
 
 
 def _range(lo: float, hi: float, fmt: Callable[[float], str]) -> str:
@@ -180,6 +180,15 @@ def compare(
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+    decompose: Annotated[
+        bool,
+        typer.Option(
+            "--decompose",
+            help="Also run each scenario with each of its pathways (groups, CHWs, supply, voice, men and leaders) "
+            "switched off, on the same seeds, and attribute its gain to them (decomposition.csv, a waterfall in "
+            "the report).",
+        ),
+    ] = False,
 ) -> None:
     """Run scenarios on the same seeds and compare them with the baseline: prevalence, paired differences,
     additional users and user-years, unintended pregnancies, births, unsafe abortions and maternal deaths
@@ -214,15 +223,22 @@ def compare(
         summary = effects.summarise_comparison(comparison)
         with outfiles.replacing(target / "summary.csv") as csv:
             summary.to_csv(csv, index=False)
+        decomposition = None
+        if decompose:
+            decomposition = _decompose(comparison, results, workers, backend)
+            with outfiles.replacing(target / "decomposition.csv") as csv:
+                decomposition.to_csv(csv, index=False)
 
         from commsim.reports.comparison import write_report
 
-        report = write_report(comparison, summary, target, command=_command_line())
+        report = write_report(comparison, summary, target, command=_command_line(), decomposition=decomposition)
 
     stdout().print(comparison_table(summary, base, reps))
     horizon = int(comparison.frame["month"].max())
     stdout().print(outcomes_table(summary, base, horizon))
     stdout().print(costs_table(summary, base, horizon))
+    if decomposition is not None:
+        stdout().print(decomposition_table(decomposition, base))
     stdout().print(
         Text.assemble(
             f"{len(comparison.run_ids)} runs stored as batch ",
@@ -234,6 +250,48 @@ def compare(
     stdout().print(
         Text.assemble("report ", (str(report), "bold"), "  table ", str(target / "summary.csv")), soft_wrap=True
     )
+
+
+def _decompose(comparison, results, workers: int | None, backend: str) -> "pd.DataFrame":
+    """Each non-baseline arm with each of its pathways switched off, on the comparison's seeds (stored as a batch
+    of their own), attributed against the baseline (`attribution.attribute`), all arms' rows in one table."""
+    import pandas as pd
+
+    from commsim.results.attribution import attribute
+    from commsim.runs import compare as comparisons
+    from commsim.runs.decompose import knockouts, pathways_of
+
+    base, tables = comparison.baseline, []
+    for arm, config in comparison.scenarios.items():
+        if arm == base or not pathways_of(config):
+            continue
+        arms = knockouts(arm, config)
+        with runs_progress(f"{arm}: pathways off") as on_run:
+            off = comparisons.run_comparison(
+                arms, base, comparison.seeds, store=results, workers=workers, backend=backend, on_run=on_run
+            )
+        frame = pd.concat([comparison.frame, off.frame], ignore_index=True)
+        tables.append(attribute(frame, base, arm, pathways_of(config)))
+    if not tables:
+        raise ValueError("--decompose: no scenario but the baseline has interventions to switch off")
+    return pd.concat(tables, ignore_index=True)
+
+
+def decomposition_table(decomposition: "pd.DataFrame", baseline: str) -> Table:
+    """What each pathway of each arm adds to its mCPR gain over the baseline, and the cost it accounts for."""
+    from commsim.results.attribution import LAST_MONTHS
+    from commsim.results.formats import fmt_usd
+
+    table = Table(
+        caption=f"mCPR over the last {LAST_MONTHS} months against {baseline}: what each arm loses with a pathway "
+        "switched off, same seeds, 95% intervals; 'together' is what the parts do not add up to"
+    )
+    for column in ("scenario", "pathway", "gain (pp)", "cost over the horizon"):
+        table.add_column(column, justify="left" if column in ("scenario", "pathway") else "right")
+    for row in decomposition.to_dict("records"):
+        interval = _range(row["gain_pp_lo"], row["gain_pp_hi"], lambda v: f"{v:+.2f}")
+        table.add_row(row["arm"], row["pathway"], f"{row['gain_pp']:+.2f}{interval}", fmt_usd(row["cost"]))
+    return table
 
 
 def _command_line() -> str:

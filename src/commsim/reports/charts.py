@@ -1,6 +1,7 @@
 """The report's charts: mCPR over time with uncertainty bands, final mCPR by distance band and wealth quintile,
-and cost; each a `matplotlib.figure.Figure` without pyplot (imported lazily), embedded as a base64 PNG with alt
-text that states its numbers."""
+cost, and, for a decomposition, what each pathway of a programme buys as a waterfall; each a
+`matplotlib.figure.Figure` without pyplot (imported lazily), embedded as a base64 PNG with alt text that states
+its numbers."""
 
 import base64
 import io
@@ -11,6 +12,7 @@ import pandas as pd
 
 from commsim.model.metrics import BAND_LABELS, BAND_NAMES, COST_BREAKDOWN, LABELS
 from commsim.results import effects
+from commsim.results.attribution import LAST_MONTHS, TOGETHER
 from commsim.results.formats import fmt_share, fmt_usd
 from commsim.runs.compare import Comparison
 
@@ -239,4 +241,59 @@ def charts(comparison: Comparison, summary: pd.DataFrame) -> list[Chart]:
             "the incremental cost over the baseline divided by the additional user-years (a woman using for a year "
             "counts once); it is not shown where no user-years are added.",
         ),
+    ]
+
+
+def waterfall_figure(table: pd.DataFrame) -> "Figure":
+    """One arm's gain over the baseline built up pathway by pathway (`attribution.attribute`): a floating bar per
+    pathway and for the interaction, from where the one before ends, and the total from zero; 95% intervals."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    axis = fig.add_subplot()
+    parts = table[table["pathway"] != "total"]
+    total = table[table["pathway"] == "total"].iloc[0]
+    start, labels = 0.0, []
+    for n, row in enumerate(parts.to_dict("records")):
+        colour = "0.6" if row["pathway"] == TOGETHER else ("tab:green" if row["gain_pp"] >= 0 else "tab:red")
+        axis.bar(n, row["gain_pp"], bottom=start, color=colour)
+        axis.errorbar(n, start + row["gain_pp"], yerr=_yerr(row), color="0.2", capsize=3)
+        start += row["gain_pp"]
+        labels.append(row["pathway"])
+    n = len(labels)
+    axis.bar(n, total["gain_pp"], color="tab:blue")
+    axis.errorbar(n, total["gain_pp"], yerr=_yerr(total), color="0.2", capsize=3)
+    axis.axhline(0.0, color="0.3", linewidth=0.8)
+    axis.set_xticks(range(n + 1), [*labels, "total"])
+    axis.set_ylabel("mCPR gain over the baseline (points)")
+    axis.set_title(f"{total['arm']}: what each pathway adds")
+    return fig
+
+
+def _yerr(row) -> list[list[float]]:
+    """The interval of a row's gain as matplotlib's error bar (none where it has no interval)."""
+    if pd.isna(row["gain_pp_lo"]):
+        return [[0.0], [0.0]]
+    return [[row["gain_pp"] - row["gain_pp_lo"]], [row["gain_pp_hi"] - row["gain_pp"]]]
+
+
+def _waterfall_alt(table: pd.DataFrame) -> str:
+    """Alt text of a waterfall: each pathway's gain and the total."""
+    parts = "; ".join(f"{row['pathway']} {row['gain_pp']:+.2f}" for row in table.to_dict("records"))
+    return f"Waterfall chart of the mCPR gain over the baseline in points, by pathway: {parts}."
+
+
+def decomposition_charts(decomposition: pd.DataFrame) -> list[Chart]:
+    """A waterfall for each decomposed arm."""
+    return [
+        Chart(
+            f"What each pathway buys: {arm}",
+            _waterfall_alt(table),
+            png_base64(waterfall_figure(table)),
+            "Each pathway's bar is what the programme loses when that pathway's interventions are switched off, on "
+            f"the same seeds (mCPR over the last {LAST_MONTHS} months against the baseline, 95% intervals over "
+            "replicates); the grey bar is what the pathways give together beyond their parts (negative: they "
+            "overlap).",
+        )
+        for arm, table in decomposition.groupby("arm", sort=False)
     ]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from commsim import __version__, outfiles
 from commsim.model.metrics import COST_BREAKDOWN
-from commsim.reports.charts import charts
+from commsim.reports.charts import charts, decomposition_charts
 from commsim.reports.text import scenario_text
 from commsim.results import effects
 from commsim.results import impacts as impacts_of
@@ -318,8 +318,16 @@ def households_text(scenarios: dict[str, Scenario]) -> str:
     return ", ".join(f"{label} {size:,}" for label, size in sizes.items())
 
 
-def render(comparison: Comparison, summary: pd.DataFrame, *, title: str | None, command: str | None) -> str:
-    """The report as an HTML string."""
+def render(
+    comparison: Comparison,
+    summary: pd.DataFrame,
+    *,
+    title: str | None,
+    command: str | None,
+    decomposition: pd.DataFrame | None = None,
+) -> str:
+    """The report as an HTML string; with a `decomposition` (`attribution.attribute` rows of one or more arms),
+    a waterfall of what each pathway buys after the other charts."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     missing = [column for column in effects.SUMMARY_COLUMNS if column not in summary.columns]
@@ -348,7 +356,7 @@ def render(comparison: Comparison, summary: pd.DataFrame, *, title: str | None, 
         unit_costs=unit_costs_used(comparison.scenarios[comparison.baseline]),
         no_method_rate=fmt_share(comparison.scenarios[comparison.baseline].impacts.pregnancies_per_year_without_method)
         + " a year",
-        charts=charts(comparison, summary),
+        charts=charts(comparison, summary) + ([] if decomposition is None else decomposition_charts(decomposition)),
         command=command,
     )
 
@@ -360,9 +368,12 @@ def write_report(
     *,
     title: str | None = None,
     command: str | None = None,
+    decomposition: pd.DataFrame | None = None,
 ) -> Path:
     """Write the self-contained report of `comparison` and its `effects.summarise` table to
-    `out_dir/report.html`; `command` (the line that reproduces it) goes in the footer. Returns the path."""
+    `out_dir/report.html`; `command` (the line that reproduces it) goes in the footer, a `decomposition` adds its
+    waterfalls. Returns the path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return outfiles.write_text(out_dir / "report.html", render(comparison, summary, title=title, command=command))
+    page = render(comparison, summary, title=title, command=command, decomposition=decomposition)
+    return outfiles.write_text(out_dir / "report.html", page)
