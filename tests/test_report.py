@@ -287,6 +287,7 @@ def test_every_intervention_type_reads_as_a_sentence():
                 "record": {"type": "shared_record", "start_month": 3, "funded_by": "government", "coverage": 0.5},
                 "men": {"type": "male_engagement", "coverage": 0.4, "remote_first": True},
                 "leaders": {"type": "leader_engagement", "p_buy_in": 0.5},
+                "watch": {"type": "community_monitoring", "extra_chw_hours_per_month": 300.0},
             },
         }
     )
@@ -311,13 +312,14 @@ def test_every_intervention_type_reads_as_a_sentence():
         "supply": ("stock reliability raised to 90%", "capacity ×2", "all facilities"),
         "exit": (
             "donor exits at month 18",
-            "interventions end (link, chws, supply, men, leaders)",
+            "interventions end (link, chws, supply, men, leaders, watch)",
             "CHW visits fall to 25%",
         ),
         "feedback": ("feed members' bad service experiences back", "community scorecard", "never runs"),
         "record": ("one referral record", "from month 3", "50% of groups", "government-funded"),
         "men": ("sensitise their villages' men and husbands", "40% of groups, remotest first"),
         "leaders": ("village leaders engaged (50% move a step", "all villages"),
+        "watch": ("report members' unmet need", "every 3 months moves 300 CHW hours", "worst-reported 25%"),
     }
     for key, phrases in expected.items():
         for phrase in phrases:

@@ -12,13 +12,15 @@ from typing import NamedTuple
 import numpy as np
 
 from commsim.model import rng
+from commsim.model.params import hours_per_visit
 from commsim.model.population import District
-from commsim.model.state import CHW_ACTIVE, LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE
+from commsim.model.state import BAD_UNITS, CHW_ACTIVE, LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE
 from commsim.scenario.schema import (
     METHODS,
     Advocacy,
     CapacityBuilding,
     ChwScaleUp,
+    CommunityMonitoring,
     DonorExit,
     Feedback,
     Intervention,
@@ -74,6 +76,50 @@ class Facilitation:
 
 
 @dataclass
+class Monitoring:
+    """Groups that monitor and plan (`CommunityMonitoring`), once started: the reporting groups, the posts' hours
+    and visit norms before the district moved any, and the facilities it supports now."""
+
+    iv: CommunityMonitoring
+    targets: np.ndarray
+    base_hours: np.ndarray
+    base_visits: np.ndarray
+    hours_per_visit: float
+    supported: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    def plan(self, d: District) -> None:
+        """A planning round on last month's reports of the groups that met: each active post of a reporting
+        village gets a share of the extra hours in proportion to the unmet need its groups report, and visits to
+        fill them; the facilities with the most reported bad experiences per catchment household get supply
+        support until the next round (those another programme supports keep theirs)."""
+        grp, chw, fac, iv = d.groups, d.chws, d.facilities, self.iv
+        reporting = self.targets[grp.active[self.targets] == 1]
+        posts = grp.chw[reporting]
+        mine = posts >= 0
+        need = np.bincount(posts[mine], weights=grp.n_unmet[reporting][mine], minlength=chw.status.size)
+        need[chw.status != CHW_ACTIVE] = 0.0
+        extra = iv.extra_chw_hours_per_month * need / need.sum() if need.sum() > 0 else np.zeros(need.size)
+        chw.hours_per_month[:] = self.base_hours + extra
+        chw.visits_per_month[:] = self.base_visits + extra / self.hours_per_visit
+        fac.supply_target[self.supported] = 0.0
+        bad = np.bincount(
+            grp.facility[reporting], weights=grp.member_bad[reporting] / BAD_UNITS, minlength=fac.stock.size
+        )
+        per_home = bad / np.maximum(fac.n_catchment, 1)
+        worst = np.argsort(-per_home, kind="stable")[: round(iv.facilities_supported * fac.stock.size)]
+        worst = worst[per_home[worst] > 0]
+        self.supported = worst[(fac.supply_target[worst] == 0.0).all(axis=1)]
+        fac.supply_target[self.supported] = iv.stock_reliability
+
+    def stop(self, d: District) -> None:
+        """The posts get their hours and visit norms back, the supported facilities lose the support."""
+        d.chws.hours_per_month[:] = self.base_hours
+        d.chws.visits_per_month[:] = self.base_visits
+        d.facilities.supply_target[self.supported] = 0.0
+        self.supported = np.empty(0, np.int64)
+
+
+@dataclass
 class Schedule:
     """The interventions of a scenario with their effective windows, and the targets each reached."""
 
@@ -82,6 +128,7 @@ class Schedule:
     windows: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     targets: dict[str, np.ndarray] = field(default_factory=dict)
     facilitation: dict[str, Facilitation] = field(default_factory=dict)  # NGO capacity building, once started
+    monitoring: dict[str, Monitoring] = field(default_factory=dict)  # groups that monitor and plan, once started
     stipends_end: int | None = field(init=False, default=None)  # month CHW stipends stop, if a donor exit ends them
 
     def __post_init__(self) -> None:
@@ -149,6 +196,10 @@ def apply_month(schedule: Schedule, d: District, month: int) -> OneOff:
         if schedule.running(name, month) and f.in_turn:
             d.groups.training[f.targets] = 0.0
             d.groups.training[f.convened(month)] = f.modules_per_month
+    for name, watch in schedule.monitoring.items():
+        start = watch.iv.start_month
+        if schedule.running(name, month) and month > start and (month - start) % watch.iv.plan_every_months == 0:
+            watch.plan(d)
     return cost
 
 
@@ -294,6 +345,18 @@ def _leader_engagement(s: Schedule, d: District, name: str, iv: LeaderEngagement
     return OneOff(leader_engagement=float(t.size * s.scenario.costs.leader_engagement_usd))
 
 
+def _community_monitoring(s: Schedule, d: District, name: str, iv: CommunityMonitoring, starting: bool) -> OneOff:
+    t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
+    d.groups.monitoring[t] = 1 if starting else 0
+    if starting:
+        chw = d.chws
+        per_visit = hours_per_visit(s.scenario)
+        s.monitoring[name] = Monitoring(iv, t, chw.hours_per_month.copy(), chw.visits_per_month.copy(), per_visit)
+    else:
+        s.monitoring[name].stop(d)
+    return OneOff()
+
+
 _HANDLERS = {
     CapacityBuilding: _capacity_building,
     Linkage: _linkage,
@@ -305,4 +368,5 @@ _HANDLERS = {
     SharedRecord: _shared_record,
     MaleEngagement: _male_engagement,
     LeaderEngagement: _leader_engagement,
+    CommunityMonitoring: _community_monitoring,
 }

@@ -77,6 +77,7 @@ GROUP_COLUMNS: Spec = (
     ("remoteness", np.float64, "km from the village to its nearest facility"),
     ("n_members", np.int32, "members"),
     ("n_users", np.int32, "members using a modern method (tallied each month)"),
+    ("n_unmet", np.int32, "members with an unmet need for FP (tallied each month)"),
     ("capacity", np.float64, "organisational capacity [0, 1]"),
     ("modules", np.float64, "FP modules completed"),
     (
@@ -93,6 +94,7 @@ GROUP_COLUMNS: Spec = (
     ("advocacy", np.float64, "added advocacy weight"),
     ("feedback", np.uint8, "1 if it feeds service experiences back to the facility"),
     ("shared_record", np.uint8, "1 if its referrals are on a record shared with its CHW and facility"),
+    ("monitoring", np.uint8, "1 if it reports its members' unmet need and bad experiences to the district"),
     ("male_engagement", np.uint8, "1 if it sensitises its members' husbands"),
     ("captured", np.uint8, "1 if its advocacy is captured (elites, politics): it presses for no FP service"),
     ("member_visits", np.int32, "last month: its members' facility visits"),

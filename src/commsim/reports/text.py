@@ -11,6 +11,7 @@ from commsim.scenario.schema import (
     Advocacy,
     CapacityBuilding,
     ChwScaleUp,
+    CommunityMonitoring,
     DonorExit,
     Feedback,
     Intervention,
@@ -119,6 +120,15 @@ def _leader_engagement(iv: LeaderEngagement) -> str:
     )
 
 
+def _community_monitoring(iv: CommunityMonitoring) -> str:
+    """Groups that monitor and plan, and what the district moves on their reports."""
+    return (
+        "women's groups report members' unmet need and bad service experiences to the district, which every "
+        f"{iv.plan_every_months} months moves {_num(iv.extra_chw_hours_per_month)} CHW hours a month to the "
+        f"reporting villages and supply support to the worst-reported {_share(iv.facilities_supported)} of facilities"
+    )
+
+
 # per type: what it does, and what its coverage counts (as in interventions.py)
 _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     CapacityBuilding: (_capacity_building, "groups"),
@@ -130,6 +140,7 @@ _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     SharedRecord: (_shared_record, "groups"),
     MaleEngagement: (_male_engagement, "groups"),
     LeaderEngagement: (_leader_engagement, "villages"),
+    CommunityMonitoring: (_community_monitoring, "groups"),
 }
 
 

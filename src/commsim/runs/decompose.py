@@ -6,6 +6,7 @@ from commsim.scenario.schema import (
     Advocacy,
     CapacityBuilding,
     ChwScaleUp,
+    CommunityMonitoring,
     Feedback,
     Intervention,
     LeaderEngagement,
@@ -22,7 +23,7 @@ PATHWAYS: dict[str, tuple[type[Intervention], ...]] = {
     "groups": (CapacityBuilding, Linkage, SharedRecord),
     "CHWs": (ChwScaleUp,),
     "supply": (SupplyImprovement,),
-    "voice": (Feedback, Advocacy),
+    "voice": (Feedback, Advocacy, CommunityMonitoring),
     "men and leaders": (MaleEngagement, LeaderEngagement),
 }
 

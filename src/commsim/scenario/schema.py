@@ -986,6 +986,13 @@ class Costs(Strict):
         description="Keeping a group's shared referral record per month (forms, registers, the CHW's time to "
         "update it). No figure found: reasoned 1 (range 0-5, the bounds).",
     )
+    monitoring_month_usd: float = Field(
+        2.0,
+        ge=0.0,
+        le=50.0,
+        description="A group's monthly report to the district and its share of the planning round (forms, a "
+        "facilitator's or CHW's time). No figure found: reasoned 2 (range 0-10).",
+    )
     male_engagement_month_usd: float = Field(
         3.0,
         ge=0.0,
@@ -1193,6 +1200,28 @@ class LeaderEngagement(Intervention):
     )
 
 
+class CommunityMonitoring(Intervention):
+    """Groups monitor and plan (Swasti, seed 000): the groups reached report their members' unmet need and bad
+    service experiences to the district each month, and every `plan_every_months` the district moves CHW hours
+    to the posts of the reporting villages, in proportion to the unmet need they report, and supply support to
+    the facilities whose reporting groups told of the most bad experiences, worst first."""
+
+    type: Literal["community_monitoring"] = "community_monitoring"
+    extra_chw_hours_per_month: float = Field(
+        200.0,
+        ge=0.0,
+        le=1_000_000.0,
+        description="CHW hours a month the district pays for and moves to the reporting villages' posts (paid at "
+        "the stipend's hourly rate).",
+    )
+    plan_every_months: int = Field(3, ge=1, le=24, description="Months between the district's planning rounds.")
+    facilities_supported: Share = Field(
+        0.25,
+        description="Share of facilities the district gives supply support to at each round, worst reported first.",
+    )
+    stock_reliability: Share = Field(0.97, description="Reliability the supported facilities reach.")
+
+
 class Feedback(Intervention):
     """Groups gather members' bad experiences of services (failed visits, a stockout of their method, poor
     quality) and report them to their facility (Healthwatch); whether the facility acts on them depends on the
@@ -1223,6 +1252,7 @@ INTERVENTION_TYPES: dict[str, type[Intervention]] = {
         SharedRecord,
         MaleEngagement,
         LeaderEngagement,
+        CommunityMonitoring,
     )
 }
 
@@ -1236,7 +1266,8 @@ AnyIntervention = Annotated[
     | Feedback
     | SharedRecord
     | MaleEngagement
-    | LeaderEngagement,
+    | LeaderEngagement
+    | CommunityMonitoring,
     Field(discriminator="type"),
 ]
 

@@ -618,6 +618,9 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
             unmet_i = 1 if _unmet_need(hh, i) else 0
             unmet += unmet_i
             unmet_union += unmet_i & married
+            g = hh.group[i]
+            if g >= 0:
+                grp.n_unmet[g] += unmet_i
         if hh.referred[i] > 0:
             k = hh.chw[i]
             if k >= 0:
@@ -701,6 +704,7 @@ def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     are village-aligned, so no two blocks count into the same village, group or CHW post."""
     vil.n_users[:] = 0
     grp.n_users[:] = 0
+    grp.n_unmet[:] = 0
     grp.member_visits[:] = 0
     grp.member_bad[:] = 0
     chw.n_referred[:] = 0
