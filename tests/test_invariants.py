@@ -26,7 +26,9 @@ FLOWS = (
     "failed_visits",
     "chws_left",
 )
-STATIC_HOUSEHOLD_COLUMNS = ("village", "x", "y", "fac1", "fac2", "dist1", "dist2", "band", "wealth", "group", "chw")
+STATIC_HOUSEHOLD_COLUMNS = (
+    "village", "x", "y", "fac1", "fac2", "dist1", "dist2", "band", "wealth", "home_group", "join_near", "chw"
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -206,7 +208,11 @@ def test_stipends_stop_being_costed_when_the_donor_leaves():
     ("damage", "phase", "says"),
     [
         (lambda d: d.households.awareness.__setitem__(0, 1.5), "interventions", "households.awareness outside [0, 1]"),
-        (lambda d: d.groups.n_members.__setitem__(0, d.groups.n_members[0] + 1), "interventions", "group members"),
+        (
+            lambda d: d.households.group.__setitem__(0, d.households.home_group[0] + 1),
+            "interventions",
+            "a woman in a group other than her village's",
+        ),
         (lambda d: d.villages.n_users.__setitem__(0, d.villages.n_users[0] + 1), None, None),
     ],
     ids=["share", "members", "tally"],

@@ -523,3 +523,68 @@ def test_a_district_that_listens_to_its_groups_meets_more_need():
         ends[arm] = np.array(rows)
     gain = ends["on"] - ends["off"]
     assert np.all(gain[:, 0] > 0) and np.all(gain[:, 1] < 0) and np.all(gain[:, 2] > 0)
+
+
+def test_members_join_and_leave_and_the_poorest_join_less():
+    """Groups recruit and lose members: the baseline starts where joining and leaving keep it, so membership
+    after 60 months is within 1.5 points of groups.p_member (0.30) at 20,000 households, while the women who are
+    members change (newcomers, leavers). Elite capture: the poorest quintile joins at rel_join_poorest (0.5) of
+    the richest's weight, so fewer of them are members, as the weights' equilibrium says (x / (1 + x) of each
+    woman; binomial sd ~0.007 per quintile, tolerance 0.025)."""
+    from commsim.model.kernels.households import join_weight
+    from commsim.model.params import join_rate, member_turnover
+
+    model = CommunityHealthModel("baseline", rng=4)
+    hh, sc = model.district.households, model.config
+    start = hh.group.copy()
+    odds = join_rate(sc) * join_weight(hh.wealth, hh.join_near, 0.5) / member_turnover(sc)
+    expected = odds / (1 + odds)
+    model.run(60)
+    member = hh.group >= 0
+    assert member.mean() == pytest.approx(0.30, abs=0.015)
+    assert np.count_nonzero(member != (start >= 0)) > 0.1 * hh.group.size
+    for q in (0, 4):
+        assert member[hh.wealth == q].mean() == pytest.approx(expected[hh.wealth == q].mean(), abs=0.025)
+    assert member[hh.wealth == 0].mean() < 0.75 * member[hh.wealth == 4].mean()
+
+
+def test_a_programme_that_targets_inclusion_brings_the_poorest_in():
+    """capacity_only with every group trained: while the programme runs (24 months) with inclusive = true the
+    poorest quintile joins at the richest's rate, so more of them are members at month 24 than without it (3
+    seeds, each), and the richest about as many (within 2 points)."""
+    for seed in SEEDS:
+        shares = {}
+        for inclusive in (False, True):
+            model = CommunityHealthModel(
+                "capacity_only",
+                rng=seed,
+                groups__training_coverage=1.0,
+                interventions__group_training__inclusive=inclusive,
+            )
+            model.run(24)
+            hh = model.district.households
+            shares[inclusive] = [(hh.group[hh.wealth == q] >= 0).mean() for q in (0, 4)]
+        assert shares[True][0] > shares[False][0] + 0.02
+        assert shares[True][1] == pytest.approx(shares[False][1], abs=0.02)
+
+
+def test_co_created_groups_recruit_where_there_were_none():
+    """With groups in half the villages (groups.village_share 0.5), a co_creation at month 0 founds a group in
+    each of the others (costed once), which meets and recruits: members there grow month by month from none,
+    and most of the new groups still meet a year on; without it those villages never have a member."""
+    sc = {"groups__village_share": 0.5}
+    none = CommunityHealthModel("baseline", rng=1, **sc)
+    empty = none.district.groups.formed == 0
+    assert 0.3 < empty.mean() < 0.7
+    founded = CommunityHealthModel("baseline", rng=1, interventions={"new": {"type": "co_creation"}}, **sc)
+    counts = []
+    for _ in range(12):
+        founded.step()
+        counts.append(founded.district.groups.n_members[empty].sum())
+    none.run(12)
+    assert none.district.groups.n_members[empty].sum() == 0
+    assert counts[0] > 0 and all(b >= a for a, b in zip(counts[::3], counts[3::3], strict=False))
+    assert founded.district.groups.formed.all()
+    assert founded.district.groups.active[empty].mean() > 0.5  # those whose own growth cannot sustain them stop
+    cost = founded.timeseries().cost_group_programme.iloc[1]
+    assert cost == pytest.approx(100.0 * empty.sum())

@@ -288,6 +288,7 @@ def test_every_intervention_type_reads_as_a_sentence():
                 "men": {"type": "male_engagement", "coverage": 0.4, "remote_first": True},
                 "leaders": {"type": "leader_engagement", "p_buy_in": 0.5},
                 "watch": {"type": "community_monitoring", "extra_chw_hours_per_month": 300.0},
+                "found": {"type": "co_creation", "inclusive": True},
             },
         }
     )
@@ -312,7 +313,7 @@ def test_every_intervention_type_reads_as_a_sentence():
         "supply": ("stock reliability raised to 90%", "capacity ×2", "all facilities"),
         "exit": (
             "donor exits at month 18",
-            "interventions end (link, chws, supply, men, leaders, watch)",
+            "interventions end (link, chws, supply, men, leaders, watch, found)",
             "CHW visits fall to 25%",
         ),
         "feedback": ("feed members' bad service experiences back", "community scorecard", "never runs"),
@@ -320,6 +321,7 @@ def test_every_intervention_type_reads_as_a_sentence():
         "men": ("sensitise their villages' men and husbands", "40% of groups, remotest first"),
         "leaders": ("village leaders engaged (50% move a step", "all villages"),
         "watch": ("report members' unmet need", "every 3 months moves 300 CHW hours", "worst-reported 25%"),
+        "found": ("co-created with local people", "seeking out the poorest women", "all villages"),
     }
     for key, phrases in expected.items():
         for phrase in phrases:

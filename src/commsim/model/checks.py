@@ -93,9 +93,10 @@ def _always(model: "CommunityHealthModel") -> list[str]:
         problems.append("households.wait set for a woman who does not want to wait, or missing for one who does")
     if np.any(hh.amenorrhoeic > (hh.postpartum > 0)):
         problems.append("a woman insusceptible without a recent birth")
-    members = np.bincount(hh.group[hh.group >= 0], minlength=grp.n_members.size)
-    if not np.array_equal(members, grp.n_members):
-        problems.append(f"group members ({members.sum()}) do not add up to groups.n_members ({grp.n_members.sum()})")
+    if np.any(hh.group != np.where(hh.group >= 0, hh.home_group, -1)) or np.any(
+        grp.formed[hh.group[hh.group >= 0]] == 0
+    ):
+        problems.append("a woman in a group other than her village's, or in one that does not exist")
     if np.any(hh.referred > sc.households.referral_valid_months):
         problems.append(
             f"a referral open longer than households.referral_valid_months ({sc.households.referral_valid_months})"
@@ -113,6 +114,9 @@ def _month_end(model: "CommunityHealthModel") -> list[str]:
     in_group = users & (hh.group >= 0)
     if not np.array_equal(np.bincount(hh.group[in_group], minlength=grp.n_users.size), grp.n_users):
         problems.append("groups.n_users differ from the users among their members")
+    members = np.bincount(hh.group[hh.group >= 0], minlength=grp.n_members.size)
+    if not np.array_equal(members, grp.n_members):
+        problems.append(f"group members ({members.sum()}) do not add up to groups.n_members ({grp.n_members.sum()})")
     open_referrals = (hh.referred > 0) & (hh.chw >= 0)
     if not np.array_equal(np.bincount(hh.chw[open_referrals], minlength=chw.n_referred.size), chw.n_referred):
         problems.append("chws.n_referred differ from the open referrals of their households")

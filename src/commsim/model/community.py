@@ -377,7 +377,7 @@ def _serve_twin(m: "CommunityHealthModel") -> None:
     d.groups.member_visits[:] = 0  # members' visits of this month, which serving counts
     d.groups.member_bad[:] = 0
     _each(m.facility_agents, "serve")
-    for column in (d.villages.n_users, d.groups.n_users, d.groups.n_unmet, d.chws.n_referred):
+    for column in (d.villages.n_users, d.groups.n_users, d.groups.n_members, d.groups.n_unmet, d.chws.n_referred):
         column[:] = 0
     _each(m.household_agents, "record")
 
@@ -412,6 +412,9 @@ PHASES: tuple[Phase, ...] = (
             "groups.shared_record",
             "groups.male_engagement",
             "groups.monitoring",
+            "groups.formed",
+            "groups.inclusive",
+            "groups.capacity",
             "villages.leader",
             "facilities.base_capacity",
             "facilities.capacity",
@@ -479,6 +482,7 @@ PHASES: tuple[Phase, ...] = (
             "households.infecund_from",
             "households.partner_opposes",
             "households.need",
+            "households.group",
             "households.source",
             "households.method",
             "households.last_method",
@@ -531,6 +535,7 @@ PHASES: tuple[Phase, ...] = (
             "facilities.revisits",
             "facilities.dispensed",
             "groups.n_users",
+            "groups.n_members",
             "groups.n_unmet",
             "groups.member_visits",
             "groups.member_bad",

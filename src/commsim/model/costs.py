@@ -46,7 +46,8 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, once: OneOff, *, sti
     replacements and this month's FP training, `once`), supervision and transport (supervised CHW-months,
     and the round trips of supervisors and restocking CHWs over each post's km to its facility), the group
     programme (groups CHWs train, facilitators employed, mentoring, links, advocacy, feedback, shared records,
-    sessions for husbands, monitoring reports, and leaders engaged this month, `once`) and supply support.
+    sessions for husbands, monitoring reports, and leaders engaged and groups co-created this month, `once`) and
+    supply support.
     `acc` is the month's accumulator, `d` the district at the month's end."""
     c, chw, grp = sc.costs, d.chws, d.groups
     table = sc.methods.table()
@@ -80,7 +81,7 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, once: OneOff, *, sti
         + np.count_nonzero(grp.shared_record) * c.shared_record_month_usd
         + np.count_nonzero(grp.male_engagement) * c.male_engagement_month_usd
         + np.count_nonzero(grp.monitoring) * c.monitoring_month_usd
-        + once.leader_engagement,
+        + once.group_programme,
         "cost_supply_support": np.count_nonzero((d.facilities.supply_target > 0).any(axis=1))
         * c.supply_facility_month_usd,
     }

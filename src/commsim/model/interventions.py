@@ -20,6 +20,7 @@ from commsim.scenario.schema import (
     Advocacy,
     CapacityBuilding,
     ChwScaleUp,
+    CoCreation,
     CommunityMonitoring,
     DonorExit,
     Feedback,
@@ -36,10 +37,11 @@ DEFAULT_COVERAGE = 1.0
 
 
 class OneOff(NamedTuple):
-    """What the interventions that start in a month cost once (US$): CHWs trained in FP, villages' leaders engaged."""
+    """What the interventions that start in a month cost once (US$): CHWs trained in FP (the CHW programme), and
+    villages' leaders engaged and groups co-created (the group programme)."""
 
     chw_training: float = 0.0
-    leader_engagement: float = 0.0
+    group_programme: float = 0.0
 
     def __add__(self, other: "OneOff") -> "OneOff":  # type: ignore[override]
         return OneOff(*(a + b for a, b in zip(self, other, strict=True)))
@@ -235,8 +237,10 @@ def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding
     t = _targets(s, name, iv, grp.remoteness, coverage, reachable if by_chw else None)
     if not starting:
         grp.training[t] = 0.0
+        grp.inclusive[t] = 0
         return OneOff()
     grp.training[t] = iv.modules_per_month
+    grp.inclusive[t] = iv.inclusive
     grp.via_chw[t] = by_chw
     grp.sustain[t] += iv.organisational_strengthening_per_month
     if not by_chw:
@@ -342,7 +346,20 @@ def _leader_engagement(s: Schedule, d: District, name: str, iv: LeaderEngagement
     moves = t[u < iv.p_buy_in]
     stance = vil.leader[moves]
     vil.leader[moves] = np.where(stance == LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE)
-    return OneOff(leader_engagement=float(t.size * s.scenario.costs.leader_engagement_usd))
+    return OneOff(group_programme=float(t.size * s.scenario.costs.leader_engagement_usd))
+
+
+def _co_creation(s: Schedule, d: District, name: str, iv: CoCreation, starting: bool) -> OneOff:
+    """The targeted villages' groups come to exist and meet; what is founded stays after the programme ends."""
+    grp = d.groups
+    t = _targets(s, name, iv, grp.remoteness, DEFAULT_COVERAGE, reachable=grp.formed == 0)
+    if not starting:
+        grp.inclusive[t] = 0
+        return OneOff()
+    grp.formed[t] = 1
+    grp.inclusive[t] = iv.inclusive
+    grp.capacity[t] = np.maximum(grp.capacity[t], iv.start_capacity)
+    return OneOff(group_programme=float(t.size * s.scenario.costs.co_creation_usd))
 
 
 def _community_monitoring(s: Schedule, d: District, name: str, iv: CommunityMonitoring, starting: bool) -> OneOff:
@@ -369,4 +386,5 @@ _HANDLERS = {
     MaleEngagement: _male_engagement,
     LeaderEngagement: _leader_engagement,
     CommunityMonitoring: _community_monitoring,
+    CoCreation: _co_creation,
 }

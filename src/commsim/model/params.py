@@ -40,6 +40,7 @@ DERIVED = (
     "hours_per_visit",  # a CHW's hours a household visit takes: costs.chw_visit_minutes and the walk to it
     "partner_norm",  # 1 / (1 - p_partner_opposes x (1 - rel_adopt_partner_opposed)): an approved woman's propensity
     "leader_norm",  # 1 / the mean leader_factor over villages at month 0: a neutral village's propensity
+    "join_per_month",  # the joining rate that, against groups.leave_per_month, keeps p_member for the average woman
 )
 STERILITY = (  # float64 arrays: the knots of the share infecund by exact age (`sterility_knots`)
     "sterile_ages",
@@ -199,6 +200,27 @@ def leader_mean(sc: Scenario) -> float:
     )
 
 
+def member_turnover(sc: Scenario) -> float:
+    """The monthly rate a member stops being one: she leaves her group (groups.leave_per_month), or the district
+    (a newcomer of 15 takes her place, not yet a member): the age groups' leaving chances weighted by their
+    shares, and the oldest group's women ageing out at 50."""
+    w = sc.women
+    shares = np.array(w.age_shares) / np.sum(w.age_shares)
+    return sc.groups.leave_per_month + float(shares @ leaving(w)) + float(shares[-1]) / GROUP_MONTHS
+
+
+def join_rate(sc: Scenario) -> float:
+    """The monthly joining rate J that keeps groups.p_member for a woman of the mean join weight: her share in
+    a group settles at J f / (J f + member_turnover), f her weight (the kernels' join_weight), whose mean is the
+    mean wealth factor (quintiles alike) x the mean of exp(-d / join_distance_km) over homes spread uniformly
+    over a village's disc (2 / a^2 (1 - (1 + a) e^-a), a = radius / join_distance_km)."""
+    g = sc.groups
+    a = sc.population.village_radius_km / g.join_distance_km
+    near = 2.0 / a**2 * (1.0 - (1.0 + a) * math.exp(-a))
+    mean_weight = (g.rel_join_poorest + (1.0 - g.rel_join_poorest) * 0.5) * near
+    return member_turnover(sc) * g.p_member / (1.0 - g.p_member) / mean_weight if g.p_member < 1.0 else 1.0
+
+
 def wait_scale(w: Women) -> float:
     """The Weibull scale of the months a woman wants to wait after a birth, for its mean and shape."""
     return w.wait_months_after_birth / math.gamma(1.0 + 1.0 / w.wait_shape)
@@ -225,6 +247,7 @@ def build_params(sc: Scenario) -> Params:
         hours_per_visit=hours_per_visit(sc),
         partner_norm=1.0 / (1.0 - h.p_partner_opposes * (1.0 - h.rel_adopt_partner_opposed)),
         leader_norm=1.0 / leader_mean(sc),
+        join_per_month=join_rate(sc),
     )
     values["sterile_ages"], values["sterile_shares"] = sterility_knots(w)
     return Params(**values)

@@ -11,8 +11,18 @@ from scipy.spatial import cKDTree
 from scipy.stats import poisson
 
 from commsim.model import rng
+from commsim.model.kernels.households import join_weight
 from commsim.model.metrics import BAND_EDGES_KM, dot
-from commsim.model.params import chw_method_access, hours_per_visit, infecund_from, initial_visits, monthly, wait_scale
+from commsim.model.params import (
+    chw_method_access,
+    hours_per_visit,
+    infecund_from,
+    initial_visits,
+    join_rate,
+    member_turnover,
+    monthly,
+    wait_scale,
+)
 from commsim.model.state import (
     AGE_IN_MONTHS,
     CHW_ACTIVE,
@@ -135,7 +145,8 @@ def build_district(sc: Scenario, seed: int) -> District:
     )
     wealth = (_ranks(score) * 5) // n
 
-    groups, group = _groups(sc, seed, village, nv, v_remote, fac1)
+    near = np.exp(-np.hypot(hx - vx[village], hy - vy[village]) / sc.groups.join_distance_km)
+    groups, group, home = _groups(sc, seed, village, nv, v_remote, fac1, wealth, near)
     chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size, fac1)
     groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
 
@@ -181,6 +192,8 @@ def build_district(sc: Scenario, seed: int) -> District:
         awareness=np.clip(awareness, 0.0, 1.0),
         trust=np.clip(trust, 0.0, 1.0),
         group=group,
+        home_group=home,
+        join_near=near,
         chw=chw,
     )
     n_catch = np.bincount(fac1, minlength=fx.size)
@@ -333,15 +346,24 @@ def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, sc: Sc
     return k * access / (k * access + h)
 
 
-def _groups(sc: Scenario, seed: int, village, nv, v_remote, fac1) -> tuple[Groups, np.ndarray]:
+def _groups(
+    sc: Scenario, seed: int, village, nv, v_remote, fac1, wealth, near
+) -> tuple[Groups, np.ndarray, np.ndarray]:
+    """The villages' groups (those of a `village_share` of villages formed), each woman's home group (one of her
+    village's, at random) and her group: she is a member with the chance her join weight settles at (x / (1 + x),
+    x = join_per_month x weight / member_turnover), so that the district starts where joining and leaving keep it."""
     gp = sc.groups
     per = gp.per_village
     ng = nv * per
     if per == 0:
-        return allocate(Groups, 0), np.full(village.size, -1, np.int32)
-    member = _draws(seed, 20, village.size) < gp.p_member
+        none = np.full(village.size, -1, np.int32)
+        return allocate(Groups, 0), none, none
+    formed_village = _draws(seed, 25, nv) < gp.village_share
+    odds = join_rate(sc) * join_weight(wealth, near, gp.rel_join_poorest) / member_turnover(sc)
+    member = formed_village[village] & (_draws(seed, 20, village.size) < odds / (1.0 + odds))
     which = np.minimum((_draws(seed, 21, village.size) * per).astype(np.int64), per - 1)
-    group = np.where(member, village * per + which, -1).astype(np.int32)
+    home = (village * per + which).astype(np.int32)
+    group = np.where(member, home, -1).astype(np.int32)
     g_village = np.repeat(np.arange(nv), per)
     nearest = np.full(nv, -1, np.int64)
     nearest[village[::-1]] = fac1[::-1]  # any home's nearest facility stands for its village's
@@ -358,13 +380,14 @@ def _groups(sc: Scenario, seed: int, village, nv, v_remote, fac1) -> tuple[Group
         facility=np.maximum(nearest[g_village], 0),
         remoteness=v_remote[g_village],
         n_members=np.bincount(group[member], minlength=ng),
-        capacity=capacity,
+        capacity=np.where(formed_village[g_village], capacity, 0.0),
         sustain=sustain,
-        active=capacity >= gp.meeting_threshold,
+        formed=formed_village[g_village],
+        active=formed_village[g_village] & (capacity >= gp.meeting_threshold),
         captured=_draws(seed, 24, ng) < gp.p_advocacy_captured,
         link_strength=np.ones(ng),
     )
-    return groups, group
+    return groups, group, home
 
 
 def _first_post(n_hh_v: np.ndarray, per_chw: int) -> np.ndarray:

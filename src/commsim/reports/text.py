@@ -11,6 +11,7 @@ from commsim.scenario.schema import (
     Advocacy,
     CapacityBuilding,
     ChwScaleUp,
+    CoCreation,
     CommunityMonitoring,
     DonorExit,
     Feedback,
@@ -47,6 +48,8 @@ def _capacity_building(iv: CapacityBuilding) -> str:
         details.append(f"organisational strengthening +{_num(iv.organisational_strengthening_per_month)}/month")
     if iv.delivered_by == "chw":
         details.append("only where the CHW is active and FP-trained")
+    if iv.inclusive:
+        details.append("seeking out the poorest women")
     if iv.delivered_by == "ngo":
         staff = "facilitators as needed" if iv.facilitators is None else f"{iv.facilitators} facilitators"
         details.append(f"{staff}, each convening {iv.groups_per_facilitator} groups a month")
@@ -120,6 +123,12 @@ def _leader_engagement(iv: LeaderEngagement) -> str:
     )
 
 
+def _co_creation(iv: CoCreation) -> str:
+    """Groups founded where there were none."""
+    inclusive = ", seeking out the poorest women" if iv.inclusive else ""
+    return f"women's groups co-created with local people where a village has none{inclusive}"
+
+
 def _community_monitoring(iv: CommunityMonitoring) -> str:
     """Groups that monitor and plan, and what the district moves on their reports."""
     return (
@@ -141,6 +150,7 @@ _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     MaleEngagement: (_male_engagement, "groups"),
     LeaderEngagement: (_leader_engagement, "villages"),
     CommunityMonitoring: (_community_monitoring, "groups"),
+    CoCreation: (_co_creation, "villages"),
 }
 
 

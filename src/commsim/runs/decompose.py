@@ -6,6 +6,7 @@ from commsim.scenario.schema import (
     Advocacy,
     CapacityBuilding,
     ChwScaleUp,
+    CoCreation,
     CommunityMonitoring,
     Feedback,
     Intervention,
@@ -20,7 +21,7 @@ from commsim.scenario.schema import (
 # Each pathway and the intervention types that work through it; a donor exit belongs to none (it stays in every
 # knock-out, as it ends what is left).
 PATHWAYS: dict[str, tuple[type[Intervention], ...]] = {
-    "groups": (CapacityBuilding, Linkage, SharedRecord),
+    "groups": (CapacityBuilding, CoCreation, Linkage, SharedRecord),
     "CHWs": (ChwScaleUp,),
     "supply": (SupplyImprovement,),
     "voice": (Feedback, Advocacy, CommunityMonitoring),

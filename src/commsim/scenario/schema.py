@@ -677,7 +677,32 @@ class Households(Strict):
 class Groups(Strict):
     """Women's groups / community-based organisations."""
 
-    per_village: int = Field(1, ge=0, le=20, description="Groups in each village.")
+    per_village: int = Field(1, ge=0, le=20, description="Groups in each village (where the village has them).")
+    village_share: Share = Field(
+        1.0,
+        description="Share of villages whose groups exist at month 0; the others' can be co-created (co_creation).",
+    )
+    leave_per_month: Rate = Field(
+        0.02,
+        description="Monthly chance a member leaves her group; women who are not members join at the rate that "
+        "keeps p_member in a district of the average woman. In Uttar Pradesh the poorest joined self-help groups "
+        "more readily but stayed less (Ahmad 2020, PLoS One 15:e0237519); reasoned 0.02, four years' membership on "
+        "average (range 0.01-0.05).",
+    )
+    rel_join_poorest: Share = Field(
+        0.5,
+        description="Elite capture: the poorest quintile's chance to join, relative to the richest's (linear in "
+        "between), unless a programme targets inclusion. Where facilitators sought out poorer women, the PLA "
+        "trials saw little difference in attendance by wealth (Houweling 2016, JECH 70:31); without them, "
+        "reasoned 0.5 (range 0.3-1).",
+    )
+    join_distance_km: float = Field(
+        1.0,
+        gt=0.0,
+        le=50.0,
+        description="A woman's chance to join falls by a factor e for each this many km from her village's centre, "
+        "where groups meet. Reasoned 1 (range 0.5-5).",
+    )
     p_member: Share = Field(
         0.30,
         description="Share of a village's index women who belong to a group: >1/3 joined at 1 group per 309 "
@@ -986,6 +1011,11 @@ class Costs(Strict):
         description="Keeping a group's shared referral record per month (forms, registers, the CHW's time to "
         "update it). No figure found: reasoned 1 (range 0-5, the bounds).",
     )
+    co_creation_usd: Usd = Field(
+        100.0,
+        description="Co-creating one women's group, once (meetings to found it, a register, its first leaders' "
+        "orientation). No figure found: reasoned 100 (range 30-300).",
+    )
     monitoring_month_usd: float = Field(
         2.0,
         ge=0.0,
@@ -1111,6 +1141,11 @@ class CapacityBuilding(Intervention):
         description="Groups a facilitator convenes a month (delivered_by 'ngo'): 13 in Ekjut, India (Tripathy "
         "2010, Lancet 375:1182), 9 in Makwanpur, Nepal (Manandhar 2004, Lancet 364:970); range 9-13.",
     )
+    inclusive: bool = Field(
+        False,
+        description="While it runs, its facilitators or CHWs seek out the poorest women, so that they join its groups "
+        "as readily as the richest (the PLA trials; Houweling 2016).",
+    )
     facilitators: int | None = Field(
         None,
         ge=0,
@@ -1200,6 +1235,18 @@ class LeaderEngagement(Intervention):
     )
 
 
+class CoCreation(Intervention):
+    """Where a village has no women's group, co-create one with local people (Swasti, seed 000): from start_month
+    the targeted villages' groups exist, start meeting at start_capacity and recruit members. Coverage is a share
+    of all villages, reached among those without a group (1: every one of them)."""
+
+    type: Literal["co_creation"] = "co_creation"
+    start_capacity: Share = Field(
+        0.3, description="The new group's capacity (above groups.meeting_threshold, it meets). Reasoned."
+    )
+    inclusive: bool = Field(False, description="Its founders seek out the poorest women (CapacityBuilding.inclusive).")
+
+
 class CommunityMonitoring(Intervention):
     """Groups monitor and plan (Swasti, seed 000): the groups reached report their members' unmet need and bad
     service experiences to the district each month, and every `plan_every_months` the district moves CHW hours
@@ -1253,6 +1300,7 @@ INTERVENTION_TYPES: dict[str, type[Intervention]] = {
         MaleEngagement,
         LeaderEngagement,
         CommunityMonitoring,
+        CoCreation,
     )
 }
 
@@ -1267,7 +1315,8 @@ AnyIntervention = Annotated[
     | SharedRecord
     | MaleEngagement
     | LeaderEngagement
-    | CommunityMonitoring,
+    | CommunityMonitoring
+    | CoCreation,
     Field(discriminator="type"),
 ]
 

@@ -30,6 +30,11 @@ def group_month(g, grp, chw, fac, vil, p, acc):
     members' voice to its facility (their last month's visits and bad experiences if it feeds them back, advocacy
     if it is strong and its agenda is not captured), and holds its village's sessions for husbands if it
     sensitises men."""
+    if grp.formed[g] == 0:  # a village's group yet to be co-created: nothing to train, meet or press
+        grp.active[g] = 0
+        grp.meeting_gain[g] = 0.0
+        grp.p_refer[g] = 0.0
+        return
     c = grp.capacity[g]
     k = grp.chw[g]
     chw_on = k >= 0 and chw.status[k] == CHW_ACTIVE

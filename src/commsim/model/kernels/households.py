@@ -103,6 +103,28 @@ def wait_months(u, p):
 
 
 @rule
+def join_weight(wealth, near, rel_poorest):
+    """A woman's weight in joining her village's group: her wealth quintile's (rel_poorest for the poorest up to 1
+    for the richest; 1 for all where a programme targets inclusion) x how near she lives to where it meets."""
+    return (rel_poorest + (1.0 - rel_poorest) * wealth / 4.0) * near
+
+
+@rule
+def _membership(i, hh, grp, p, keys):
+    """She joins her village's group (if it exists) at params.join_per_month x her join weight, or leaves hers
+    at groups.leave_per_month."""
+    home = hh.home_group[i]
+    if home >= 0 and grp.formed[home] == 1:
+        u = uniform(keys[rng.MEMBERSHIP], i)
+        if hh.group[i] < 0:
+            rel = 1.0 if grp.inclusive[home] == 1 else p.rel_join_poorest
+            if u < p.join_per_month * join_weight(hh.wealth[i], hh.join_near[i], rel):
+                hh.group[i] = home
+        elif u < p.leave_per_month:
+            hh.group[i] = -1
+
+
+@rule
 def _newcomer(i, hh, p, keys):
     """A 15-year-old takes household i's place: unmarried, no children, no method, the district's starting
     awareness and trust."""
@@ -125,6 +147,7 @@ def _newcomer(i, hh, p, keys):
     hh.ever_user[i] = 0
     hh.referred[i] = 0
     hh.partner_opposes[i] = 0
+    hh.group[i] = -1  # she has yet to join her village's group
     hh.awareness[i] = p.newcomer_awareness
     hh.trust[i] = p.newcomer_trust
 
@@ -340,6 +363,7 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                 t += p.trust_gain_chw_visit * (1.0 - t)
                 n_chw_visits += 1
 
+        _membership(i, hh, grp, p, keys)
         g = hh.group[i]
         in_group = g >= 0 and grp.active[g] == 1
         if in_group:
@@ -598,6 +622,9 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     trust = awareness = 0.0
     for i in range(lo, hi):
         src = hh.source[i]
+        g = hh.group[i]
+        if g >= 0:
+            grp.n_members[g] += 1
         married = 1 if hh.union[i] == 1 else 0
         women_age[(hh.age_months[i] - AGE_IN_MONTHS) // 60] += 1
         in_union += married
@@ -610,7 +637,6 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
             users_band[hh.band[i]] += 1
             users_q[hh.wealth[i]] += 1
             vil.n_users[hh.village[i]] += 1
-            g = hh.group[i]
             if g >= 0:
                 grp.n_users[g] += 1
             users_chw += 1 if src == CHW else 0
@@ -618,7 +644,6 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
             unmet_i = 1 if _unmet_need(hh, i) else 0
             unmet += unmet_i
             unmet_union += unmet_i & married
-            g = hh.group[i]
             if g >= 0:
                 grp.n_unmet[g] += unmet_i
         if hh.referred[i] > 0:
@@ -704,6 +729,7 @@ def serve_and_record(hh, grp, chw, fac, vil, p, keys, acc, bounds):
     are village-aligned, so no two blocks count into the same village, group or CHW post."""
     vil.n_users[:] = 0
     grp.n_users[:] = 0
+    grp.n_members[:] = 0
     grp.n_unmet[:] = 0
     grp.member_visits[:] = 0
     grp.member_bad[:] = 0
