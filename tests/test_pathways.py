@@ -588,3 +588,57 @@ def test_co_created_groups_recruit_where_there_were_none():
     assert founded.district.groups.active[empty].mean() > 0.5  # those whose own growth cannot sustain them stop
     cost = founded.timeseries().cost_group_programme.iloc[1]
     assert cost == pytest.approx(100.0 * empty.sum())
+
+
+def linked_runs(months: int, **interventions) -> CommunityHealthModel:
+    """linkage_only (every group linked to its CHW and facility), seed 1, with extra interventions."""
+    from commsim.scenario.loader import load_scenario
+
+    config = load_scenario("linkage_only").model_dump()
+    config["interventions"].update(interventions)
+    model = CommunityHealthModel(config, rng=1)
+    model.run(months)
+    return model
+
+
+def test_trust_grows_with_joint_work_and_scales_the_link():
+    """groups.system_trust: after 24 months of linkage_only, linked groups whose CHW follows them up have gained
+    trust (a month of joint work moves it 0.05 toward 1) and those without an active CHW have lost it (0.03 a
+    month); a meeting linked group's referral rate is its rate at the starting trust x trust / 0.5; with
+    coordination every linked group has joint work each month, so after 24 months its trust is
+    1 - 0.5 x 0.95^24 (0.85) or more."""
+    model = linked_runs(24)
+    grp, chw, p = model.district.groups, model.district.chws, model.params
+    followed = (grp.chw >= 0) & (chw.status[np.maximum(grp.chw, 0)] == 1)
+    assert grp.system_trust[followed].mean() > 0.6 and grp.system_trust[~followed].mean() < 0.4
+    meets = grp.active == 1
+    lead = np.choose(model.district.villages.leader[grp.village], [0.6, 1.0, 1.3])
+    expected = p.p_refer_per_month * grp.capacity * grp.link_strength * grp.system_trust / 0.5 * lead
+    np.testing.assert_allclose(grp.p_refer[meets], expected[meets], rtol=1e-12)
+    coordinated = linked_runs(24, coordinate={"type": "coordination"}).district.groups
+    assert coordinated.system_trust.min() >= 1 - 0.5 * 0.95**24 - 1e-12
+
+
+def test_coordination_costs_its_fee_less_the_resources_it_shares():
+    """In the first month, coordination adds costs.coordination_month_usd (2) per coordinated group and saves
+    costs.coordination_saving (0.3) of the linked groups' linkage (4) and their CHWs' follow-ups (3)."""
+    base = linked_runs(1).timeseries().cost_group_programme.iloc[1]
+    model = linked_runs(1, coordinate={"type": "coordination"})
+    grp, chw = model.district.groups, model.district.chws
+    mentored = np.count_nonzero((grp.chw >= 0) & (chw.status[np.maximum(grp.chw, 0)] == 1))
+    expected = 2.0 * grp.coordinated.sum() - 0.3 * (4.0 * grp.coordinated.sum() + 3.0 * mentored)
+    assert model.timeseries().cost_group_programme.iloc[1] - base == pytest.approx(expected)
+
+
+def test_non_health_networks_carry_awareness_to_women_outside_the_groups():
+    """community_networks: women outside a meeting group in the villages reached gain awareness each month, so
+    after 24 months their mean awareness and the district's mCPR are higher than without (common seed)."""
+    without, with_networks = linked_runs(24), linked_runs(24, nets={"type": "community_networks"})
+
+    def outside(model: CommunityHealthModel) -> float:
+        hh, grp = model.district.households, model.district.groups
+        member = (hh.group >= 0) & (grp.active[np.maximum(hh.group, 0)] == 1)
+        return float(hh.awareness[~member].mean())
+
+    assert outside(with_networks) > outside(without) + 0.02
+    assert with_networks.timeseries().mcpr.iloc[-1] > without.timeseries().mcpr.iloc[-1]

@@ -289,6 +289,8 @@ def test_every_intervention_type_reads_as_a_sentence():
                 "leaders": {"type": "leader_engagement", "p_buy_in": 0.5},
                 "watch": {"type": "community_monitoring", "extra_chw_hours_per_month": 300.0},
                 "found": {"type": "co_creation", "inclusive": True},
+                "coordinate": {"type": "coordination", "coverage": 0.5},
+                "networks": {"type": "community_networks"},
             },
         }
     )
@@ -313,7 +315,7 @@ def test_every_intervention_type_reads_as_a_sentence():
         "supply": ("stock reliability raised to 90%", "capacity ×2", "all facilities"),
         "exit": (
             "donor exits at month 18",
-            "interventions end (link, chws, supply, men, leaders, watch, found)",
+            "interventions end (link, chws, supply, men, leaders, watch, found, coordinate, networks)",
             "CHW visits fall to 25%",
         ),
         "feedback": ("feed members' bad service experiences back", "community scorecard", "never runs"),
@@ -322,6 +324,8 @@ def test_every_intervention_type_reads_as_a_sentence():
         "leaders": ("village leaders engaged (50% move a step", "all villages"),
         "watch": ("report members' unmet need", "every 3 months moves 300 CHW hours", "worst-reported 25%"),
         "found": ("co-created with local people", "seeking out the poorest women", "all villages"),
+        "coordinate": ("coordinate monthly and share resources", "50% of groups"),
+        "networks": ("youth clubs carry FP messages", "all villages"),
     }
     for key, phrases in expected.items():
         for phrase in phrases:

@@ -335,6 +335,7 @@ def _chws_compiled(m: "CommunityHealthModel") -> None:
 def _chws_twin(m: "CommunityHealthModel") -> None:
     m.district.chws.group_sessions[:] = 0.0  # groups say what they ask of their CHW before she plans her month
     m.district.chws.n_mentored[:] = 0
+    m.district.chws.n_coordinated[:] = 0
     _each(m.group_agents, "ask_chw")
     _each(m.chw_agents, "step")
 
@@ -412,6 +413,8 @@ PHASES: tuple[Phase, ...] = (
             "groups.shared_record",
             "groups.male_engagement",
             "groups.monitoring",
+            "groups.coordinated",
+            "villages.network",
             "groups.formed",
             "groups.inclusive",
             "groups.capacity",
@@ -433,6 +436,7 @@ PHASES: tuple[Phase, ...] = (
             "chws.fp_trained",
             "chws.group_sessions",
             "chws.n_mentored",
+            "chws.n_coordinated",
             "chws.visits",
             "chws.workload",
             "chws.p_visit",
@@ -453,6 +457,7 @@ PHASES: tuple[Phase, ...] = (
             "groups.capacity",
             "groups.modules",
             "groups.meeting_gain",
+            "groups.system_trust",
             "groups.exposure_weight",
             "groups.p_refer",
             "facilities.n_feedback",

@@ -39,6 +39,17 @@ def stipend_months(sc: Scenario, d: District) -> float:
     return m.dot(chw.status == CHW_ACTIVE, chw.hours_per_month) / sc.chws.hours_per_month
 
 
+def shared_savings(sc: Scenario, d: District) -> float:
+    """What coordinated groups' shared resources save this month (US$): costs.coordination_saving of their links'
+    and their CHWs' follow-ups' costs."""
+    grp, chw, c = d.groups, d.chws, sc.costs
+    coordinated = grp.coordinated == 1
+    linked = coordinated & ((grp.linked_chw == 1) | (grp.linked_facility == 1))
+    mentored = coordinated & (grp.linked_chw == 1) & (grp.chw >= 0) & (chw.status[np.maximum(grp.chw, 0)] == CHW_ACTIVE)
+    usd = np.count_nonzero(linked) * c.linkage_month_usd + np.count_nonzero(mentored) * c.mentoring_month_usd
+    return c.coordination_saving * usd
+
+
 def month_costs(sc: Scenario, d: District, acc: np.ndarray, once: OneOff, *, stipends: bool) -> dict:
     """This month's cost (US$) by category, with `cost_month` their sum: commodities (units x price, plus the
     supply chain's share), provider time (each visit's minutes by method x a facility provider's or a CHW's
@@ -46,8 +57,8 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, once: OneOff, *, sti
     replacements and this month's FP training, `once`), supervision and transport (supervised CHW-months,
     and the round trips of supervisors and restocking CHWs over each post's km to its facility), the group
     programme (groups CHWs train, facilitators employed, mentoring, links, advocacy, feedback, shared records,
-    sessions for husbands, monitoring reports, and leaders engaged and groups co-created this month, `once`) and
-    supply support.
+    sessions for husbands, monitoring reports, coordination less the resources it shares, non-health networks,
+    and leaders engaged and groups co-created this month, `once`) and supply support.
     `acc` is the month's accumulator, `d` the district at the month's end."""
     c, chw, grp = sc.costs, d.chws, d.groups
     table = sc.methods.table()
@@ -76,6 +87,9 @@ def month_costs(sc: Scenario, d: District, acc: np.ndarray, once: OneOff, *, sti
         + acc[m.FACILITATORS] * c.facilitator_month_usd
         + acc[m.GROUPS_MENTORED] * c.mentoring_month_usd
         + np.count_nonzero(grp.linked_chw | grp.linked_facility) * c.linkage_month_usd
+        - shared_savings(sc, d)
+        + np.count_nonzero(grp.coordinated) * c.coordination_month_usd
+        + np.count_nonzero(d.villages.network) * c.network_month_usd
         + np.count_nonzero(grp.advocacy > 0) * c.advocacy_month_usd
         + np.count_nonzero(grp.feedback) * c.feedback_month_usd
         + np.count_nonzero(grp.shared_record) * c.shared_record_month_usd

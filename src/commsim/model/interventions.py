@@ -22,6 +22,8 @@ from commsim.scenario.schema import (
     ChwScaleUp,
     CoCreation,
     CommunityMonitoring,
+    CommunityNetworks,
+    Coordination,
     DonorExit,
     Feedback,
     Intervention,
@@ -349,6 +351,18 @@ def _leader_engagement(s: Schedule, d: District, name: str, iv: LeaderEngagement
     return OneOff(group_programme=float(t.size * s.scenario.costs.leader_engagement_usd))
 
 
+def _coordination(s: Schedule, d: District, name: str, iv: Coordination, starting: bool) -> OneOff:
+    t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
+    d.groups.coordinated[t] = 1 if starting else 0
+    return OneOff()
+
+
+def _community_networks(s: Schedule, d: District, name: str, iv: CommunityNetworks, starting: bool) -> OneOff:
+    t = _targets(s, name, iv, d.villages.remoteness, DEFAULT_COVERAGE)
+    d.villages.network[t] = 1 if starting else 0
+    return OneOff()
+
+
 def _co_creation(s: Schedule, d: District, name: str, iv: CoCreation, starting: bool) -> OneOff:
     """The targeted villages' groups come to exist and meet; what is founded stays after the programme ends."""
     grp = d.groups
@@ -387,4 +401,6 @@ _HANDLERS = {
     LeaderEngagement: _leader_engagement,
     CommunityMonitoring: _community_monitoring,
     CoCreation: _co_creation,
+    Coordination: _coordination,
+    CommunityNetworks: _community_networks,
 }

@@ -386,6 +386,7 @@ def _groups(
         active=formed_village[g_village] & (capacity >= gp.meeting_threshold),
         captured=_draws(seed, 24, ng) < gp.p_advocacy_captured,
         link_strength=np.ones(ng),
+        system_trust=np.full(ng, gp.initial_system_trust),
     )
     return groups, group, home
 

@@ -99,6 +99,8 @@ GROUP_COLUMNS: Spec = (
     ("feedback", np.uint8, "1 if it feeds service experiences back to the facility"),
     ("shared_record", np.uint8, "1 if its referrals are on a record shared with its CHW and facility"),
     ("monitoring", np.uint8, "1 if it reports its members' unmet need and bad experiences to the district"),
+    ("coordinated", np.uint8, "1 if it and the health system coordinate (monthly meeting, shared resources)"),
+    ("system_trust", np.float64, "trust between it and the health system [0, 1]"),
     ("male_engagement", np.uint8, "1 if it sensitises its members' husbands"),
     ("captured", np.uint8, "1 if its advocacy is captured (elites, politics): it presses for no FP service"),
     ("member_visits", np.int32, "last month: its members' facility visits"),
@@ -119,6 +121,7 @@ CHW_COLUMNS: Spec = (
     ("hours_per_month", np.float64, "hours she works a month"),
     ("group_sessions", np.float64, "this month: FP modules she is asked to teach her groups"),
     ("n_mentored", np.int32, "this month: groups linked to her, which she follows up"),
+    ("n_coordinated", np.int32, "this month: her groups in a coordination, whose meetings take her time"),
     ("visits", np.float64, "this month: household visits her hours leave for (at most visits_per_month)"),
     ("workload", np.float64, "her last month: hours her tasks asked / hours she had (above 1: overloaded)"),
     ("n_households", np.int32, "households assigned to the post"),
@@ -168,6 +171,7 @@ VILLAGE_COLUMNS: Spec = (
     ("remoteness", np.float64, "km to the nearest facility"),
     ("leader", np.uint8, "its leaders' stance on FP: 0 hostile, 1 neutral, 2 supportive"),
     ("men_sessions", np.uint8, "this month: 1 if a group of the village that sensitises husbands meets"),
+    ("network", np.uint8, "1 if its non-health community networks carry FP messages"),
 )
 
 

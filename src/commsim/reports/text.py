@@ -13,6 +13,8 @@ from commsim.scenario.schema import (
     ChwScaleUp,
     CoCreation,
     CommunityMonitoring,
+    CommunityNetworks,
+    Coordination,
     DonorExit,
     Feedback,
     Intervention,
@@ -123,6 +125,16 @@ def _leader_engagement(iv: LeaderEngagement) -> str:
     )
 
 
+def _coordination(iv: Coordination) -> str:
+    """Coordination between the health system and the groups' organisations."""
+    return "the health system and the groups coordinate monthly and share resources (trust grows with joint work)"
+
+
+def _community_networks(iv: CommunityNetworks) -> str:
+    """Non-health networks carrying FP messages."""
+    return "savings groups, livelihood groups and youth clubs carry FP messages to women outside the groups"
+
+
 def _co_creation(iv: CoCreation) -> str:
     """Groups founded where there were none."""
     inclusive = ", seeking out the poorest women" if iv.inclusive else ""
@@ -151,6 +163,8 @@ _WHAT: dict[type[Intervention], tuple[Callable[[Any], str], str]] = {
     LeaderEngagement: (_leader_engagement, "villages"),
     CommunityMonitoring: (_community_monitoring, "groups"),
     CoCreation: (_co_creation, "villages"),
+    Coordination: (_coordination, "groups"),
+    CommunityNetworks: (_community_networks, "villages"),
 }
 
 

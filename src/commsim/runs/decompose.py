@@ -8,6 +8,8 @@ from commsim.scenario.schema import (
     ChwScaleUp,
     CoCreation,
     CommunityMonitoring,
+    CommunityNetworks,
+    Coordination,
     Feedback,
     Intervention,
     LeaderEngagement,
@@ -21,7 +23,7 @@ from commsim.scenario.schema import (
 # Each pathway and the intervention types that work through it; a donor exit belongs to none (it stays in every
 # knock-out, as it ends what is left).
 PATHWAYS: dict[str, tuple[type[Intervention], ...]] = {
-    "groups": (CapacityBuilding, CoCreation, Linkage, SharedRecord),
+    "groups": (CapacityBuilding, CoCreation, Linkage, SharedRecord, Coordination, CommunityNetworks),
     "CHWs": (ChwScaleUp,),
     "supply": (SupplyImprovement,),
     "voice": (Feedback, Advocacy, CommunityMonitoring),

@@ -726,6 +726,30 @@ class Groups(Strict):
         description="Capacity gain per month from a linked, active CHW's follow-up (HRH2030 monthly follow-ups).",
     )
     fp_modules: int = Field(6, ge=1, le=50, description="FP/RH modules in the training curriculum.")
+    initial_system_trust: float = Field(
+        0.5,
+        ge=0.05,
+        le=1.0,
+        description="Trust between the health system and a group at month 0; a linked group's referral rate is x "
+        "its trust / this, so links strengthen as trust grows and weaken as it erodes (seed 004: trust, clear "
+        "communication and shared goals between systems and community organisations). Reasoned.",
+    )
+    system_trust_gain_per_month: Rate = Field(
+        0.05,
+        description="Trust moves this far toward 1 in a month of joint work with a linked group (its CHW follows it "
+        "up, or a coordination meeting is held). Reasoned (range 0.02-0.1).",
+    )
+    system_trust_loss_per_month: Rate = Field(
+        0.03,
+        description="... and a linked group loses this share of its trust in a month without contact (its CHW "
+        "gone, no coordination: a communication gap). Reasoned (range 0.01-0.08).",
+    )
+    network_awareness_per_month: Rate = Field(
+        0.01,
+        description="Awareness that non-health community networks (savings and livelihood groups, youth clubs) "
+        "engaged by community_networks carry each month to the village's women outside a meeting women's group "
+        "(Swasti, seed 000: an inter-web of local support systems). Reasoned (range 0-0.03).",
+    )
     husband_sensitisation_per_month: Rate = Field(
         0.06,
         description="Monthly chance that a member's opposing partner comes round while a group of her village meets "
@@ -838,6 +862,13 @@ class Chws(Strict):
         le=24.0,
         description="Her hours for each FP module she teaches a group she trains (capacity building delivered_by "
         "'chw'): a meeting of about two hours with its preparation and the walk. Reasoned; range 2-5.",
+    )
+    coordination_hours: float = Field(
+        1.0,
+        ge=0.0,
+        le=24.0,
+        description="Her hours a month for each of her groups in a coordination (its meeting, the joint plan). "
+        "Reasoned; range 0.5-3.",
     )
     mentoring_hours: float = Field(
         2.0,
@@ -1010,6 +1041,25 @@ class Costs(Strict):
         le=5.0,
         description="Keeping a group's shared referral record per month (forms, registers, the CHW's time to "
         "update it). No figure found: reasoned 1 (range 0-5, the bounds).",
+    )
+    coordination_month_usd: float = Field(
+        2.0,
+        ge=0.0,
+        le=50.0,
+        description="Coordination per coordinated group-month (the meeting's share of a district officer's and an "
+        "organisation's time, transport). No figure found: reasoned 2 (range 0-10).",
+    )
+    coordination_saving: Share = Field(
+        0.3,
+        description="Share of coordinated groups' linkage and mentoring costs that shared resources (joint "
+        "outreach days, transport, training) save. No figure found: reasoned 0.3 (range 0-0.5).",
+    )
+    network_month_usd: float = Field(
+        2.0,
+        ge=0.0,
+        le=50.0,
+        description="Engaging a village's non-health networks per month (briefing their leaders, materials). No "
+        "figure found: reasoned 2 (range 0-10).",
     )
     co_creation_usd: Usd = Field(
         100.0,
@@ -1235,6 +1285,23 @@ class LeaderEngagement(Intervention):
     )
 
 
+class Coordination(Intervention):
+    """The health system and the groups' organisations coordinate (seed 004; Healthwatch's partnership, seed
+    001): a coordination meeting each month is joint work that builds their trust, and they share resources
+    (joint outreach days, transport, training), so the groups' links and follow-ups cost
+    costs.coordination_saving less; coordination itself costs costs.coordination_month_usd a group-month and
+    each coordinated group's CHW chws.coordination_hours."""
+
+    type: Literal["coordination"] = "coordination"
+
+
+class CommunityNetworks(Intervention):
+    """Non-health community networks (savings and livelihood groups, youth clubs) carry FP messages in the
+    villages reached: women outside a meeting women's group gain groups.network_awareness_per_month."""
+
+    type: Literal["community_networks"] = "community_networks"
+
+
 class CoCreation(Intervention):
     """Where a village has no women's group, co-create one with local people (Swasti, seed 000): from start_month
     the targeted villages' groups exist, start meeting at start_capacity and recruit members. Coverage is a share
@@ -1301,6 +1368,8 @@ INTERVENTION_TYPES: dict[str, type[Intervention]] = {
         LeaderEngagement,
         CommunityMonitoring,
         CoCreation,
+        Coordination,
+        CommunityNetworks,
     )
 }
 
@@ -1316,7 +1385,9 @@ AnyIntervention = Annotated[
     | MaleEngagement
     | LeaderEngagement
     | CommunityMonitoring
-    | CoCreation,
+    | CoCreation
+    | Coordination
+    | CommunityNetworks,
     Field(discriminator="type"),
 ]
 

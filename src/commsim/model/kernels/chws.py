@@ -62,7 +62,7 @@ def chw_hours(k, chw, p, acc):
     """How active CHW k spends her hours this month: her other duties and her group work first (modules she
     teaches only if she is FP-trained, as groups_month trains them), then household visits up to her norm with
     what is left. Sets her visits and her workload (hours asked / hours she has); returns her visits."""
-    group = p.mentoring_hours * chw.n_mentored[k]
+    group = p.mentoring_hours * chw.n_mentored[k] + p.coordination_hours * chw.n_coordinated[k]
     if chw.fp_trained[k] == 1:
         group += p.group_session_hours * chw.group_sessions[k]
     hours = chw.hours_per_month[k]
@@ -80,13 +80,14 @@ def chw_hours(k, chw, p, acc):
 
 @rule
 def group_work(g, grp, chw):
-    """What group g asks of its CHW this month: the modules she is to teach it (training delivered by her) and
-    a follow-up if it is linked to her."""
+    """What group g asks of its CHW this month: the modules she is to teach it (training delivered by her), a
+    follow-up if it is linked to her, and a coordination meeting if it is in one."""
     k = grp.chw[g]
     if k >= 0:
         if grp.via_chw[g] == 1:
             chw.group_sessions[k] += grp.training[g]
         chw.n_mentored[k] += grp.linked_chw[g]
+        chw.n_coordinated[k] += grp.coordinated[g]
 
 
 @rule
@@ -109,6 +110,7 @@ def chws_month(chw, grp, fac, p, keys, acc):
     """The group work each post is asked for (group_work for every group), then chw_month for every post."""
     chw.group_sessions[:] = 0.0
     chw.n_mentored[:] = 0
+    chw.n_coordinated[:] = 0
     for g in range(grp.capacity.shape[0]):
         group_work(g, grp, chw)
     for k in range(chw.status.shape[0]):

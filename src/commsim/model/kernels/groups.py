@@ -60,7 +60,15 @@ def group_month(g, grp, chw, fac, vil, p, acc):
     grp.meeting_gain[g] = p.awareness_gain_per_meeting * c * fp_content * lead if active == 1 else 0.0
     grp.exposure_weight[g] = 1.0 + (p.rel_peer_trained - 1.0) * fp_content
     linked = grp.linked_chw[g] == 1 or grp.linked_facility[g] == 1
-    grp.p_refer[g] = p.p_refer_per_month * c * grp.link_strength[g] * lead if active == 1 and linked else 0.0
+    if linked:  # joint work builds the trust that makes a link work; a month without contact erodes it
+        trust = grp.system_trust[g]
+        if (grp.linked_chw[g] == 1 and chw_on) or grp.coordinated[g] == 1:
+            trust += p.system_trust_gain_per_month * (1.0 - trust)
+        else:
+            trust -= p.system_trust_loss_per_month * trust
+        grp.system_trust[g] = trust
+    strength = grp.link_strength[g] * grp.system_trust[g] / p.initial_system_trust
+    grp.p_refer[g] = p.p_refer_per_month * c * strength * lead if active == 1 and linked else 0.0
     if active == 1:
         if grp.male_engagement[g] == 1:
             vil.men_sessions[grp.village[g]] = 1

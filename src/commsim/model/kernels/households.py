@@ -380,6 +380,8 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         elif g >= 0 and grp.modules[g] > 0.0 and a > p.newcomer_awareness:
             # her group taught FP and no longer meets: what she learned above the district's level fades with it
             a -= p.knowledge_fade_per_month * (a - p.newcomer_awareness)
+        if not in_group and vil.network[hh.village[i]] == 1:  # savings groups and youth clubs carry the messages
+            a += p.network_awareness_per_month * (1.0 - a)
         if hh.partner_opposes[i] == 1 and vil.men_sessions[hh.village[i]] == 1:
             # her village's groups hold sessions for husbands: a member's more surely reaches hers
             reach = p.husband_sensitisation_per_month * (1.0 if in_group else p.rel_sensitisation_non_member)
