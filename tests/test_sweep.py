@@ -84,6 +84,7 @@ def test_shipped_experiments_expand():
         "chw_hours",
         "men_and_leaders",
         "voice_accountability",
+        "membership_and_trust",
     )
     for name in names:
         plan = load_experiment(name)
@@ -96,6 +97,7 @@ def test_shipped_experiments_expand():
     assert sizes["chw_hours"] == (36, 108)
     assert sizes["men_and_leaders"] == (24, 48)
     assert sizes["voice_accountability"] == (27, 54)
+    assert sizes["membership_and_trust"] == (30, 60)
 
 
 def test_designs(tmp_path):
