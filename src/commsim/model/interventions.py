@@ -6,6 +6,7 @@ Donor-funded interventions end at the month a `donor_exit` takes effect, whateve
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -325,18 +326,6 @@ def _feedback(s: Schedule, d: District, name: str, iv: Feedback, starting: bool)
     return OneOff()
 
 
-def _shared_record(s: Schedule, d: District, name: str, iv: SharedRecord, starting: bool) -> OneOff:
-    t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
-    d.groups.shared_record[t] = 1 if starting else 0
-    return OneOff()
-
-
-def _male_engagement(s: Schedule, d: District, name: str, iv: MaleEngagement, starting: bool) -> OneOff:
-    t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
-    d.groups.male_engagement[t] = 1 if starting else 0
-    return OneOff()
-
-
 def _leader_engagement(s: Schedule, d: District, name: str, iv: LeaderEngagement, starting: bool) -> OneOff:
     """Each targeted village's leaders move one step towards backing FP with chance p_buy_in (a draw of the seed
     per village), and keep it after the intervention ends."""
@@ -349,18 +338,6 @@ def _leader_engagement(s: Schedule, d: District, name: str, iv: LeaderEngagement
     stance = vil.leader[moves]
     vil.leader[moves] = np.where(stance == LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE)
     return OneOff(group_programme=float(t.size * s.scenario.costs.leader_engagement_usd))
-
-
-def _coordination(s: Schedule, d: District, name: str, iv: Coordination, starting: bool) -> OneOff:
-    t = _targets(s, name, iv, d.groups.remoteness, DEFAULT_COVERAGE)
-    d.groups.coordinated[t] = 1 if starting else 0
-    return OneOff()
-
-
-def _community_networks(s: Schedule, d: District, name: str, iv: CommunityNetworks, starting: bool) -> OneOff:
-    t = _targets(s, name, iv, d.villages.remoteness, DEFAULT_COVERAGE)
-    d.villages.network[t] = 1 if starting else 0
-    return OneOff()
 
 
 def _co_creation(s: Schedule, d: District, name: str, iv: CoCreation, starting: bool) -> OneOff:
@@ -388,6 +365,19 @@ def _community_monitoring(s: Schedule, d: District, name: str, iv: CommunityMoni
     return OneOff()
 
 
+def _flag(table: str, column: str) -> Callable[..., OneOff]:
+    """The handler of an intervention that only switches `table.column` on for its targets (chosen among the
+    table's rows by remoteness) while it runs, and off when it ends."""
+
+    def handler(s: Schedule, d: District, name: str, iv: Intervention, starting: bool) -> OneOff:
+        rows = getattr(d, table)
+        t = _targets(s, name, iv, rows.remoteness, DEFAULT_COVERAGE)
+        getattr(rows, column)[t] = 1 if starting else 0
+        return OneOff()
+
+    return handler
+
+
 _HANDLERS = {
     CapacityBuilding: _capacity_building,
     Linkage: _linkage,
@@ -396,11 +386,11 @@ _HANDLERS = {
     SupplyImprovement: _supply,
     DonorExit: _donor_exit,
     Feedback: _feedback,
-    SharedRecord: _shared_record,
-    MaleEngagement: _male_engagement,
+    SharedRecord: _flag("groups", "shared_record"),
+    MaleEngagement: _flag("groups", "male_engagement"),
     LeaderEngagement: _leader_engagement,
     CommunityMonitoring: _community_monitoring,
     CoCreation: _co_creation,
-    Coordination: _coordination,
-    CommunityNetworks: _community_networks,
+    Coordination: _flag("groups", "coordinated"),
+    CommunityNetworks: _flag("villages", "network"),
 }
