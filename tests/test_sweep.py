@@ -95,9 +95,9 @@ def test_shipped_experiments_expand():
     assert sizes["group_persistence"] == (12, 36)
     assert sizes["facilitator_staffing"] == (8, 24)
     assert sizes["chw_hours"] == (36, 108)
-    assert sizes["men_and_leaders"] == (24, 48)
+    assert sizes["men_and_leaders"] == (30, 60)
     assert sizes["voice_accountability"] == (27, 54)
-    assert sizes["membership_and_trust"] == (30, 60)
+    assert sizes["membership_and_trust"] == (40, 80)
 
 
 def test_designs(tmp_path):

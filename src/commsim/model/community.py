@@ -32,7 +32,6 @@ from commsim.scenario.loader import load_scenario
 from commsim.scenario.schema import Scenario
 
 SERIAL_BELOW = 4 * household_kernels.BLOCK  # smaller districts step on one thread: a parallel launch costs more
-N_STREAMS = 32
 
 
 class CommunityHealthModel(mesa.Model):
@@ -94,7 +93,7 @@ class CommunityHealthModel(mesa.Model):
         self.schedule = interventions.Schedule(config, seed)
         self.blocks = household_kernels.village_blocks(self.district.households.village)
         self.loops = household_loops(self.district.households.source.size)
-        self.keys = np.zeros(N_STREAMS, np.uint64)
+        self.keys = np.zeros(counter_rng.N_STREAMS, np.uint64)
         self.fixed_counts = metrics.fixed_counts(self.district.households)
         self.acc = self.fixed_counts.copy()
         self.cost_cumulative = 0.0
@@ -136,7 +135,7 @@ class CommunityHealthModel(mesa.Model):
         """Advance one month through PHASES, each timed, and collect the outputs."""
         d = self.district
         month = self.month + 1
-        self.keys[:] = counter_rng.stream_keys(self.seed, month, N_STREAMS)
+        self.keys[:] = counter_rng.stream_keys(self.seed, month, counter_rng.N_STREAMS)
         self.acc[:] = self.fixed_counts
         compiled = self.backend == "numba"
         with kernel_threads(d.households.source.size):
@@ -417,6 +416,8 @@ PHASES: tuple[Phase, ...] = (
             "villages.network",
             "groups.formed",
             "groups.inclusive",
+            "groups.leader_wealth",
+            "groups.captured",
             "groups.capacity",
             "villages.leader",
             "facilities.base_capacity",
@@ -486,6 +487,7 @@ PHASES: tuple[Phase, ...] = (
             "households.amenorrhoeic",
             "households.infecund_from",
             "households.partner_opposes",
+            "households.partner_engaged",
             "households.need",
             "households.group",
             "households.source",

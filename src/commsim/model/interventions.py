@@ -14,7 +14,7 @@ import numpy as np
 
 from commsim.model import rng
 from commsim.model.params import hours_per_visit
-from commsim.model.population import District
+from commsim.model.population import District, choose_leaders
 from commsim.model.state import BAD_UNITS, CHW_ACTIVE, LEADER_HOSTILE, LEADER_NEUTRAL, LEADER_SUPPORTIVE
 from commsim.scenario.schema import (
     METHODS,
@@ -244,6 +244,8 @@ def _capacity_building(s: Schedule, d: District, name: str, iv: CapacityBuilding
         return OneOff()
     grp.training[t] = iv.modules_per_month
     grp.inclusive[t] = iv.inclusive
+    if iv.inclusive:  # its facilitators see that members of every means can lead
+        _lead(s, d, name, t, d.households.group, 1.0)
     grp.via_chw[t] = by_chw
     grp.sustain[t] += iv.organisational_strengthening_per_month
     if not by_chw:
@@ -340,6 +342,25 @@ def _leader_engagement(s: Schedule, d: District, name: str, iv: LeaderEngagement
     return OneOff(group_programme=float(t.size * s.scenario.costs.leader_engagement_usd))
 
 
+def _lead(s: Schedule, d: District, name: str, t: np.ndarray, group: np.ndarray, rel_poorest: float) -> None:
+    """Groups t choose their leaders among the women of `group` (their members, or a new group's founders: its
+    village's women) with draws of the seed per intervention."""
+    hh, gp = d.households, s.scenario.groups
+    women = np.flatnonzero(np.isin(group, t))
+    u_lead = rng.uniforms(rng.stream_key(s.seed, 0, rng.name_stream(f"{name}.leaders")), group.size)[women]
+    u_capture = rng.uniforms(rng.stream_key(s.seed, 0, rng.name_stream(f"{name}.captured")), d.groups.formed.size)
+    choose_leaders(
+        d.groups,
+        group[women],
+        hh.wealth[women],
+        hh.join_near[women],
+        rel_poorest,
+        gp.p_advocacy_captured,
+        u_lead,
+        u_capture,
+    )
+
+
 def _co_creation(s: Schedule, d: District, name: str, iv: CoCreation, starting: bool) -> OneOff:
     """The targeted villages' groups come to exist and meet; what is founded stays after the programme ends."""
     grp = d.groups
@@ -349,6 +370,7 @@ def _co_creation(s: Schedule, d: District, name: str, iv: CoCreation, starting: 
         return OneOff()
     grp.formed[t] = 1
     grp.inclusive[t] = iv.inclusive
+    _lead(s, d, name, t, d.households.home_group, 1.0 if iv.inclusive else s.scenario.groups.rel_lead_poorest)
     grp.capacity[t] = np.maximum(grp.capacity[t], iv.start_capacity)
     return OneOff(group_programme=float(t.size * s.scenario.costs.co_creation_usd))
 

@@ -58,7 +58,8 @@ CHW_GROUP_HOURS, OVERLOADED_CHWS = 71 + 4 * N_METHODS, 72 + 4 * N_METHODS
 PARTNERS_OPPOSED, LEADERS_SUPPORTIVE, LEADERS_HOSTILE = 73 + 4 * N_METHODS, 74 + 4 * N_METHODS, 75 + 4 * N_METHODS
 # Voice: members' bad experiences their groups reported, and facilities whose managers acted on advocacy
 EXPERIENCES_REPORTED, ADVOCACY_HEARD = 76 + 4 * N_METHODS, 77 + 4 * N_METHODS
-N_SLOTS = 78 + 4 * N_METHODS
+PARTNERS_ENGAGED = 78 + 4 * N_METHODS  # women in union whose partner men's sessions reached (a stock)
+N_SLOTS = 79 + 4 * N_METHODS
 
 
 def dot(a, b) -> float:
@@ -153,8 +154,9 @@ PROGRAMME: tuple[str, ...] = ("groups_trained", "facilitators", "referrals_lost"
 WORKLOAD: tuple[str, ...] = ("chw_group_hours", "overloaded_chws")  # added with CHWs' hours: runs before have none
 NORMS: tuple[str, ...] = ("partners_opposed", "leaders_supportive", "leaders_hostile")  # added with men and leaders
 VOICE: tuple[str, ...] = ("experiences_reported", "advocacy_heard")  # added with accountability
+COUPLES: tuple[str, ...] = ("partners_engaged",)  # added with partners who talk FP
 ADDED: tuple[str, ...] = (  # stored runs may lack these
-    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + WORKLOAD + NORMS + VOICE
+    LIFE_COURSE + BY_METHOD + SUPPLY_COUNTS + COST_BREAKDOWN + PROGRAMME + WORKLOAD + NORMS + VOICE + COUPLES
 )
 COLUMNS: tuple[str, ...] = OUTPUTS + EQUITY + EXTRA + ADDED
 COSTS: tuple[str, ...] = ("cost_month", "cost_cumulative", *COST_BREAKDOWN)  # the columns of the month's costs
@@ -250,6 +252,7 @@ LABELS: dict[str, str] = {
     "chw_group_hours": "CHW hours on groups",
     "overloaded_chws": "CHWs asked for more hours than they have",
     "partners_opposed": "women in union whose partner opposes FP",
+    "partners_engaged": "women in union whose partner men's sessions reached, who talks FP with her",
     "leaders_supportive": "villages whose leaders back FP",
     "leaders_hostile": "villages whose leaders oppose FP",
     "experiences_reported": "bad service experiences groups reported",
@@ -335,6 +338,7 @@ def outputs(
     row["leaders_hostile"] = int(acc[LEADERS_HOSTILE])
     row["experiences_reported"] = float(acc[EXPERIENCES_REPORTED])
     row["advocacy_heard"] = int(acc[ADVOCACY_HEARD])
+    row["partners_engaged"] = _share(acc[PARTNERS_ENGAGED], acc[IN_UNION])
     return row
 
 

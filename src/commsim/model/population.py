@@ -384,11 +384,46 @@ def _groups(
         sustain=sustain,
         formed=formed_village[g_village],
         active=formed_village[g_village] & (capacity >= gp.meeting_threshold),
-        captured=_draws(seed, 24, ng) < gp.p_advocacy_captured,
+        leader_wealth=np.full(ng, -1),
         link_strength=np.ones(ng),
         system_trust=np.full(ng, gp.initial_system_trust),
     )
+    members = np.flatnonzero(member)
+    u_lead, u_capture = _draws(seed, 26, members.size), _draws(seed, 24, ng)
+    choose_leaders(
+        groups,
+        group[members],
+        wealth[members],
+        near[members],
+        gp.rel_lead_poorest,
+        gp.p_advocacy_captured,
+        u_lead,
+        u_capture,
+    )
     return groups, group, home
+
+
+def choose_leaders(
+    groups: Groups,
+    gid: np.ndarray,
+    wealth: np.ndarray,
+    near: np.ndarray,
+    rel_poorest: float,
+    p_captured: float,
+    u_lead: np.ndarray,
+    u_capture: np.ndarray,
+) -> None:
+    """Every group among `gid` (each candidate's group) picks one of its candidates to lead, with chance in
+    proportion to her join weight with `rel_poorest` (wealth and nearness); a leader of wealth quintile w has the
+    group's agenda captured with chance p_captured x w / 4 (`u_capture`: one draw per group)."""
+    if gid.size == 0:
+        return
+    key = np.log(np.maximum(u_lead, 1e-300)) / join_weight(wealth, near, rel_poorest)  # weighted choice by keys
+    order = np.lexsort((key, gid))
+    chosen = order[np.r_[gid[order][1:] != gid[order][:-1], True]]
+    g = gid[chosen]
+    groups.leader_wealth[g] = wealth[chosen]
+    groups.captured[g] = u_capture[g] < p_captured * wealth[chosen] / 4.0
 
 
 def _first_post(n_hh_v: np.ndarray, per_chw: int) -> np.ndarray:

@@ -42,11 +42,16 @@ def knockout_label(arm: str, pathway: str) -> str:
     return f"{arm} without {pathway}"
 
 
+def without(config: Scenario, pathways: tuple[str, ...], label: str) -> Scenario:
+    """`config` named `label`, with the interventions of `pathways` removed."""
+    off = tuple(kind for pathway in pathways for kind in PATHWAYS[pathway])
+    kept = {n: iv for n, iv in config.interventions.items() if not isinstance(iv, off)}
+    return config.model_copy(update={"interventions": kept, "name": label})
+
+
 def knockouts(arm: str, config: Scenario) -> dict[str, Scenario]:
     """`config` once per pathway it uses, with that pathway's interventions removed, by knockout_label."""
-    out = {}
-    for pathway in pathways_of(config):
-        kept = {n: iv for n, iv in config.interventions.items() if not isinstance(iv, PATHWAYS[pathway])}
-        label = knockout_label(arm, pathway)
-        out[label] = config.model_copy(update={"interventions": kept, "name": label})
-    return out
+    return {
+        knockout_label(arm, pathway): without(config, (pathway,), knockout_label(arm, pathway))
+        for pathway in pathways_of(config)
+    }

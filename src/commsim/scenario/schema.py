@@ -654,6 +654,19 @@ class Households(Strict):
         "with the husband in a cross-sectional sample (Sidibe 2020). 0.5 (range 0.15-0.7). The adoption rates are "
         "the district's average woman's, so an approved woman's is 1 / (1 - p_partner_opposes x (1 - this)) of them.",
     )
+    rel_adopt_partner_engaged: float = Field(
+        1.8,
+        ge=1.0,
+        le=5.0,
+        description="A woman's adoption propensity once men's sessions have reached her partner and he talks FP "
+        "with her, relative to a woman whose partner approves: in Malawi, among couples using nothing at the start, "
+        "78% against 59% used a method after six months of peer motivators' visits to every man (Shattuck 2011, Am "
+        "J Public Health 101:1089; communication within the couple the only predictor of uptake), a hazard ratio "
+        "of ln 0.22 / ln 0.41 = 1.70 against control couples. As access and service cap a month's adoption, the "
+        "model gives that ratio at 1.8 (tests/test_pathways.py, reached against unreached couples in need; range "
+        "1.3-2.7, with Kaggwa 2008's odds ratios for discussion with the partner). Where the sessions stop, the talk "
+        "lapses at groups.knowledge_fade_per_month, as members' learning does.",
+    )
     p_referral_lost: Rate = Field(
         0.26,
         description="Chance a group's referral is lost on its way to her CHW and facility, where no shared record "
@@ -752,10 +765,11 @@ class Groups(Strict):
     )
     husband_sensitisation_per_month: Rate = Field(
         0.06,
-        description="Monthly chance that a member's opposing partner comes round while a group of her village meets "
-        "and sensitises men (male_engagement): in Malawi, peer motivators' five visits over six months took couples' "
-        "use from 59% to 78% (Shattuck 2011, Am J Public Health 101:1089). Reasoned 0.06, about half of opposing "
-        "partners within a year (range 0.02-0.15).",
+        description="Monthly chance that a member's partner is reached while a group of her village meets and "
+        "sensitises men (male_engagement): he stops opposing FP, if he did, and talks FP with her "
+        "(households.rel_adopt_partner_engaged). Peer motivators reached every man with five visits in six months "
+        "(Shattuck 2011, Am J Public Health 101:1089); group sessions for husbands reach fewer: reasoned 0.06, about "
+        "half of members' partners within a year (range 0.02-0.15).",
     )
     rel_sensitisation_non_member: Share = Field(
         0.5,
@@ -791,6 +805,14 @@ class Groups(Strict):
         0.12,
         description="Members' awareness moves this far toward 1 at a meeting of full capacity and FP content.",
     )
+    cost_relief: Share = Field(
+        0.5,
+        description="Share of what poverty costs a member in reaching a facility (households.rel_access_poorest) "
+        "that a group at full capacity which has covered FP lifts with its own strategies: a fund for transport "
+        "and fees, company to the clinic (the PLA groups' emergency funds and stretcher schemes, Manandhar 2004, "
+        "Lancet 364:970). It scales with capacity and FP content, so a weak or untrained group lifts none. Why the "
+        "poorest gained most where the poorest took part (Houweling 2019, IJE 48:168): reasoned 0.5 (range 0-1).",
+    )
     rel_peer_trained: float = Field(
         2.5,
         ge=1.0,
@@ -805,12 +827,22 @@ class Groups(Strict):
         description="Monthly chance a linked group refers a member with unmet need (x capacity x strength).",
     )
     advocacy_threshold: Share = Field(0.5, description="Groups at or above this capacity advocate for services.")
+    rel_lead_poorest: Share = Field(
+        0.25,
+        description="Who leads: a member's chance to become her group's leader follows her wealth (the poorest "
+        "quintile's this share of the richest's, linear in between) and how near she lives to where it meets, "
+        "unless a programme targets inclusion, when every member's wealth weighs alike. Leaders and members of "
+        "community groups are disproportionately the better-off and better-connected (Mansuri & Rao 2013, "
+        "Localizing Development, World Bank, ch. 5); no ratio found: reasoned 0.25 (range 0.1-1).",
+    )
     p_advocacy_captured: Share = Field(
-        0.2,
-        description="Share of groups whose leaders' agenda is captured by local elites, politics or vested "
-        "interests, so that their advocacy presses for no FP service (seed 003: political considerations, power "
-        "dynamics and vested interests; committees that lacked legitimacy in a review of 15 studies of health "
-        "committees in sub-Saharan Africa, PMC8858504). No share found: reasoned 0.2 (range 0-0.5).",
+        0.4,
+        description="Chance that a group led by a woman of the richest quintile has its agenda captured by local "
+        "elites, politics or vested interests, so that its advocacy presses for no FP service; a leader of "
+        "quintile w (0 poorest - 4) carries w/4 of it, so a group the poorest lead is never captured (seed 003: "
+        "political considerations, power dynamics and vested interests; committees that lacked legitimacy in a "
+        "review of 15 studies of health committees in sub-Saharan Africa, PMC8858504). No share found: reasoned "
+        "0.4, which with who leads captures about a fifth of groups (range 0-0.8).",
     )
     training_coverage: Share = Field(
         0.0,

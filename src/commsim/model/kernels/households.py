@@ -147,6 +147,7 @@ def _newcomer(i, hh, p, keys):
     hh.ever_user[i] = 0
     hh.referred[i] = 0
     hh.partner_opposes[i] = 0
+    hh.partner_engaged[i] = 0
     hh.group[i] = -1  # she has yet to join her village's group
     hh.awareness[i] = p.newcomer_awareness
     hh.trust[i] = p.newcomer_trust
@@ -175,6 +176,7 @@ def _life_month(i, hh, p, keys, acc):
     hh.union[i] = union ^ (1 if changes else 0)
     if changes and union == 0:  # a new partner, who may oppose family planning
         hh.partner_opposes[i] = 1 if uniform(keys[rng.PARTNER], i) < p.p_partner_opposes else 0
+        hh.partner_engaged[i] = 0
     pp = hh.postpartum[i]
     if pp > 0:
         pp = pp + 1 if pp < POSTPARTUM_MONTHS else 0
@@ -382,11 +384,16 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             a -= p.knowledge_fade_per_month * (a - p.newcomer_awareness)
         if not in_group and vil.network[hh.village[i]] == 1:  # savings groups and youth clubs carry the messages
             a += p.network_awareness_per_month * (1.0 - a)
-        if hh.partner_opposes[i] == 1 and vil.men_sessions[hh.village[i]] == 1:
-            # her village's groups hold sessions for husbands: a member's more surely reaches hers
+        sessions = vil.men_sessions[hh.village[i]] == 1
+        if hh.union[i] == 1 and hh.partner_engaged[i] == 0 and sessions:
+            # her village's groups hold sessions for husbands, a member's more surely reached than another's: he
+            # stops opposing FP and talks about it with her
             reach = p.husband_sensitisation_per_month * (1.0 if in_group else p.rel_sensitisation_non_member)
             if uniform(keys[rng.SENSITISE], i) < reach:
                 hh.partner_opposes[i] = 0
+                hh.partner_engaged[i] = 1
+        elif hh.partner_engaged[i] == 1 and not sessions and uniform(keys[rng.LAPSE], i) < p.knowledge_fade_per_month:
+            hh.partner_engaged[i] = 0  # without sessions to renew it, the talk lapses as members' learning fades
         a -= p.awareness_decay_per_month * a
 
         if src > NONE:
@@ -462,6 +469,8 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
             willing = demand * (1.0 - p.trust_weight + 2.0 * p.trust_weight * t) * norms
             if hh.partner_opposes[i] == 1:
                 willing *= p.rel_adopt_partner_opposed
+            elif hh.partner_engaged[i] == 1:
+                willing *= p.rel_adopt_partner_engaged
             u = uniform(keys[rng.ADOPT], i)
             adopts = False
             access_fac = access_chw = 0.0
@@ -482,8 +491,12 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
                     uniform(keys[rng.CHOICE], i),
                 ):
                     f, d = f2, d2
+                rel_poor = p.rel_access_poorest
+                if in_group:  # her group's own strategies lift part of what poverty costs her in getting there
+                    strength = grp.capacity[g] * grp.modules[g] / p.fp_modules
+                    rel_poor += (1.0 - rel_poor) * p.cost_relief * strength
                 access_fac = _facility_access(
-                    d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.distance_levels_off_km, p.rel_access_poorest
+                    d, fac.quality[f], hh.wealth[i], p.log_odds_per_km, p.distance_levels_off_km, rel_poor
                 )
                 if fp_visit:
                     kit = _kit_offer(chw, k, p)
@@ -620,7 +633,7 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     users_q = np.zeros(5, np.int64)
     women_age = np.zeros(m.N_AGE_GROUPS, np.int64)
     users_method = np.zeros(m.N_METHODS, np.int64)
-    users = users_chw = unmet = ever = in_union = users_union = unmet_union = pregnant = opposed = 0
+    users = users_chw = unmet = ever = in_union = users_union = unmet_union = pregnant = opposed = engaged = 0
     trust = awareness = 0.0
     for i in range(lo, hi):
         src = hh.source[i]
@@ -631,6 +644,7 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
         women_age[(hh.age_months[i] - AGE_IN_MONTHS) // 60] += 1
         in_union += married
         opposed += married & hh.partner_opposes[i]
+        engaged += married & hh.partner_engaged[i]
         pregnant += 1 if hh.pregnant[i] > 0 else 0
         if src > NONE:
             users += 1
@@ -663,6 +677,7 @@ def household_record(lo, hi, hh, grp, chw, vil, acc):
     acc[m.UNMET_UNION] += unmet_union
     acc[m.PREGNANT] += pregnant
     acc[m.PARTNERS_OPPOSED] += opposed
+    acc[m.PARTNERS_ENGAGED] += engaged
     for g in range(m.N_AGE_GROUPS):
         acc[m.WOMEN_AGE + g] += women_age[g]
     for k in range(m.N_METHODS):
