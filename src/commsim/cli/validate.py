@@ -20,7 +20,7 @@ def verdict(passed: bool) -> Text:
 
 def validate(
     quick: Annotated[
-        bool, typer.Option("--quick", help="3 seeds per arm instead of 10 (what the tests run; about 45 s).")
+        bool, typer.Option("--quick", help="3 seeds per arm instead of 10 (what the tests run; about 2 min).")
     ] = False,
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="HTML page (default: results/validate-<date>-<time>.html).")

@@ -248,11 +248,11 @@ def fact_distance(runs: Runs) -> FactResult:
     )
 
 
-def relative_gains(runs: Runs, scenario: str, month: int = 36) -> np.ndarray:
-    """Each wealth quintile's gain in mCPR over the baseline at `month`, over its own baseline level: relative,
-    as Houweling's NMR reductions are."""
+def relative_gains(runs: Runs, scenario: str) -> np.ndarray:
+    """Each wealth quintile's gain in mCPR over the baseline in year 3, over its own baseline level: relative, as
+    Houweling's NMR reductions are (a year's mean, as one quintile's month is noisy)."""
     base, arm = runs.mean("baseline"), runs.mean(scenario)
-    return np.array([arm[f"mcpr_q{q}"][month] / base[f"mcpr_q{q}"][month] - 1.0 for q in range(1, 6)])
+    return np.array([arm[f"mcpr_q{q}"][25:37].mean() / base[f"mcpr_q{q}"][25:37].mean() - 1.0 for q in range(1, 6)])
 
 
 def fact_poorest(runs: Runs) -> FactResult:
@@ -261,15 +261,23 @@ def fact_poorest(runs: Runs) -> FactResult:
     gradient = base.mcpr_q5[0] / base.mcpr_q1[0]
     return FactResult(
         6,
-        "Modest wealth gradient; where groups seek out the poorest, they help the poorest most",
-        "Houweling 2019 (NMR -63% most marginalised vs -35%; no elite capture where facilitators sought out the poor)",
-        f"relative gain at month 36 with inclusion {pct(inclusive[0])} poorest vs {pct(inclusive[-1])} richest; "
+        "Modest wealth gradient; no elite capture where groups seek out the poorest, elite capture where not",
+        "Houweling 2019 (no elite capture in four PLA trials: home care improved alike across strata, NMR fell 63% "
+        "among the most marginalised vs 35%)",
+        f"relative gain in year 3 with inclusion {pct(inclusive[0])} poorest vs {pct(inclusive[-1])} richest; "
         f"without {pct(captured[0])} vs {pct(captured[-1])}; baseline richest/poorest {gradient:.2f}",
-        "with inclusion the poorest's relative gain over the richest's; inclusion raises the poorest's by over a "
-        "fifth; baseline ratio 1-2",
+        "with inclusion the poorest's relative gain at least 0.9 x the richest's; without, below the richest's and "
+        "under 0.8 x the poorest's with inclusion; baseline ratio 1-2",
         [
-            Check("with inclusion: the poorest gain more, relatively, than the richest", inclusive[0] > inclusive[-1]),
-            Check("inclusion raises the poorest's gain by over a fifth", inclusive[0] > 1.2 * captured[0]),
+            Check(
+                "with inclusion: the poorest gain as much, relatively, as the richest",
+                inclusive[0] > 0.9 * inclusive[-1],
+            ),
+            Check("without inclusion: the poorest gain less than the richest", captured[0] < captured[-1]),
+            Check(
+                "without inclusion the poorest gain under 0.8 x what they gain with it",
+                captured[0] < 0.8 * inclusive[0],
+            ),
             Check("a modest baseline gradient (richest/poorest 1-2)", 1.0 < gradient < 2.0),
         ],
         Plot(
@@ -277,7 +285,7 @@ def fact_poorest(runs: Runs) -> FactResult:
             [f"Q{q}" for q in range(1, 6)],
             {"with inclusion (%)": list(100 * inclusive), "without (%)": list(100 * captured)},
             "wealth quintile",
-            "relative gain at month 36 (%)",
+            "relative gain in year 3 (%)",
         ),
     )
 

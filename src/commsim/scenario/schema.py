@@ -810,8 +810,9 @@ class Groups(Strict):
         description="Share of what poverty costs a member in reaching a facility (households.rel_access_poorest) "
         "that a group at full capacity which has covered FP lifts with its own strategies: a fund for transport "
         "and fees, company to the clinic (the PLA groups' emergency funds and stretcher schemes, Manandhar 2004, "
-        "Lancet 364:970). It scales with capacity and FP content, so a weak or untrained group lifts none. Why the "
-        "poorest gained most where the poorest took part (Houweling 2019, IJE 48:168): reasoned 0.5 (range 0-1).",
+        "Lancet 364:970). It scales with capacity and FP content, so a weak or untrained group lifts none. With it "
+        "the poorest members gain as much as the richest where groups seek them out (Houweling 2019, IJE 48:168: no "
+        "elite capture): reasoned 0.5 (range 0-1).",
     )
     rel_peer_trained: float = Field(
         2.5,
