@@ -96,7 +96,7 @@ def test_shipped_experiments_expand():
     assert sizes["facilitator_staffing"] == (8, 24)
     assert sizes["chw_hours"] == (36, 108)
     assert sizes["men_and_leaders"] == (30, 60)
-    assert sizes["voice_accountability"] == (27, 54)
+    assert sizes["voice_accountability"] == (108, 216)
     assert sizes["membership_and_trust"] == (40, 80)
 
 
@@ -228,7 +228,9 @@ def expected_run(plan, point: int, replicate: int) -> pd.DataFrame:
 def test_killed_sweep_keeps_finished_runs_and_resumes(tmp_path):
     """Kill a real `commsim sweep` process mid-way (SIGKILL: no clean-up at all), then run it again. Runs of
     4,000 households x 24 months, so that a run takes long enough to be caught half-way."""
-    slow = write(tmp_path, GRID.replace("1200", "4000").replace("months = 12", "months = 24"), "slow.toml")
+    # runs of ~1 s each, so that the ten left after the first two stored take several seconds: the signal has to
+    # arrive while the sweep still runs (with runs of 0.1 s a loaded machine finished it first)
+    slow = write(tmp_path, GRID.replace("1200", "20000").replace("months = 12", "months = 36"), "slow.toml")
     url = f"sqlite:///{tmp_path / 'killed.db'}"
     command = [str(VENV_BIN / "commsim"), "sweep", str(slow), "--workers", "1", "--db", url]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -297,7 +299,9 @@ def test_mesa_batch_run_agrees_with_the_sweep(grid, serial_result):
 
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    slow = write(tmp_path, GRID.replace("1200", "4000").replace("months = 12", "months = 24"), "slow.toml")
+    # runs of ~1 s each, so that the ten left after the first two stored take several seconds: the signal has to
+    # arrive while the sweep still runs (with runs of 0.1 s a loaded machine finished it first)
+    slow = write(tmp_path, GRID.replace("1200", "20000").replace("months = 12", "months = 36"), "slow.toml")
     url = f"sqlite:///{tmp_path / 'int.db'}"
     command = [str(VENV_BIN / "commsim"), "sweep", str(slow), "--workers", "2", "--db", url]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -332,9 +332,7 @@ def _chws_compiled(m: "CommunityHealthModel") -> None:
 
 
 def _chws_twin(m: "CommunityHealthModel") -> None:
-    m.district.chws.group_sessions[:] = 0.0  # groups say what they ask of their CHW before she plans her month
-    m.district.chws.n_mentored[:] = 0
-    m.district.chws.n_coordinated[:] = 0
+    chw_kernels.ask_reset(m.district.chws)  # groups say what they ask of their CHW before she plans her month
     _each(m.group_agents, "ask_chw")
     _each(m.chw_agents, "step")
 
@@ -438,10 +436,13 @@ PHASES: tuple[Phase, ...] = (
             "chws.group_sessions",
             "chws.n_mentored",
             "chws.n_coordinated",
+            "chws.n_priority",
+            "chws.accountable",
             "chws.visits",
             "chws.workload",
             "chws.p_visit",
             "chws.p_visit_referred",
+            "chws.p_visit_priority",
             "chws.kit",
             "chws.new_acceptors",
             "chws.revisits",
@@ -461,6 +462,7 @@ PHASES: tuple[Phase, ...] = (
             "groups.system_trust",
             "groups.exposure_weight",
             "groups.p_refer",
+            "groups.accountable",
             "facilities.n_feedback",
             "facilities.reported_visits",
             "facilities.reported_bad",

@@ -4,7 +4,8 @@ A CHW leaves at a monthly hazard that is higher without supervision and refreshe
 after a month whose tasks asked more hours than she had; a vacant post is refilled by an untrained CHW. Her
 hours go first to her other duties and to the group work her programmes ask (teaching her groups' modules,
 following up the groups linked to her), then to household visits up to her norm: more group work means fewer
-visits unless she is given more hours. Visits go to households with an open referral first. An active CHW
+visits unless she is given more hours. Visits go to households with an open referral first, then, where a
+scorecard or committee makes her answer her groups' reports, to the members they reported in need. An active CHW
 restocks her kit at her facility each month; what the facility was out of last month, she cannot restock, and
 her kit runs down.
 """
@@ -40,6 +41,7 @@ def chw_month(k, chw, fac, p, keys, acc):
     chw.status[k] = status
     chw.p_visit[k] = 0.0
     chw.p_visit_referred[k] = 0.0
+    chw.p_visit_priority[k] = 0.0
     chw.visits[k] = 0.0
     if status == ACTIVE:
         acc[m.ACTIVE_CHWS] += 1
@@ -52,9 +54,27 @@ def chw_month(k, chw, fac, p, keys, acc):
         if visits >= r:
             chw.p_visit_referred[k] = 1.0
             if n > r:
-                chw.p_visit[k] = min(1.0, (visits - r) / (n - r))
+                visit_chances(k, chw, p, visits - r, n - r)
         else:
             chw.p_visit_referred[k] = visits / r
+
+
+@rule
+def visit_chances(k, chw, p, left, rest):
+    """Her visit chances for the `rest` households without a referral, from the `left` visits the referred leave
+    her: uniform, except that the members her accountable groups reported in need are visited
+    1 + chws.rel_visits_reported x s times as often (s: the mechanism's responsiveness, at most 1; a scorecard's
+    action plan names them), and the other households share what is left."""
+    base = min(1.0, left / rest)
+    q = min(chw.n_priority[k], rest)
+    s = min(chw.accountable[k], 1.0)
+    if q == 0 or s == 0.0:
+        chw.p_visit[k] = base
+        chw.p_visit_priority[k] = base
+        return
+    priority = min(base * (1.0 + s * p.rel_visits_reported), left / q, 1.0)
+    chw.p_visit_priority[k] = priority
+    chw.p_visit[k] = min(1.0, max(left - priority * q, 0.0) / (rest - q)) if rest > q else 0.0
 
 
 @rule
@@ -81,13 +101,17 @@ def chw_hours(k, chw, p, acc):
 @rule
 def group_work(g, grp, chw):
     """What group g asks of its CHW this month: the modules she is to teach it (training delivered by her), a
-    follow-up if it is linked to her, and a coordination meeting if it is in one."""
+    follow-up if it is linked to her, a coordination meeting if it is in one, and, if a mechanism made its
+    reports accountable last month, visits to the members it reported in need."""
     k = grp.chw[g]
     if k >= 0:
         if grp.via_chw[g] == 1:
             chw.group_sessions[k] += grp.training[g]
         chw.n_mentored[k] += grp.linked_chw[g]
         chw.n_coordinated[k] += grp.coordinated[g]
+        if grp.accountable[g] > 0.0:
+            chw.n_priority[k] += grp.n_unmet[g]
+            chw.accountable[k] = max(chw.accountable[k], grp.accountable[g])
 
 
 @rule
@@ -105,12 +129,20 @@ def restock(k, chw, fac, p, acc):
                 acc[m.CHW_STOCKOUTS] += 1
 
 
-@kernel()
-def chws_month(chw, grp, fac, p, keys, acc):
-    """The group work each post is asked for (group_work for every group), then chw_month for every post."""
+@rule
+def ask_reset(chw):
+    """Clear what groups asked of each CHW last month, before they ask again (group_work)."""
     chw.group_sessions[:] = 0.0
     chw.n_mentored[:] = 0
     chw.n_coordinated[:] = 0
+    chw.n_priority[:] = 0
+    chw.accountable[:] = 0.0
+
+
+@kernel()
+def chws_month(chw, grp, fac, p, keys, acc):
+    """The group work each post is asked for (group_work for every group), then chw_month for every post."""
+    ask_reset(chw)
     for g in range(grp.capacity.shape[0]):
         group_work(g, grp, chw)
     for k in range(chw.status.shape[0]):

@@ -69,11 +69,13 @@ def group_month(g, grp, chw, fac, vil, p, acc):
         grp.system_trust[g] = trust
     strength = grp.link_strength[g] * grp.system_trust[g] / p.initial_system_trust
     grp.p_refer[g] = p.p_refer_per_month * c * strength * lead if active == 1 and linked else 0.0
+    grp.accountable[g] = 0.0
     if active == 1:
         if grp.male_engagement[g] == 1:
             vil.men_sessions[grp.village[g]] = 1
         f = grp.facility[g]
         if grp.feedback[g] == 1:  # what went wrong for its members last month, as they tell it
+            grp.accountable[g] = fac.responsiveness[f]
             fac.n_feedback[f] += grp.n_members[g]
             fac.reported_visits[f] += grp.member_visits[g]
             fac.reported_bad[f] += grp.member_bad[g] / BAD_UNITS

@@ -355,8 +355,14 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         kit = 0  # what her CHW can give (_kit_offer): read for her CHW's users and after an FP visit
         visited = False
         fp_visit = False
+        g = hh.group[i]
         if chw_on:
-            pv = chw.p_visit_referred[k] if ref > 0 else chw.p_visit[k]
+            if ref > 0:
+                pv = chw.p_visit_referred[k]
+            elif g >= 0 and grp.accountable[g] > 0.0 and src == NONE and _unmet_need(hh, i):
+                pv = chw.p_visit_priority[k]  # her group reported her need, and its CHW must answer
+            else:
+                pv = chw.p_visit[k]
             if uniform(keys[rng.VISIT], i) < pv:
                 visited = True
                 fp_visit = chw.fp_trained[k] == 1
@@ -370,6 +376,8 @@ def household_month(lo, hi, hh, grp, chw, fac, vil, p, keys, acc):
         in_group = g >= 0 and grp.active[g] == 1
         if in_group:
             a += grp.meeting_gain[g] * (1.0 - a)
+            if grp.accountable[g] > 0.0:  # the scorecard's interface meeting: providers answer what she reported
+                t += p.trust_gain_interface_per_month * min(grp.accountable[g], 1.0) * (1.0 - t)
             eligible = need == 1 and src == NONE and ref == 0 and grp.p_refer[g] > 0.0
             if eligible and uniform(keys[rng.REFER], i) < grp.p_refer[g]:
                 n_referrals += 1
