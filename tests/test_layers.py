@@ -22,6 +22,10 @@ LIBRARIES = {  # library -> the stages that may import it
     "typer": {"cli"},
     "rich": {"cli"},
     "solara": {"ui"},
+    "geopandas": {"scenario"},
+    "pyogrio": {"scenario"},
+    "pyproj": {"scenario"},
+    "shapely": {"scenario"},
 }
 
 

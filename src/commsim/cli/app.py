@@ -28,6 +28,7 @@ from commsim.cli.common import (
     summary_table,
     warn_unreached,
 )
+from commsim.cli.district import district_app
 from commsim.cli.results import compare, results_app
 from commsim.cli.sweep import sweep
 from commsim.cli.ui import ui
@@ -214,3 +215,4 @@ app.command()(validate)
 app.command()(calibrate)
 app.command()(ui)
 app.add_typer(results_app, name="results")
+app.add_typer(district_app, name="district")

@@ -43,6 +43,7 @@ from commsim.model.state import (
     Villages,
     allocate,
 )
+from commsim.scenario.district import index_women, read_district
 from commsim.scenario.schema import Population, Scenario
 
 VILLAGE_SIZE_SIGMA = 0.6  # lognormal spread of village sizes
@@ -127,7 +128,12 @@ def build_district(sc: Scenario, seed: int) -> District:
     """The district of scenario `sc` under `seed`: villages, homes, facilities, groups and CHW posts."""
     pop, hhp, _gp, cp, fp = sc.population, sc.households, sc.groups, sc.chws, sc.facilities
     n, nv = pop.households, pop.n_villages
-    vx, vy, village = _villages(sc, seed)
+    geo = read_district(pop.district, pop.persons_per_household) if pop.district is not None else None
+    if geo is None:
+        vx, vy, village = _villages(sc, seed)
+    else:  # the district's settlements are its villages, each with its households
+        vx, vy = geo.sx, geo.sy
+        village = np.repeat(np.arange(nv, dtype=np.int32), index_women(geo, pop.index_women_per_household))
     n_hh_v = np.bincount(village, minlength=nv)
 
     radius = pop.village_radius_km * np.sqrt(_draws(seed, 4, n))
@@ -135,7 +141,11 @@ def build_district(sc: Scenario, seed: int) -> District:
     hx = np.clip(vx[village] + radius * np.cos(angle), 0.0, pop.district_side_km)
     hy = np.clip(vy[village] + radius * np.sin(angle), 0.0, pop.district_side_km)
 
-    fac_village, fx, fy, level = _facilities(sc, seed, vx, vy, n_hh_v)
+    if geo is None:
+        fac_village, fx, fy, level = _facilities(sc, seed, vx, vy, n_hh_v)
+    else:  # the district's facilities, each in the settlement nearest it
+        fx, fy, level = geo.fx, geo.fy, geo.level
+        fac_village = cKDTree(np.column_stack([vx, vy])).query(np.column_stack([fx, fy]), k=1)[1].astype(np.int32)
     fac1, fac2, d1, d2 = _nearest_two(hx, hy, village, vx, vy, fx, fy)
     band = np.searchsorted(np.array(BAND_EDGES_KM), d1, side="right")
     v_remote = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([vx, vy]), k=1)[0]

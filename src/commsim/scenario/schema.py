@@ -143,6 +143,52 @@ class Population(Strict):
         "formative research); no share retrieved: reasoned 0.15 (range 0-0.4).",
     )
     initial_trust: Share = Field(0.5, description="Mean trust in services at month 0.")
+    district: str | None = Field(
+        None,
+        description="A district directory (`districts/<name>`, with its district.toml) whose settlements and "
+        "facilities replace the synthetic square: its files then set households, villages (one per settlement), "
+        "facilities, referral_facilities and side_km, whatever else is set. None: the synthetic district.",
+    )
+    persons_per_household: float = Field(
+        7.8,
+        gt=0.0,
+        le=100.0,
+        description="People per household, which turns a district's settlement populations into households where "
+        "they give no household count: 7.8 in Mali in 2016 and 2017 (INSTAT, Enquete modulaire et permanente "
+        "aupres des menages, EMOP 2017: taille moyenne des menages; 8.2-10.7 in 2011-2015).",
+    )
+    index_women_per_household: float = Field(
+        1.0,
+        gt=0.0,
+        le=10.0,
+        description="Index women the model simulates per household of a district's files: 1, the model's unit (one "
+        "woman of reproductive age per household, as in the synthetic district); Mali's DHS 2018 interviewed "
+        "10,519 women 15-49 in 9,510 households (1.1 each), the value to simulate every woman.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_district(cls, data: Any) -> Any:
+        """With a district, its files set the counts and the extent (read here, so every count derived from
+        the scenario, from memory estimates to the UI, is the district's)."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("district"), str):
+            return data
+        from commsim.scenario.district import index_women, read_district
+
+        fields = cls.model_fields
+        per_household = data.get("persons_per_household", fields["persons_per_household"].default)
+        women = data.get("index_women_per_household", fields["index_women_per_household"].default)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in (per_household, women)):
+            return data  # their own validation names them
+        geo = read_district(data["district"], float(per_household))
+        return {
+            **data,
+            "households": int(index_women(geo, float(women)).sum()),
+            "villages": int(geo.sx.size),
+            "facilities": int(geo.fx.size),
+            "referral_facilities": int((geo.level == 2).sum()),
+            "side_km": max(geo.width_km, geo.height_km, 1.0),
+        }
 
     @property
     def n_villages(self) -> int:

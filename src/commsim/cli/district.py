@@ -1,0 +1,48 @@
+"""`commsim district`: check a district directory before a scenario uses it."""
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from commsim.cli.common import bad_input_exits, stdout
+from commsim.scenario.schema import Population
+
+district_app = typer.Typer(help="Districts from files: check a district directory.", no_args_is_help=True)
+
+
+@district_app.command()
+def check(
+    folder: Annotated[Path, typer.Argument(help="The district directory (with its district.toml).")],
+    persons_per_household: Annotated[
+        float,
+        typer.Option(
+            help="People per household, for settlements that give a population (population.persons_per_household)."
+        ),
+    ] = Population.model_fields["persons_per_household"].default,
+) -> None:
+    """Read and check a district's files (one message naming the file, feature and field for each problem),
+    and summarise it: settlements, households, facilities by level, and how far households live from a
+    facility."""
+    from commsim.scenario.district import LEVELS, nearest_facility_km, read_district
+
+    with bad_input_exits():
+        district = read_district(folder, persons_per_household)
+    far = nearest_facility_km(district)
+    weights = district.households / max(district.households.sum(), 1)
+    order = np.argsort(far)
+    cumulative = np.cumsum(weights[order])
+    median, p90 = (float(far[order][np.searchsorted(cumulative, q)]) for q in (0.5, 0.9))
+    levels = {level: int(np.count_nonzero(district.level == level)) for level in LEVELS}
+    table = Table(title=f"{district.name} ({folder})", show_header=False)
+    table.add_row("settlements", f"{district.sx.size:,} settlements, {int(district.households.sum()):,} households")
+    table.add_row("facilities", f"{levels[1]} first-level, {levels[2]} referral")
+    table.add_row("measured in", f"{district.crs}, {district.width_km:.1f} x {district.height_km:.1f} km")
+    table.add_row(
+        "km to the nearest facility",
+        f"median {median:.1f}, 90% within {p90:.1f}, farthest {far.max():.1f}; "
+        f"{float(weights[far > 5.0].sum()):.0%} of households beyond 5 km",
+    )
+    stdout().print(table)

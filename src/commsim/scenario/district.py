@@ -1,0 +1,365 @@
+"""A real district from the files planners have: settlements with their households or population, facilities with
+their level, an optional boundary, named by a `district.toml` in the district's directory that maps the users'
+own column names. Read with geopandas and pyogrio (GeoJSON, GeoPackage, Shapefile) or pandas (CSV with longitude
+and latitude), projected with pyproj to the UTM zone of the district so distances are in km, and checked: every
+problem is one message naming the file, the feature and the field.
+
+geopandas is imported when a district is read, not with this module, so scenarios without one start as fast.
+"""
+
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from commsim.errors import CommsimError
+from commsim.scenario import files as tomlfiles
+
+LAYOUT = "district.toml"
+LEVELS = {1: "first-level facility (health post, CSCom)", 2: "referral facility (district hospital, CSRef)"}
+DEFAULT_LEVELS = {
+    "1": 1,
+    "2": 2,
+    "health post": 1,
+    "health centre": 1,
+    "health center": 1,
+    "cscom": 1,
+    "hospital": 2,
+    "district hospital": 2,
+    "csref": 2,
+    "referral": 2,
+}
+GEOGRAPHIC = "EPSG:4326"
+
+
+class DistrictError(CommsimError):
+    """A district's files cannot be used; the message names the file, the feature and the field."""
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Layer(_Table):
+    """One input file and the names of its columns."""
+
+    file: str = Field(description="The file, relative to the district's directory (.geojson, .gpkg, .shp, .csv).")
+    layer: str | None = Field(None, description="The layer of a GeoPackage with several (None: its first).")
+    id: str = Field("id", description="Column of each feature's unique id.")
+    name: str = Field("name", description="Column of its name.")
+    longitude: str = Field("longitude", description="CSV only: column of the longitude (or x in the file's crs).")
+    latitude: str = Field("latitude", description="CSV only: column of the latitude (or y).")
+    crs: str | None = Field(
+        None,
+        description="CSV: the crs of its coordinates (None: longitude and latitude, EPSG:4326). A GIS file names "
+        "its own; one that does not is an error unless this is set.",
+    )
+
+
+class SettlementLayer(Layer):
+    """Settlements (GRID3 points or polygons, a census table): their households or their population."""
+
+    households: str | None = Field("households", description="Column of its households (None: none).")
+    population: str | None = Field(
+        "population", description="Column of its people, used where households are not given (None: none)."
+    )
+
+
+class FacilityLayer(Layer):
+    """Facilities (a DHIS2 organisation-unit export, a master facility list) and their level."""
+
+    level: str = Field("level", description="Column of the facility's level.")
+    levels: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_LEVELS),
+        description="The file's level values (case and spaces ignored) -> commsim's level: 1 first-level, 2 referral.",
+    )
+
+
+class BoundaryLayer(_Table):
+    file: str = Field(description="A polygon file of the district's boundary.")
+    layer: str | None = None
+
+
+class Layout(_Table):
+    """`district.toml`: what the district is and which of its files hold what."""
+
+    name: str
+    description: str = ""
+    illustrative: bool = Field(False, description="True where the files are made up, not a real district's data.")
+    settlements: SettlementLayer
+    facilities: FacilityLayer
+    boundary: BoundaryLayer | None = None
+
+
+class District(NamedTuple):
+    """A read district, in km of its UTM zone with the south-west corner of its settlements and facilities at
+    the origin."""
+
+    name: str
+    crs: str  # the projected CRS it was measured in
+    settlement_ids: np.ndarray  # str
+    settlement_names: np.ndarray  # str
+    sx: np.ndarray  # km
+    sy: np.ndarray
+    households: np.ndarray  # index women of each settlement (int64)
+    facility_ids: np.ndarray
+    facility_names: np.ndarray
+    fx: np.ndarray
+    fy: np.ndarray
+    level: np.ndarray  # uint8: 1 or 2
+    width_km: float
+    height_km: float
+
+
+def directory(name: str | Path) -> Path:
+    """The district directory `name`: as given (absolute, or relative to the working directory), else relative to
+    the checkout or install that ships `districts/`."""
+    path = Path(name)
+    if (path / LAYOUT).is_file():
+        return path
+    shipped = tomlfiles.shipped_dir("districts").parent / path
+    if not path.is_absolute() and (shipped / LAYOUT).is_file():
+        return shipped
+    raise DistrictError(f"{tomlfiles.shown(name)}: not a district directory (it needs a {LAYOUT} naming its files)")
+
+
+def layout(folder: Path) -> Layout:
+    """The directory's `district.toml`, validated; a bad key is named with what is allowed."""
+    path = folder / LAYOUT
+    data = tomlfiles.read(path, DistrictError)
+    try:
+        return Layout.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise DistrictError(f"{tomlfiles.shown(path)}: {where}: {first['msg']}") from None
+
+
+def _read_layer(folder: Path, spec: Layer | BoundaryLayer, key: str) -> Any:
+    """The layer's features as a GeoDataFrame in its own crs."""
+    import geopandas
+    import pyogrio
+
+    path = folder / spec.file
+    if not path.is_file():
+        raise DistrictError(f"{tomlfiles.shown(folder / LAYOUT)}: {key}.file: no such file {tomlfiles.shown(path)}")
+    if path.suffix.lower() == ".csv":
+        if not isinstance(spec, Layer):
+            raise DistrictError(
+                f"{tomlfiles.shown(path)}: {key} must be a polygon file (GeoJSON, GeoPackage, Shapefile)"
+            )
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for column in (spec.longitude, spec.latitude):
+            _column(table, column, path, key, "longitude" if column == spec.longitude else "latitude")
+        x, y = _numbers(table, spec.longitude, path, spec), _numbers(table, spec.latitude, path, spec)
+        return geopandas.GeoDataFrame(table, geometry=geopandas.points_from_xy(x, y), crs=spec.crs or GEOGRAPHIC)
+    try:
+        frame = geopandas.read_file(path, layer=spec.layer, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as err:
+        raise DistrictError(f"{tomlfiles.shown(path)}: cannot read as a GIS file: {err}") from None
+    if frame.crs is None:
+        given = getattr(spec, "crs", None)
+        if given is None:
+            raise DistrictError(
+                f"{tomlfiles.shown(path)}: CRS unknown (the file names none): give it as {key}.crs in {LAYOUT}, "
+                'e.g. crs = "EPSG:4326"'
+            )
+        frame = frame.set_crs(given)
+    return frame
+
+
+def _column(table: pd.DataFrame, column: str, path: Path, key: str, field: str) -> None:
+    if column not in table.columns:
+        have = ", ".join(str(c) for c in table.columns if c != "geometry") or "none"
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: no column {column!r} ({key}.{field} in {LAYOUT}); its columns: {have}"
+        )
+
+
+def _numbers(table: pd.DataFrame, column: str, path: Path, spec: Layer) -> np.ndarray:
+    """The column as floats; a feature whose value is missing or not a number is named."""
+    values = pd.to_numeric(table[column].replace("", np.nan), errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(values.to_numpy(float)))
+    if bad.size:
+        row = int(bad[0])
+        ident = table[spec.id].iloc[row] if spec.id in table.columns else f"row {row + 2}"
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: feature {ident}: {column} is missing or not a number "
+            f"(got {tomlfiles.shown_value(table[column].iloc[row])})"
+        )
+    return values.to_numpy(float)
+
+
+def _ids(frame: Any, spec: Layer, path: Path, key: str) -> np.ndarray:
+    _column(frame, spec.id, path, key, "id")
+    ids = frame[spec.id].astype(str).str.strip().to_numpy()
+    empty = np.flatnonzero(ids == "")
+    if empty.size:
+        raise DistrictError(f"{tomlfiles.shown(path)}: row {int(empty[0]) + 1}: {spec.id} is empty")
+    seen: dict[str, int] = {}
+    for row, ident in enumerate(ids):
+        if ident in seen:
+            raise DistrictError(
+                f"{tomlfiles.shown(path)}: feature {ident}: duplicate {spec.id} (rows {seen[ident] + 1} and {row + 1})"
+            )
+        seen[ident] = row
+    return ids
+
+
+def _points(frame: Any, ids: np.ndarray, path: Path) -> Any:
+    """Each feature's point (a polygon's representative point), after naming any feature without a location."""
+    missing = np.flatnonzero(frame.geometry.isna().to_numpy() | frame.geometry.is_empty.to_numpy())
+    if missing.size:
+        raise DistrictError(f"{tomlfiles.shown(path)}: feature {ids[missing[0]]}: missing coordinates (no geometry)")
+    return frame.geometry.representative_point()
+
+
+def _geographic_check(points: Any, ids: np.ndarray, path: Path) -> None:
+    """In degrees, a longitude outside -180..180 or a latitude outside -90..90 is a wrong crs or swapped columns."""
+    lon, lat = points.x.to_numpy(), points.y.to_numpy()
+    bad = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    if bad.size:
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: feature {ids[bad[0]]}: coordinates ({lon[bad[0]]:g}, {lat[bad[0]]:g}) are not "
+            "a longitude and latitude: is the crs right (or are the columns swapped)?"
+        )
+
+
+def _households(frame: Any, spec: SettlementLayer, ids: np.ndarray, path: Path, per_household: float) -> np.ndarray:
+    """Households of each settlement: its households column, else its population / persons per household."""
+    column = next((c for c in (spec.households, spec.population) if c is not None and c in frame.columns), None)
+    if column is None:
+        named = " or ".join(repr(c) for c in (spec.households, spec.population) if c is not None) or "none"
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: population missing: no column {named} (settlements.households or "
+            f"settlements.population in {LAYOUT})"
+        )
+    values = pd.to_numeric(frame[column].astype(str).str.strip().replace("", np.nan), errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: feature {ids[bad[0]]}: {column} is missing or not a count of at least 0 "
+            f"(got {tomlfiles.shown_value(frame[column].iloc[bad[0]])})"
+        )
+    households = values if column == spec.households else values / per_household
+    return np.rint(households).astype(np.int64)
+
+
+def _levels(frame: Any, spec: FacilityLayer, ids: np.ndarray, path: Path) -> np.ndarray:
+    _column(frame, spec.level, path, "facilities", "level")
+    table = {" ".join(str(k).lower().split()): v for k, v in spec.levels.items()}
+    raw = frame[spec.level].astype(str).to_numpy()
+    level = np.zeros(raw.size, np.uint8)
+    for row, value in enumerate(raw):
+        text = " ".join(value.lower().split())
+        text = text[:-2] if text.endswith(".0") else text
+        if table.get(text) not in LEVELS:
+            allowed = ", ".join(sorted(repr(k) for k, v in spec.levels.items() if v in LEVELS))
+            raise DistrictError(
+                f"{tomlfiles.shown(path)}: feature {ids[row]}: unknown level {value!r} in {spec.level} (allowed: "
+                f"{allowed}; map others in facilities.levels of {LAYOUT})"
+            )
+        level[row] = table[text]
+    return level
+
+
+def utm_crs(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The UTM zone (WGS 84) of the centre of the points' extent, so that a district across a zone border is
+    measured in the zone most of it lies in."""
+    centre_lon = (float(lon.min()) + float(lon.max())) / 2.0
+    centre_lat = (float(lat.min()) + float(lat.max())) / 2.0
+    zone = min(60, math.floor((centre_lon + 180.0) / 6.0) + 1)
+    return f"EPSG:{32600 + zone if centre_lat >= 0 else 32700 + zone}"
+
+
+@cache
+def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) -> District:
+    """The district in `folder` (`stamp`: its files' modification times, so an edited file is read again)."""
+    spec = layout(folder)
+    s_path, f_path = folder / spec.settlements.file, folder / spec.facilities.file
+    settlements = _read_layer(folder, spec.settlements, "settlements")
+    facilities = _read_layer(folder, spec.facilities, "facilities")
+    s_ids, f_ids = (
+        _ids(settlements, spec.settlements, s_path, "settlements"),
+        _ids(facilities, spec.facilities, f_path, "facilities"),
+    )
+    if not s_ids.size:
+        raise DistrictError(f"{tomlfiles.shown(s_path)}: no settlements")
+    if not f_ids.size:
+        raise DistrictError(f"{tomlfiles.shown(f_path)}: no facilities")
+    s_points = _points(settlements, s_ids, s_path).to_crs(GEOGRAPHIC)
+    f_points = _points(facilities, f_ids, f_path).to_crs(GEOGRAPHIC)
+    _geographic_check(s_points, s_ids, s_path)
+    _geographic_check(f_points, f_ids, f_path)
+    households = _households(settlements, spec.settlements, s_ids, s_path, persons_per_household)
+    if households.sum() == 0:
+        raise DistrictError(f"{tomlfiles.shown(s_path)}: population missing: every settlement has 0 households")
+    level = _levels(facilities, spec.facilities, f_ids, f_path)
+    lon = np.concatenate([s_points.x.to_numpy(), f_points.x.to_numpy()])
+    lat = np.concatenate([s_points.y.to_numpy(), f_points.y.to_numpy()])
+    crs = utm_crs(lon, lat)
+    if spec.boundary is not None:
+        _inside(folder, spec.boundary, s_points, s_ids, s_path, f_points, f_ids, f_path)
+    s_xy, f_xy = s_points.to_crs(crs), f_points.to_crs(crs)
+    x0 = min(s_xy.x.min(), f_xy.x.min())
+    y0 = min(s_xy.y.min(), f_xy.y.min())
+    sx, sy = (s_xy.x.to_numpy() - x0) / 1000.0, (s_xy.y.to_numpy() - y0) / 1000.0
+    fx, fy = (f_xy.x.to_numpy() - x0) / 1000.0, (f_xy.y.to_numpy() - y0) / 1000.0
+    return District(
+        name=spec.name,
+        crs=crs,
+        settlement_ids=s_ids,
+        settlement_names=_names(settlements, spec.settlements, s_ids),
+        sx=sx,
+        sy=sy,
+        households=households,
+        facility_ids=f_ids,
+        facility_names=_names(facilities, spec.facilities, f_ids),
+        fx=fx,
+        fy=fy,
+        level=level,
+        width_km=float(max(sx.max(), fx.max())),
+        height_km=float(max(sy.max(), fy.max())),
+    )
+
+
+def _names(frame: Any, spec: Layer, ids: np.ndarray) -> np.ndarray:
+    return frame[spec.name].astype(str).to_numpy() if spec.name in frame.columns else ids
+
+
+def _inside(folder: Path, spec: BoundaryLayer, *layers: Any) -> None:
+    """Every settlement and facility lies within the boundary (or on it)."""
+    boundary = _read_layer(folder, spec, "boundary").to_crs(GEOGRAPHIC)
+    shape = boundary.geometry.union_all()
+    for points, ids, path in zip(layers[::3], layers[1::3], layers[2::3], strict=True):
+        outside = np.flatnonzero(~points.intersects(shape.buffer(1e-9)).to_numpy())
+        if outside.size:
+            p = points.iloc[outside[0]]
+            raise DistrictError(
+                f"{tomlfiles.shown(path)}: feature {ids[outside[0]]}: outside the boundary "
+                f"{tomlfiles.shown(folder / spec.file)} (at {p.x:.5f}, {p.y:.5f})"
+            )
+
+
+def read_district(name: str | Path, persons_per_household: float) -> District:
+    """The district in directory `name`, read once per state of its files."""
+    folder = directory(name).resolve()
+    stamp = tuple(p.stat().st_mtime_ns for p in sorted(folder.iterdir()) if p.is_file())
+    return _read(folder, stamp, persons_per_household)
+
+
+def index_women(district: District, per_household: float) -> np.ndarray:
+    """Index women the model simulates in each settlement: its households x `per_household`, rounded."""
+    return np.rint(district.households * per_household).astype(np.int64)
+
+
+def nearest_facility_km(district: District) -> np.ndarray:
+    """Each settlement's straight-line distance to its nearest facility, km."""
+    from scipy.spatial import cKDTree
+
+    settlements = np.column_stack([district.sx, district.sy])
+    return cKDTree(np.column_stack([district.fx, district.fy])).query(settlements, k=1)[0]
