@@ -211,3 +211,18 @@ def test_district_check_summarises(tmp_path):
     assert "30 settlements" in text and f"{int(settlements_frame().menages.sum()):,} households" in text
     assert "EPSG:32629" in text and "2 first-level" in text and "1 referral" in text
     assert "km to the nearest facility" in text
+
+
+def test_the_shipped_example_district_checks_and_runs():
+    """districts/example says it is illustrative, has its 300 settlements and 24 facilities (one referral),
+    and scenario example_district runs on it with the households its populations give."""
+    result = CliRunner().invoke(app, ["district", "check", "districts/example"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "300 settlements" in text and "23 first-level, 1 referral" in text and "ILLUSTRATIVE" in text
+    config = load_scenario("example_district", {"months": 3})
+    district = read_district("districts/example", config.population.persons_per_household)
+    assert config.population.households == int(district.households.sum()) > 10_000
+    model = CommunityHealthModel(config, rng=1)
+    model.run(3)
+    assert model.timeseries().mcpr.iloc[-1] > 0.05

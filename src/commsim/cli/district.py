@@ -45,4 +45,6 @@ def check(
         f"median {median:.1f}, 90% within {p90:.1f}, farthest {far.max():.1f}; "
         f"{float(weights[far > 5.0].sum()):.0%} of households beyond 5 km",
     )
+    if district.illustrative:
+        table.add_row("data", "ILLUSTRATIVE: made-up files, not a real district's data (district.toml)")
     stdout().print(table)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from commsim.errors import CommsimError
 from commsim.scenario import files as tomlfiles
@@ -61,12 +61,19 @@ class Layer(_Table):
 
 
 class SettlementLayer(Layer):
-    """Settlements (GRID3 points or polygons, a census table): their households or their population."""
+    """Settlements (GRID3 points or polygons, a census table): their households or their population (one of
+    the two)."""
 
-    households: str | None = Field("households", description="Column of its households (None: none).")
+    households: str | None = Field(None, description="Column of its households.")
     population: str | None = Field(
-        "population", description="Column of its people, used where households are not given (None: none)."
+        None, description="Column of its people, divided by population.persons_per_household into households."
     )
+
+    @model_validator(mode="after")
+    def _one_count(self) -> "SettlementLayer":
+        if (self.households is None) == (self.population is None):
+            raise ValueError("name the column of either households or population (exactly one)")
+        return self
 
 
 class FacilityLayer(Layer):
@@ -100,6 +107,7 @@ class District(NamedTuple):
     the origin."""
 
     name: str
+    illustrative: bool  # made-up files, not a real district's data
     crs: str  # the projected CRS it was measured in
     settlement_ids: np.ndarray  # str
     settlement_names: np.ndarray  # str
@@ -231,12 +239,13 @@ def _geographic_check(points: Any, ids: np.ndarray, path: Path) -> None:
 
 def _households(frame: Any, spec: SettlementLayer, ids: np.ndarray, path: Path, per_household: float) -> np.ndarray:
     """Households of each settlement: its households column, else its population / persons per household."""
-    column = next((c for c in (spec.households, spec.population) if c is not None and c in frame.columns), None)
-    if column is None:
-        named = " or ".join(repr(c) for c in (spec.households, spec.population) if c is not None) or "none"
+    column = spec.households if spec.households is not None else spec.population
+    key = "households" if spec.households is not None else "population"
+    if column not in frame.columns:
+        have = ", ".join(str(c) for c in frame.columns if c != "geometry")
         raise DistrictError(
-            f"{tomlfiles.shown(path)}: population missing: no column {named} (settlements.households or "
-            f"settlements.population in {LAYOUT})"
+            f"{tomlfiles.shown(path)}: population missing: no column {column!r} (settlements.{key} in {LAYOUT}); "
+            f"its columns: {have}"
         )
     values = pd.to_numeric(frame[column].astype(str).str.strip().replace("", np.nan), errors="coerce").to_numpy(float)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
@@ -311,6 +320,7 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
     fx, fy = (f_xy.x.to_numpy() - x0) / 1000.0, (f_xy.y.to_numpy() - y0) / 1000.0
     return District(
         name=spec.name,
+        illustrative=spec.illustrative,
         crs=crs,
         settlement_ids=s_ids,
         settlement_names=_names(settlements, spec.settlements, s_ids),

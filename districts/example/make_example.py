@@ -1,0 +1,70 @@
+"""Writes the illustrative example district (made up, not real data): `python make_example.py` in this folder.
+
+300 settlements of a fictional rural district in southern Mali (about 150,000 people), clustered around a few
+market villages, with 24 facilities at three levels (rural health posts, CSComs and one CSRef) and a boundary
+around them. Deterministic: the same files every time.
+"""
+
+from pathlib import Path
+
+import geopandas
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+HERE = Path(__file__).resolve().parent
+SYLLABLES = ("ba", "ko", "ni", "so", "ma", "di", "ka", "la", "fa", "se", "wo", "to", "ga", "ri", "na", "bou")
+CENTRE = (-6.9, 12.1)  # longitude, latitude: the Sudanian savanna belt of southern Mali
+
+
+def names(rng: np.random.Generator, n: int) -> list[str]:
+    """n distinct made-up village names of two or three syllables."""
+    found: list[str] = []
+    while len(found) < n:
+        name = "".join(rng.choice(SYLLABLES, size=rng.integers(2, 4))).capitalize()
+        if name not in found:
+            found.append(name)
+    return found
+
+
+def main() -> None:
+    rng = np.random.default_rng(2026)
+    towns = rng.normal(0.0, 0.22, size=(6, 2))
+    home = rng.integers(0, towns.shape[0], size=300)
+    offsets = rng.normal(0.0, 0.09, size=(300, 2))
+    lon = CENTRE[0] + towns[home, 0] + offsets[:, 0]
+    lat = CENTRE[1] + towns[home, 1] + offsets[:, 1]
+    population = np.rint(np.exp(rng.normal(np.log(380.0), 0.75, size=300))).astype(int)
+    population[rng.choice(300, size=6, replace=False)] *= 6  # the market villages
+    ids = [f"ML-EX-{i:04d}" for i in range(300)]
+    settlements = geopandas.GeoDataFrame(
+        {"settlement_id": ids, "settlement_name": names(rng, 300), "pop_2024": population},
+        geometry=[Point(x, y) for x, y in zip(lon, lat, strict=True)],
+        crs="EPSG:4326",
+    )
+    order = np.argsort(-population, kind="stable")
+    chosen: list[int] = []
+    for i in order:  # CSComs at big villages at least ~10 km apart
+        if all(np.hypot(lon[i] - lon[j], (lat[i] - lat[j])) > 0.09 for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == 12:
+            break
+    remote = [int(i) for i in np.argsort(-np.min(np.hypot(lon[:, None] - lon[chosen], lat[:, None] - lat[chosen]), 1))]
+    posts = [i for i in remote if i not in chosen][:12]
+    rows = []
+    for k, i in enumerate(chosen + posts):
+        level = "CSRef" if k == 0 else "CSCom" if k < 12 else "Maternite rurale"
+        rows.append((f"FAC{k + 1:03d}", f"{level} de {settlements.settlement_name[i]}", level, lon[i], lat[i]))
+    facilities = pd.DataFrame(rows, columns=["uid", "name", "type", "longitude", "latitude"])
+    boundary = geopandas.GeoDataFrame(
+        {"name": ["Example district (illustrative)"]},
+        geometry=[settlements.geometry.union_all().convex_hull.buffer(0.03)],
+        crs="EPSG:4326",
+    )
+    settlements.to_file(HERE / "settlements.gpkg", engine="pyogrio")
+    facilities.round({"longitude": 6, "latitude": 6}).to_csv(HERE / "facilities.csv", index=False)
+    boundary.to_file(HERE / "boundary.geojson", engine="pyogrio")
+
+
+if __name__ == "__main__":
+    main()
