@@ -5,6 +5,7 @@ from pathlib import Path
 
 import geopandas
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 from shapely.geometry import Point, box
@@ -14,6 +15,7 @@ from commsim.cli.app import app
 from commsim.model.community import CommunityHealthModel
 from commsim.scenario.district import DistrictError, read_district, utm_crs
 from commsim.scenario.loader import load_scenario
+from commsim.scenario.loader import resolve_path as loader_path
 
 WGS84 = "EPSG:4326"
 
@@ -214,15 +216,81 @@ def test_district_check_summarises(tmp_path):
 
 
 def test_the_shipped_example_district_checks_and_runs():
-    """districts/example says it is illustrative, has its 300 settlements and 24 facilities (one referral),
-    and scenario example_district runs on it with the households its populations give."""
+    """districts/example says it is illustrative, has its 300 settlements, 24 facilities (one referral) and a
+    year of routine data, and scenario example_district runs on it with the households its populations give."""
     result = CliRunner().invoke(app, ["district", "check", "districts/example"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "300 settlements" in text and "23 first-level, 1 referral" in text and "ILLUSTRATIVE" in text
+    assert "23 of 24 facilities report; periods 202501-202512 (12 months)" in text
     config = load_scenario("example_district", {"months": 3})
     district = read_district("districts/example", config.population.persons_per_household)
     assert config.population.households == int(district.households.sum()) > 10_000
     model = CommunityHealthModel(config, rng=1)
     model.run(3)
     assert model.timeseries().mcpr.iloc[-1] > 0.05
+
+
+def with_routine(folder: Path, table: pd.DataFrame) -> Path:
+    """The district at `folder` with `table` (org_unit, period, data_element, value) as its routine data, under
+    a DHIS2 export's column names."""
+    export = table.rename(columns={"org_unit": "orgunit", "data_element": "dataelement"})
+    export[["dataelement", "period", "orgunit", "value"]].to_csv(folder / "fp_monthly.csv", index=False)
+    with (folder / "district.toml").open("a") as handle:
+        handle.write('[routine]\nfile = "fp_monthly.csv"\n')
+    return folder
+
+
+def test_a_run_against_its_own_service_statistics_fits_exactly(tmp_path):
+    """Routine data that are the model's own service statistics (same scenario and seed) fit with no error on
+    every data element; `commsim run` writes routine_fit.csv and .png and prints the fit, and
+    `district check` reports the data's coverage."""
+    from commsim.model import services
+    from commsim.runs.run import run_scenario
+
+    folder = write_district(tmp_path / "d")
+    scenario = tmp_path / "on_d.toml"
+    scenario.write_text(
+        f'extends = "{loader_path("baseline")}"\nname = "on_d"\nmonths = 6\nseed = 3\n'
+        f'[population]\ndistrict = "{folder}"\n',
+        encoding="utf-8",
+    )
+    result = run_scenario(load_scenario(scenario))
+    ids = list(read_district(folder, 7.8).facility_ids)
+    own = services.dhis2(result.service_statistics, result.scenario.start, ids)
+    with_routine(folder, own)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(app, ["run", str(scenario), "--no-store", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    fit = pd.read_csv(out / "routine_fit.csv")
+    assert len(fit) == own["data_element"].nunique() and (fit["observed"] == fit["model"]).all()
+    assert (fit["mape_facility_months"].fillna(0) == 0).all() and (out / "routine_fit.png").stat().st_size > 10_000
+    assert "model against the district's routine data" in run.output
+    check = CliRunner().invoke(app, ["district", "check", str(folder)])
+    text = " ".join(check.output.split())
+    assert f"{len(own):,} values" in text and "3 of 3 facilities report" in text and "(6 months)" in text
+
+
+def test_bad_routine_data_gets_one_message_naming_the_row(tmp_path):
+    good = pd.DataFrame(
+        {
+            "org_unit": ["F1", "F2"],
+            "period": ["202501", "202502"],
+            "data_element": ["FP new acceptors - implant", "FP new acceptors - pill"],
+            "value": ["3", "4"],
+        }
+    )
+    cases = {
+        "unknown org unit": (("org_unit", 1, "F9"), "row 3: orgunit 'F9' is not a facility id"),
+        "bad period": (("period", 0, "2025-01"), "row 2: period '2025-01' is not a month YYYYMM"),
+        "unknown element": (("data_element", 1, "FP acceptors"), "row 3: unknown data element 'FP acceptors'"),
+        "negative value": (("value", 0, "-2"), "row 2: value is not a number of at least 0"),
+    }
+    for problem, ((column, row, value), message) in cases.items():
+        table = good.copy()
+        table.loc[row, column] = value
+        folder = with_routine(write_district(tmp_path / problem.replace(" ", "_")), table)
+        out = bad(folder, problem)
+        assert "fp_monthly.csv" in out and message in out, out
+    twice = with_routine(write_district(tmp_path / "twice"), pd.concat([good, good.iloc[[0]]]))
+    assert "row 4: the same org unit, period and data element twice" in bad(twice, "duplicate row")

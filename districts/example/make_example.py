@@ -1,8 +1,9 @@
 """Writes the illustrative example district (made up, not real data): `python make_example.py` in this folder.
 
-300 settlements of a fictional rural district in southern Mali (about 150,000 people), clustered around a few
-market villages, with 24 facilities at three levels (rural health posts, CSComs and one CSRef) and a boundary
-around them. Deterministic: the same files every time.
+300 settlements of a fictional rural district in southern Mali (about 170,000 people), clustered around a few
+market villages, with 24 facilities at three levels (rural maternities, CSComs and one CSRef), a boundary around
+them, and a year of monthly FP service data the model itself made on them (with reporting noise and missing
+months). Deterministic: the same data every time (a GeoPackage also records when it was written).
 """
 
 from pathlib import Path
@@ -64,6 +65,35 @@ def main() -> None:
     settlements.to_file(HERE / "settlements.gpkg", engine="pyogrio")
     facilities.round({"longitude": 6, "latitude": 6}).to_csv(HERE / "facilities.csv", index=False)
     boundary.to_file(HERE / "boundary.geojson", engine="pyogrio")
+    routine_data(rng).to_csv(HERE / "fp_monthly.csv", index=False)
+
+
+def routine_data(rng: np.random.Generator) -> pd.DataFrame:
+    """A year of monthly FP service data in the DHIS2 data-value layout, made by the model itself on this
+    district (scenario example_district, seed 7) with reporting noise (x a lognormal of sd 0.25, rounded) and
+    a tenth of the facility-months not reported: what a district's DHIS2 looks like, not what one holds."""
+    from commsim.model import services
+    from commsim.runs.run import run_scenario
+    from commsim.scenario.district import read_district
+
+    result = run_scenario("example_district", seed=7, overrides={"months": 12})
+    ids = list(read_district(HERE, result.scenario.population.persons_per_household).facility_ids)
+    table = services.dhis2(result.service_statistics, result.scenario.start, ids)
+    kinds = ("FP new acceptors - ", "FP continuing users resupplied - ")
+    kinds += tuple(f"{k[:-3]}, community (CHW) - " for k in kinds)
+    table = table[table["data_element"].str.startswith(kinds)].reset_index(drop=True)
+    months = table[["org_unit", "period"]].drop_duplicates()
+    missing = months.iloc[np.flatnonzero(rng.random(len(months)) < 0.1)]
+    table = table.merge(missing, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
+    noisy = np.rint(table["value"].to_numpy() * np.exp(rng.normal(0.0, 0.25, len(table)))).astype(int)
+    return pd.DataFrame(
+        {
+            "dataelement": table["data_element"],
+            "period": table["period"],
+            "orgunit": table["org_unit"],
+            "value": noisy,
+        }
+    )[lambda frame: frame["value"] > 0]
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@ Every command calls the same functions the UI and scripts use (`runs`, `compare`
 input ends in one message on stderr that names the file, the key and what is allowed, with exit code 2.
 """
 
+import math
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 from rich.text import Text
 
 from commsim import __version__, outfiles
@@ -39,9 +41,21 @@ from commsim.outfiles import OVERWRITE_HELP
 from commsim.scenario import loader
 from commsim.scenario.loader import ScenarioError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from commsim.scenario.schema import Scenario
+
 __all__ = ["app"]
 
-RUN_FILES = ("scenario.toml", "timeseries.csv", "service_statistics.csv", "summary.png")
+RUN_FILES = (
+    "scenario.toml",
+    "timeseries.csv",
+    "service_statistics.csv",
+    "summary.png",
+    "routine_fit.csv",
+    "routine_fit.png",
+)
 
 app = typer.Typer(
     name="commsim",
@@ -114,6 +128,7 @@ def run(
             resources.check_memory(config, hint="--force")
         from commsim.store import database as store
 
+        observed = routine_data(config)  # bad routine data fails before the run too
         results = None if no_store else store.open_store(db)  # first: a bad database fails before the run
         protected = [loader.resolve_path(scenario), *(store.database_files(results) if results else [])]
         target = out_dir if out_dir is not None else default_out_dir(config.name)
@@ -132,8 +147,16 @@ def run(
             ts.to_csv(csv, index=False)
         from commsim.model import services
 
+        org_units = None
+        if config.population.district is not None:
+            from commsim.scenario.district import read_district
+
+            org_units = read_district(config.population.district, config.population.persons_per_household)
+            org_units = list(org_units.facility_ids)
+        statistics = services.dhis2(result.service_statistics, result.scenario.start, org_units)
         with outfiles.replacing(target / "service_statistics.csv") as csv:
-            services.dhis2(result.service_statistics, result.scenario.start).to_csv(csv, index=False)
+            statistics.to_csv(csv, index=False)
+        fitted = None if observed is None else write_routine_fit(observed, statistics, target, config.name)
 
         from commsim.reports.run_summary import write_summary_png
 
@@ -160,10 +183,47 @@ def run(
         Text("  ").join(Text.assemble(f"{key} ", (value, "bold")) for key, value in header.items()), soft_wrap=True
     )
     stdout().print(summary_table(ts))
+    if fitted is not None:
+        stdout().print(routine_table(fitted))
     stdout().print(f"wall time {wall:.1f} s")
     stdout().print(Text.assemble("results in ", (str(target), "bold")), soft_wrap=True)
     if run_id is not None:
         stdout().print(Text.assemble("stored as run ", (str(run_id), "bold"), f" in {results.url}"), soft_wrap=True)
+
+
+def routine_data(config: "Scenario") -> "pd.DataFrame | None":
+    """The routine data of the scenario's district from files (None without one, or where it has none)."""
+    if config.population.district is None:
+        return None
+    from commsim.model.services import DATA_ELEMENTS
+    from commsim.scenario.district import read_routine
+
+    return read_routine(config.population.district, DATA_ELEMENTS)
+
+
+def write_routine_fit(observed: "pd.DataFrame", statistics: "pd.DataFrame", target: Path, name: str) -> "pd.DataFrame":
+    """Write routine_fit.csv (the model against the routine data per data element) and routine_fit.png (the
+    district's monthly totals, observed and modelled); returns the fit per kind of element, methods summed."""
+    from commsim.reports.routine import write_routine_png
+    from commsim.results import routine
+
+    pairs = routine.paired(observed, statistics)
+    with outfiles.replacing(target / "routine_fit.csv") as csv:
+        routine.fit(pairs).to_csv(csv, index=False)
+    series = routine.district_series(pairs)
+    write_routine_png(series, target / "routine_fit.png", f"{name}: model against the district's routine data")
+    return routine.fit(pairs, by="kind")
+
+
+def routine_table(fitted: "pd.DataFrame") -> Table:
+    """The fit by kind of element (methods summed): facility-months, totals and the district's error."""
+    table = Table(title="model against the district's routine data (facility-months it reported)")
+    for column in ("data element (methods summed)", "facility-months", "observed", "model", "MAPE, district months"):
+        table.add_column(column, justify="right" if table.columns else "left")
+    for row in fitted.itertuples(index=False):
+        error = "—" if math.isnan(row.mape_district_months) else f"{row.mape_district_months:.0%}"
+        table.add_row(row.kind, f"{row.facility_months:,}", f"{row.observed:,.0f}", f"{row.model:,.0f}", error)
+    return table
 
 
 def _first_sentence(text: str) -> str:

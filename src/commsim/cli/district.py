@@ -45,6 +45,21 @@ def check(
         f"median {median:.1f}, 90% within {p90:.1f}, farthest {far.max():.1f}; "
         f"{float(weights[far > 5.0].sum()):.0%} of households beyond 5 km",
     )
+    from commsim.model.services import DATA_ELEMENTS
+    from commsim.scenario.district import read_routine
+
+    with bad_input_exits():
+        routine = read_routine(folder, DATA_ELEMENTS)
+    if routine is not None:
+        units, periods = routine["org_unit"].nunique(), sorted(routine["period"].unique())
+        reported = len(routine[["org_unit", "period"]].drop_duplicates())
+        span = (int(periods[-1][:4]) - int(periods[0][:4])) * 12 + int(periods[-1][4:]) - int(periods[0][4:]) + 1
+        table.add_row(
+            "routine data",
+            f"{len(routine):,} values of {routine['data_element'].nunique()} data elements; {units} of "
+            f"{district.fx.size} facilities report; periods {periods[0]}-{periods[-1]} ({span} months); "
+            f"{reported / (district.fx.size * span):.0%} of facility-months reported",
+        )
     if district.illustrative:
         table.add_row("data", "ILLUSTRATIVE: made-up files, not a real district's data (district.toml)")
     stdout().print(table)

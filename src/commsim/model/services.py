@@ -6,6 +6,8 @@ users served at home, units dispensed, CHWs out of the method). The model keeps 
 turns them into one row per facility, month, element and method with a value, the rows a store keeps.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -65,8 +67,16 @@ def long_table(months: list[np.ndarray]) -> pd.DataFrame:
 
 
 def org_unit(facility: int) -> str:
-    """The code a facility reports under."""
+    """The code a facility of the synthetic district reports under (a district from files: its own ids)."""
     return f"FAC{facility + 1:04d}"
+
+
+def data_element(element: str, method: str) -> str:
+    """The DHIS2 data element of an element code and a method: "FP new acceptors - implant"."""
+    return f"{ELEMENTS[element]} - {METHOD_NAMES[method]}"
+
+
+DATA_ELEMENTS = tuple(data_element(e, k) for e in ELEMENTS for k in METHODS)
 
 
 def period(start: str, month: int) -> str:
@@ -76,19 +86,19 @@ def period(start: str, month: int) -> str:
     return f"{year + index // 12}{index % 12 + 1:02d}"
 
 
-def dhis2(table: pd.DataFrame, start: str) -> pd.DataFrame:
-    """`long_table` rows as a DHIS2 data value export: org unit, period (YYYYMM), data element (element and
-    method, e.g. "FP new acceptors - implant"), value; in month, facility, ELEMENTS and METHODS order."""
+def dhis2(table: pd.DataFrame, start: str, org_units: Sequence[str] | None = None) -> pd.DataFrame:
+    """`long_table` rows as a DHIS2 data value export: org unit (`org_units[facility]` where a district from
+    files gives its ids, else `org_unit`), period (YYYYMM), data element (`data_element`), value; in month,
+    facility, ELEMENTS and METHODS order."""
     element = table["element"].map(ELEMENT).to_numpy()
     method = table["method"].map({k: i for i, k in enumerate(METHODS)}).to_numpy()
     table = table.iloc[np.lexsort((method, element, table["facility"].to_numpy(), table["month"].to_numpy()))]
+    unit = org_unit if org_units is None else org_units.__getitem__
     return pd.DataFrame(
         {
-            "org_unit": [org_unit(int(f)) for f in table["facility"]],
+            "org_unit": [unit(int(f)) for f in table["facility"]],
             "period": [period(start, int(m)) for m in table["month"]],
-            "data_element": [
-                f"{ELEMENTS[e]} - {METHOD_NAMES[k]}" for e, k in zip(table["element"], table["method"], strict=True)
-            ],
+            "data_element": [data_element(e, k) for e, k in zip(table["element"], table["method"], strict=True)],
             "value": table["value"].to_numpy(),
         },
         columns=list(DHIS2_COLUMNS),

@@ -8,6 +8,7 @@ geopandas is imported when a district is read, not with this module, so scenario
 """
 
 import math
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -91,6 +92,21 @@ class BoundaryLayer(_Table):
     layer: str | None = None
 
 
+class RoutineLayer(_Table):
+    """Monthly family-planning service data in the DHIS2 data-value layout: one row per org unit (a facility's
+    id), period (YYYYMM), data element and value; data elements named as commsim's service statistics name them
+    ("FP new acceptors - implant"), or mapped to those names in `elements`."""
+
+    file: str = Field(description="A CSV, relative to the district's directory.")
+    org_unit: str = Field("orgunit", description="Column of the org unit: a facility id of the facilities file.")
+    period: str = Field("period", description="Column of the monthly period, YYYYMM.")
+    data_element: str = Field("dataelement", description="Column of the data element.")
+    value: str = Field("value", description="Column of the value.")
+    elements: dict[str, str] = Field(
+        default_factory=dict, description="The file's data element names -> commsim's (unmapped: taken as they are)."
+    )
+
+
 class Layout(_Table):
     """`district.toml`: what the district is and which of its files hold what."""
 
@@ -100,6 +116,7 @@ class Layout(_Table):
     settlements: SettlementLayer
     facilities: FacilityLayer
     boundary: BoundaryLayer | None = None
+    routine: RoutineLayer | None = None
 
 
 class District(NamedTuple):
@@ -373,3 +390,66 @@ def nearest_facility_km(district: District) -> np.ndarray:
 
     settlements = np.column_stack([district.sx, district.sy])
     return cKDTree(np.column_stack([district.fx, district.fy])).query(settlements, k=1)[0]
+
+
+ROUTINE_COLUMNS = ("org_unit", "period", "data_element", "value")
+
+
+def read_routine(name: str | Path, elements: Iterable[str]) -> pd.DataFrame | None:
+    """The district's routine monthly data (None if its district.toml names none) as org_unit, period,
+    data_element (commsim's names) and value, checked: every org unit a facility of the district, every period
+    a YYYYMM month, every data element one of `elements`, every value a number of at least 0, no row twice."""
+    folder = directory(name).resolve()
+    spec = layout(folder)
+    if spec.routine is None:
+        return None
+    routine = spec.routine
+    path = folder / routine.file
+    if not path.is_file():
+        raise DistrictError(f"{tomlfiles.shown(folder / LAYOUT)}: routine.file: no such file {tomlfiles.shown(path)}")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    columns = dict(
+        zip(ROUTINE_COLUMNS, (routine.org_unit, routine.period, routine.data_element, routine.value), strict=True)
+    )
+    for field, column in columns.items():
+        _column(table, column, path, "routine", field)
+    frame = pd.DataFrame({field: table[column].str.strip() for field, column in columns.items()})
+    frame["data_element"] = frame["data_element"].map(lambda e: routine.elements.get(e, e))
+    facilities = set(_facility_ids(folder, spec))
+    known = set(elements)
+    for row, record in enumerate(frame.itertuples(index=False), start=2):
+        where = f"{tomlfiles.shown(path)}: row {row}"
+        if record.org_unit not in facilities:
+            raise DistrictError(
+                f"{where}: {routine.org_unit} {record.org_unit!r} is not a facility id of {spec.facilities.file}"
+            )
+        if not _is_period(record.period):
+            raise DistrictError(f"{where}: {routine.period} {record.period!r} is not a month YYYYMM")
+        if record.data_element not in known:
+            raise DistrictError(
+                f"{where}: unknown data element {record.data_element!r} in {routine.data_element} (commsim's are "
+                f"like 'FP new acceptors - implant'; map yours in routine.elements of {LAYOUT})"
+            )
+    values = pd.to_numeric(frame["value"].replace("", np.nan), errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: row {int(bad[0]) + 2}: {routine.value} is not a number of at least 0 "
+            f"(got {tomlfiles.shown_value(frame['value'].iloc[bad[0]])})"
+        )
+    frame["value"] = values
+    twice = np.flatnonzero(frame.duplicated(["org_unit", "period", "data_element"]).to_numpy())
+    if twice.size:
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: row {int(twice[0]) + 2}: the same org unit, period and data element twice"
+        )
+    return frame
+
+
+def _is_period(text: str) -> bool:
+    return len(text) == 6 and text.isdigit() and 1 <= int(text[4:]) <= 12
+
+
+def _facility_ids(folder: Path, spec: Layout) -> np.ndarray:
+    frame = _read_layer(folder, spec.facilities, "facilities")
+    return _ids(frame, spec.facilities, folder / spec.facilities.file, "facilities")
