@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from commsim.cli.app import app
 from commsim.model.community import CommunityHealthModel
 from commsim.scenario.district import DistrictError, read_district, utm_crs
-from commsim.scenario.loader import load_scenario
+from commsim.scenario.loader import load_scenario, to_toml
 from commsim.scenario.loader import resolve_path as loader_path
 
 WGS84 = "EPSG:4326"
@@ -128,7 +128,10 @@ def test_a_scenario_on_a_district_runs_and_round_trips(tmp_path):
     district = read_district(folder, 7.8)
     np.testing.assert_allclose(model.district.facilities.x, district.fx)
     model.run(6)
-    again = CommunityHealthModel(load_scenario(config), rng=4)
+    written = tmp_path / "scenario.toml"  # as commsim run writes it beside the results
+    written.write_text(to_toml(config), encoding="utf-8")
+    assert load_scenario(written) == config
+    again = CommunityHealthModel(load_scenario(written), rng=4)
     again.run(6)
     assert model.timeseries().equals(again.timeseries())
     assert model.timeseries().users.iloc[-1] > 0
@@ -207,18 +210,19 @@ def test_district_check_summarises(tmp_path):
     """`commsim district check` prints the settlements, households, facilities by level and how far the
     households live from their nearest facility."""
     folder = write_district(tmp_path / "ok")
-    result = CliRunner().invoke(app, ["district", "check", str(folder)])
+    result = CliRunner().invoke(app, ["district", "check", str(folder), "--map", str(tmp_path / "map.png")])
     assert result.exit_code == 0, result.output
+    assert (tmp_path / "map.png").stat().st_size > 20_000
     text = " ".join(result.output.split())
     assert "30 settlements" in text and f"{int(settlements_frame().menages.sum()):,} households" in text
     assert "EPSG:32629" in text and "2 first-level" in text and "1 referral" in text
     assert "km to the nearest facility" in text
 
 
-def test_the_shipped_example_district_checks_and_runs():
+def test_the_shipped_example_district_checks_and_runs(tmp_path):
     """districts/example says it is illustrative, has its 300 settlements, 24 facilities (one referral) and a
     year of routine data, and scenario example_district runs on it with the households its populations give."""
-    result = CliRunner().invoke(app, ["district", "check", "districts/example"])
+    result = CliRunner().invoke(app, ["district", "check", "districts/example", "--map", str(tmp_path / "map.png")])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "300 settlements" in text and "23 first-level, 1 referral" in text and "ILLUSTRATIVE" in text
@@ -266,7 +270,7 @@ def test_a_run_against_its_own_service_statistics_fits_exactly(tmp_path):
     assert len(fit) == own["data_element"].nunique() and (fit["observed"] == fit["model"]).all()
     assert (fit["mape_facility_months"].fillna(0) == 0).all() and (out / "routine_fit.png").stat().st_size > 10_000
     assert "model against the district's routine data" in run.output
-    check = CliRunner().invoke(app, ["district", "check", str(folder)])
+    check = CliRunner().invoke(app, ["district", "check", str(folder), "--map", str(tmp_path / "map.png")])
     text = " ".join(check.output.split())
     assert f"{len(own):,} values" in text and "3 of 3 facilities report" in text and "(6 months)" in text
 

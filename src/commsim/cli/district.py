@@ -16,6 +16,10 @@ district_app = typer.Typer(help="Districts from files: check a district director
 @district_app.command()
 def check(
     folder: Annotated[Path, typer.Argument(help="The district directory (with its district.toml).")],
+    map_png: Annotated[
+        Path | None,
+        typer.Option("--map", help="Where to draw the district's map (default: results/district-<folder name>.png)."),
+    ] = None,
     persons_per_household: Annotated[
         float,
         typer.Option(
@@ -62,4 +66,11 @@ def check(
         )
     if district.illustrative:
         table.add_row("data", "ILLUSTRATIVE: made-up files, not a real district's data (district.toml)")
+    from commsim.reports.district_map import write_district_map
+
+    target = map_png if map_png is not None else Path("results") / f"district-{Path(folder).resolve().name}.png"
+    with bad_input_exits():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_district_map(district, target)
+    table.add_row("map", str(target))
     stdout().print(table)

@@ -138,6 +138,7 @@ class District(NamedTuple):
     level: np.ndarray  # uint8: 1 or 2
     width_km: float
     height_km: float
+    boundary: tuple[np.ndarray, ...]  # outer rings of its boundary's polygons, (k, 2) arrays in km (none: ())
 
 
 def directory(name: str | Path) -> Path:
@@ -328,11 +329,13 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
     lon = np.concatenate([s_points.x.to_numpy(), f_points.x.to_numpy()])
     lat = np.concatenate([s_points.y.to_numpy(), f_points.y.to_numpy()])
     crs = utm_crs(lon, lat)
-    if spec.boundary is not None:
-        _inside(folder, spec.boundary, s_points, s_ids, s_path, f_points, f_ids, f_path)
+    shape = None if spec.boundary is None else _boundary(folder, spec.boundary)
+    if shape is not None:
+        _inside(folder, spec.boundary, shape, s_points, s_ids, s_path, f_points, f_ids, f_path)
     s_xy, f_xy = s_points.to_crs(crs), f_points.to_crs(crs)
     x0 = min(s_xy.x.min(), f_xy.x.min())
     y0 = min(s_xy.y.min(), f_xy.y.min())
+    rings = () if shape is None else _rings(shape, crs, x0, y0)
     sx, sy = (s_xy.x.to_numpy() - x0) / 1000.0, (s_xy.y.to_numpy() - y0) / 1000.0
     fx, fy = (f_xy.x.to_numpy() - x0) / 1000.0, (f_xy.y.to_numpy() - y0) / 1000.0
     return District(
@@ -351,6 +354,7 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
         level=level,
         width_km=float(max(sx.max(), fx.max())),
         height_km=float(max(sy.max(), fy.max())),
+        boundary=rings,
     )
 
 
@@ -358,10 +362,22 @@ def _names(frame: Any, spec: Layer, ids: np.ndarray) -> np.ndarray:
     return frame[spec.name].astype(str).to_numpy() if spec.name in frame.columns else ids
 
 
-def _inside(folder: Path, spec: BoundaryLayer, *layers: Any) -> None:
+def _boundary(folder: Path, spec: BoundaryLayer) -> Any:
+    """The boundary file's polygons as one shape in longitude and latitude."""
+    return _read_layer(folder, spec, "boundary").to_crs(GEOGRAPHIC).geometry.union_all()
+
+
+def _rings(shape: Any, crs: str, x0: float, y0: float) -> tuple[np.ndarray, ...]:
+    """The outer rings of the boundary's polygons in the district's km."""
+    import geopandas
+
+    projected = geopandas.GeoSeries([shape], crs=GEOGRAPHIC).to_crs(crs).iloc[0]
+    polygons = getattr(projected, "geoms", [projected])
+    return tuple((np.asarray(p.exterior.coords) - (x0, y0)) / 1000.0 for p in polygons if hasattr(p, "exterior"))
+
+
+def _inside(folder: Path, spec: BoundaryLayer, shape: Any, *layers: Any) -> None:
     """Every settlement and facility lies within the boundary (or on it)."""
-    boundary = _read_layer(folder, spec, "boundary").to_crs(GEOGRAPHIC)
-    shape = boundary.geometry.union_all()
     for points, ids, path in zip(layers[::3], layers[1::3], layers[2::3], strict=True):
         outside = np.flatnonzero(~points.intersects(shape.buffer(1e-9)).to_numpy())
         if outside.size:
