@@ -304,7 +304,15 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     slow = write(tmp_path, GRID.replace("1200", "20000").replace("months = 12", "months = 36"), "slow.toml")
     url = f"sqlite:///{tmp_path / 'int.db'}"
     command = [str(VENV_BIN / "commsim"), "sweep", str(slow), "--workers", "2", "--db", url]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell that starts the tests in the background (nohup, `&`) hands them SIGINT ignored, and Python keeps it
+    # so: the sweep is started with Ctrl-C's default, as from a terminal
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     plan = load_experiment(slow)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
