@@ -226,7 +226,8 @@ def test_the_shipped_example_district_checks_and_runs(tmp_path):
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "300 settlements" in text and "23 first-level, 1 referral" in text and "ILLUSTRATIVE" in text
-    assert "23 of 24 facilities report; periods 202501-202512 (12 months)" in text
+    assert "24 of 24 facilities report; periods 202501-202512 (12 months)" in text
+    assert "173 staffed" in text and "208 in 208 settlements" in text
     config = load_scenario("example_district", {"months": 3})
     district = read_district("districts/example", config.population.persons_per_household)
     assert config.population.households == int(district.households.sum()) > 10_000
@@ -298,3 +299,42 @@ def test_bad_routine_data_gets_one_message_naming_the_row(tmp_path):
         assert "fp_monthly.csv" in out and message in out, out
     twice = with_routine(write_district(tmp_path / "twice"), pd.concat([good, good.iloc[[0]]]))
     assert "row 4: the same org unit, period and data element twice" in bad(twice, "duplicate row")
+
+
+def with_community(folder: Path, chws: str, groups: str) -> Path:
+    """The district at `folder` with CHW posts and women's groups as CSVs."""
+    (folder / "chws.csv").write_text(chws, encoding="utf-8")
+    (folder / "groups.csv").write_text(groups, encoding="utf-8")
+    with (folder / "district.toml").open("a") as handle:
+        handle.write('[chws]\nfile = "chws.csv"\nid = "post"\nsettlement = "village"\nfp_trained = "fp"\n')
+        handle.write('[groups]\nfile = "groups.csv"\nsettlement = "village"\nmembers = "n"\ncapacity = "cap"\n')
+    return folder
+
+
+def test_chw_posts_and_groups_come_from_their_files(tmp_path):
+    """A CHW file staffs exactly the posts of the villages it lists, FP-trained as it says (drawn where it is
+    silent); a groups file forms exactly its villages' groups, a capacity it gives is the group's, and the
+    members it gives are the expected count (S010's 60 members of its 140 households: 60 +- 4 sd)."""
+    chws = "post,village,fp\nP1,S000,1\nP2,S005,0\nP3,S029,\n"
+    groups = "id,village,n,cap\nG1,S010,60,0.8\nG2,S012,,\n"
+    folder = with_community(write_district(tmp_path / "c"), chws, groups)
+    model = CommunityHealthModel(load_scenario("baseline", {"population.district": str(folder)}), rng=2)
+    chw, grp, vil = model.district.chws, model.district.groups, model.district.villages
+    active = np.unique(chw.village[chw.status == 1])
+    assert active.tolist() == [0, 5, 29]
+    assert (chw.fp_trained[chw.village == 0] == 1).all() and (chw.fp_trained[chw.village == 5] == 0).all()
+    assert np.flatnonzero(grp.formed).tolist() == [10, 12]
+    assert grp.capacity[10] == 0.8 and grp.active[10] == 1
+    members = np.count_nonzero(model.district.households.group == 10)
+    assert vil.n_households[10] == 140 and abs(members - 60) < 4 * np.sqrt(60 * (1 - 60 / 140))
+    check = CliRunner().invoke(app, ["district", "check", str(folder), "--map", str(tmp_path / "map.png")])
+    text = " ".join(check.output.split())
+    assert "3 staffed, in 3 settlements; 1 FP-trained by the file, 1 drawn" in text
+    assert "2 in 2 settlements; members given for 1, capacity for 1" in text
+    for chws_bad, groups_bad, message in (
+        ("post,village,fp\nP1,S999,1\n", groups, "feature P1: village 'S999' is not a settlement id"),
+        ("post,village,fp\nP1,S000,2\n", groups, "feature P1: fp must be 1 or 0 (got '2')"),
+        (chws, "id,village,n,cap\nG1,S010,60,1.5\n", "feature G1: cap must be 0 to 1 (got '1.5')"),
+    ):
+        folder = with_community(write_district(tmp_path / f"bad{len(message)}"), chws_bad, groups_bad)
+        assert message in bad(folder, message)

@@ -2,8 +2,10 @@
 
 300 settlements of a fictional rural district in southern Mali (about 170,000 people), clustered around a few
 market villages, with 24 facilities at three levels (rural maternities, CSComs and one CSRef), a boundary around
-them, and a year of monthly FP service data the model itself made on them (with reporting noise and missing
-months). Deterministic: the same data every time (a GeoPackage also records when it was written).
+them, CHW posts (ASC) in most settlements beyond ~5 km of a facility, women's groups in seven settlements of ten
+(a fifth to a third of their women 15-49, taken as 22% of the people), and a year of monthly FP service data the
+model itself made on them (with reporting noise and missing months). Deterministic: the same data every time
+(a GeoPackage also records when it was written).
 """
 
 from pathlib import Path
@@ -65,6 +67,23 @@ def main() -> None:
     settlements.to_file(HERE / "settlements.gpkg", engine="pyogrio")
     facilities.round({"longitude": 6, "latitude": 6}).to_csv(HERE / "facilities.csv", index=False)
     boundary.to_file(HERE / "boundary.geojson", engine="pyogrio")
+    far = np.min(np.hypot(lon[:, None] - lon[chosen + posts], lat[:, None] - lat[chosen + posts]), 1) > 0.045
+    staffed = np.flatnonzero(far & (rng.random(300) < 0.8))  # ASC sites beyond ~5 km, most of them staffed
+    pd.DataFrame(
+        {
+            "post_id": [f"ASC-{k + 1:03d}" for k in range(staffed.size)],
+            "settlement_id": [ids[i] for i in staffed],
+            "fp_trained": (rng.random(staffed.size) < 0.4).astype(int),
+        }
+    ).to_csv(HERE / "chw_posts.csv", index=False)
+    meeting = np.flatnonzero(rng.random(300) < 0.7)
+    pd.DataFrame(
+        {
+            "group_id": [f"GRP-{k + 1:03d}" for k in range(meeting.size)],
+            "settlement_id": [ids[i] for i in meeting],
+            "members": np.rint(population[meeting] * 0.22 * rng.uniform(0.15, 0.35, meeting.size)).astype(int),
+        }
+    ).to_csv(HERE / "groups.csv", index=False)
     routine_data(rng).to_csv(HERE / "fp_monthly.csv", index=False)
 
 

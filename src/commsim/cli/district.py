@@ -44,6 +44,20 @@ def check(
     table.add_row("settlements", f"{district.sx.size:,} settlements, {int(district.households.sum()):,} households")
     table.add_row("facilities", f"{levels[1]} first-level, {levels[2]} referral")
     table.add_row("measured in", f"{district.crs}, {district.width_km:.1f} x {district.height_km:.1f} km")
+    if district.chw_settlements is not None:
+        trained = int(np.count_nonzero(district.chw_trained == 1.0))
+        table.add_row(
+            "CHW posts",
+            f"{district.chw_settlements.size} staffed, in {np.unique(district.chw_settlements).size} settlements; "
+            f"{trained} FP-trained by the file, {int(np.isnan(district.chw_trained).sum())} drawn",
+        )
+    if district.group_settlements is not None:
+        table.add_row(
+            "women's groups",
+            f"{district.group_settlements.size} in {np.unique(district.group_settlements).size} settlements; "
+            f"members given for {int(np.isfinite(district.group_members).sum())}, capacity for "
+            f"{int(np.isfinite(district.group_capacity).sum())}",
+        )
     table.add_row(
         "km to the nearest facility",
         f"median {median:.1f}, 90% within {p90:.1f}, farthest {far.max():.1f}; "

@@ -43,6 +43,7 @@ from commsim.model.state import (
     Villages,
     allocate,
 )
+from commsim.scenario.district import District as GeoDistrict
 from commsim.scenario.district import index_women, read_district
 from commsim.scenario.schema import Population, Scenario
 
@@ -156,8 +157,8 @@ def build_district(sc: Scenario, seed: int) -> District:
     wealth = (_ranks(score) * 5) // n
 
     near = np.exp(-np.hypot(hx - vx[village], hy - vy[village]) / sc.groups.join_distance_km)
-    groups, group, home = _groups(sc, seed, village, nv, v_remote, fac1, wealth, near)
-    chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size, fac1)
+    groups, group, home = _groups(sc, seed, village, nv, v_remote, fac1, wealth, near, geo)
+    chws, chw = _chws(sc, seed, village, n_hh_v, v_remote, vx.size, fac1, geo)
     groups.chw[:] = np.where(groups.village >= 0, _first_post(n_hh_v, cp.households_per_chw)[groups.village], -1)
 
     women = _women(sc, seed, n)
@@ -357,20 +358,31 @@ def _equilibrium_use(access: np.ndarray, need: np.ndarray, target: float, sc: Sc
 
 
 def _groups(
-    sc: Scenario, seed: int, village, nv, v_remote, fac1, wealth, near
+    sc: Scenario, seed: int, village, nv, v_remote, fac1, wealth, near, geo: GeoDistrict | None
 ) -> tuple[Groups, np.ndarray, np.ndarray]:
-    """The villages' groups (those of a `village_share` of villages formed), each woman's home group (one of her
-    village's, at random) and her group: she is a member with the chance her join weight settles at (x / (1 + x),
-    x = join_per_month x weight / member_turnover), so that the district starts where joining and leaving keep it."""
+    """The villages' groups (those of a `village_share` of villages formed; in a district from files with a
+    groups file, those of the villages it lists), each woman's home group (one of her village's, at random) and
+    her group: she is a member with the chance her join weight settles at (x / (1 + x), x = join_per_month x
+    weight / member_turnover), so that the district starts where joining and leaving keep it; where the file
+    gives a village's members, that chance is scaled so that as many are expected."""
     gp = sc.groups
     per = gp.per_village
     ng = nv * per
     if per == 0:
         none = np.full(village.size, -1, np.int32)
         return allocate(Groups, 0), none, none
+    listed = geo is not None and geo.group_settlements is not None
     formed_village = _draws(seed, 25, nv) < gp.village_share
     odds = join_rate(sc) * join_weight(wealth, near, gp.rel_join_poorest) / member_turnover(sc)
-    member = formed_village[village] & (_draws(seed, 20, village.size) < odds / (1.0 + odds))
+    chance = odds / (1.0 + odds)
+    if listed:
+        formed_village = np.isin(np.arange(nv), geo.group_settlements)
+        members = np.bincount(geo.group_settlements, weights=np.nan_to_num(geo.group_members, nan=0.0), minlength=nv)
+        given = np.bincount(geo.group_settlements, weights=np.isfinite(geo.group_members), minlength=nv) > 0
+        expected = np.bincount(village, weights=chance, minlength=nv)
+        scale = np.where(given, members / np.maximum(expected, 1e-12), 1.0)
+        chance = np.minimum(chance * scale[village], 1.0)
+    member = formed_village[village] & (_draws(seed, 20, village.size) < chance)
     which = np.minimum((_draws(seed, 21, village.size) * per).astype(np.int64), per - 1)
     home = (village * per + which).astype(np.int32)
     group = np.where(member, home, -1).astype(np.int32)
@@ -383,6 +395,9 @@ def _groups(
     settled = 1.0 - decay / np.maximum((1.0 - decay) * sustain, 1e-12)
     below = 0.5 * gp.meeting_threshold * _draws(seed, 23, ng)
     capacity = np.where(settled >= gp.meeting_threshold, settled, below)
+    if listed:  # a capacity the file gives is its village's first group's
+        known = np.isfinite(geo.group_capacity)
+        capacity[geo.group_settlements[known] * per] = geo.group_capacity[known]
     groups = allocate(
         Groups,
         ng,
@@ -441,9 +456,12 @@ def _first_post(n_hh_v: np.ndarray, per_chw: int) -> np.ndarray:
     return (np.cumsum(posts) - posts).astype(np.int64)
 
 
-def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv, fac1) -> tuple[Chws, np.ndarray]:
-    """One post per `households_per_chw` homes in every village; the remotest villages' posts are staffed, with
-    a full kit of what a CHW may give; each restocks at her village's nearest facility."""
+def _chws(
+    sc: Scenario, seed: int, village, n_hh_v, v_remote, nv, fac1, geo: GeoDistrict | None
+) -> tuple[Chws, np.ndarray]:
+    """One post per `households_per_chw` homes in every village; the remotest villages' posts are staffed (in a
+    district from files with a CHW file, those of the villages it lists, FP-trained as it says), with a full kit
+    of what a CHW may give; each restocks at her village's nearest facility."""
     cp = sc.chws
     posts = np.maximum(-(-n_hh_v // cp.households_per_chw), 1)
     first = _first_post(n_hh_v, cp.households_per_chw)
@@ -451,10 +469,19 @@ def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv, fac1) -> tuple
     rank_in_village = np.arange(village.size) - np.searchsorted(village, village)  # homes sorted by village
     chw = (first[village] + rank_in_village % posts[village]).astype(np.int32)
     post_village = np.repeat(np.arange(nv), posts)
-    staffed_villages = np.argsort(-v_remote, kind="stable")[: round(cp.coverage * nv)]
     staffed = np.zeros(nv, bool)
-    staffed[staffed_villages] = True
+    listed = geo is not None and geo.chw_settlements is not None
+    if listed:
+        staffed[geo.chw_settlements] = True
+    else:
+        staffed[np.argsort(-v_remote, kind="stable")[: round(cp.coverage * nv)]] = True
     active = staffed[post_village]
+    trained = active & (_draws(seed, 30, n_posts) < cp.p_fp_trained)
+    if listed:  # the file's FP training, where it says, for every post of the village
+        says = np.full(nv, np.nan)
+        known = np.isfinite(geo.chw_trained)
+        says[geo.chw_settlements[known]] = geo.chw_trained[known]
+        trained = np.where(np.isfinite(says[post_village]), active & (says[post_village] == 1.0), trained)
     nearest = np.zeros(nv, np.int64)
     nearest[village[::-1]] = fac1[::-1]  # any home's nearest facility stands for its village's
     kit = np.array([x.by_chw for x in sc.methods.table()], np.uint8) * cp.kit_months
@@ -466,7 +493,7 @@ def _chws(sc: Scenario, seed: int, village, n_hh_v, v_remote, nv, fac1) -> tuple
         facility=nearest[post_village],
         remoteness=v_remote[post_village],
         status=np.where(active, CHW_ACTIVE, CHW_NOT_DEPLOYED).astype(np.uint8),
-        fp_trained=active & (_draws(seed, 30, n_posts) < cp.p_fp_trained),
+        fp_trained=trained,
         supervised=active & (_draws(seed, 31, n_posts) < cp.p_supervised),
         visits_per_month=np.full(n_posts, cp.visits_per_month),
         hours_per_month=np.full(n_posts, hours),

@@ -92,6 +92,29 @@ class BoundaryLayer(_Table):
     layer: str | None = None
 
 
+class LinkedLayer(_Table):
+    """A table whose rows each belong to a settlement (CHW posts, women's groups): a CSV, or a GIS file whose
+    geometry is not needed."""
+
+    file: str = Field(description="The file, relative to the district's directory.")
+    layer: str | None = None
+    id: str = Field("id", description="Column of each row's unique id.")
+    settlement: str = Field("settlement", description="Column of the id of the settlement it serves or meets in.")
+
+
+class ChwLayer(LinkedLayer):
+    """CHW posts that are staffed: their villages' posts have an active CHW (in place of chws.coverage)."""
+
+    fp_trained: str | None = Field(None, description="Column: 1 if the CHW is trained in FP, 0 if not (None: drawn).")
+
+
+class GroupLayer(LinkedLayer):
+    """Women's groups that exist: their villages have a group (in place of groups.village_share)."""
+
+    members: str | None = Field(None, description="Column of its members (None: as the model draws them).")
+    capacity: str | None = Field(None, description="Column of its capacity, 0-1 (None: as the model draws it).")
+
+
 class RoutineLayer(_Table):
     """Monthly family-planning service data in the DHIS2 data-value layout: one row per org unit (a facility's
     id), period (YYYYMM), data element and value; data elements named as commsim's service statistics name them
@@ -116,6 +139,8 @@ class Layout(_Table):
     settlements: SettlementLayer
     facilities: FacilityLayer
     boundary: BoundaryLayer | None = None
+    chws: ChwLayer | None = None
+    groups: GroupLayer | None = None
     routine: RoutineLayer | None = None
 
 
@@ -139,6 +164,11 @@ class District(NamedTuple):
     width_km: float
     height_km: float
     boundary: tuple[np.ndarray, ...]  # outer rings of its boundary's polygons, (k, 2) arrays in km (none: ())
+    chw_settlements: np.ndarray | None  # the settlement (index) of each staffed CHW post; None: no CHW file
+    chw_trained: np.ndarray | None  # float per post: 1 FP-trained, 0 not, NaN drawn
+    group_settlements: np.ndarray | None  # the settlement (index) of each group; None: no group file
+    group_members: np.ndarray | None  # float per group, NaN: drawn
+    group_capacity: np.ndarray | None  # float per group, NaN: drawn
 
 
 def directory(name: str | Path) -> Path:
@@ -355,11 +385,78 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
         width_km=float(max(sx.max(), fx.max())),
         height_km=float(max(sy.max(), fy.max())),
         boundary=rings,
+        **_linked(folder, spec, s_ids),
     )
 
 
 def _names(frame: Any, spec: Layer, ids: np.ndarray) -> np.ndarray:
     return frame[spec.name].astype(str).to_numpy() if spec.name in frame.columns else ids
+
+
+def _linked(folder: Path, spec: Layout, settlement_ids: np.ndarray) -> dict[str, np.ndarray | None]:
+    """The CHW posts' and groups' settlements and their optional columns."""
+    found: dict[str, np.ndarray | None] = dict.fromkeys(
+        ("chw_settlements", "chw_trained", "group_settlements", "group_members", "group_capacity")
+    )
+    index = {ident: k for k, ident in enumerate(settlement_ids)}
+    for key, layer in (("chws", spec.chws), ("groups", spec.groups)):
+        if layer is None:
+            continue
+        path = folder / layer.file
+        table = _linked_table(folder, layer, key)
+        ids = _ids(table, layer, path, key)
+        _column(table, layer.settlement, path, key, "settlement")
+        settlement = table[layer.settlement].astype(str).str.strip().to_numpy()
+        unknown = [k for k, ident in enumerate(settlement) if ident not in index]
+        if unknown:
+            raise DistrictError(
+                f"{tomlfiles.shown(path)}: feature {ids[unknown[0]]}: {layer.settlement} "
+                f"{settlement[unknown[0]]!r} is not a settlement id of {spec.settlements.file}"
+            )
+        at = np.array([index[ident] for ident in settlement], np.int64)
+        if key == "chws":
+            found["chw_settlements"] = at
+            found["chw_trained"] = _optional(table, layer.fp_trained, ids, path, key, "fp_trained", 1.0)
+        else:
+            found["group_settlements"] = at
+            found["group_members"] = _optional(table, layer.members, ids, path, key, "members", math.inf)
+            found["group_capacity"] = _optional(table, layer.capacity, ids, path, key, "capacity", 1.0)
+    return found
+
+
+def _linked_table(folder: Path, layer: LinkedLayer, key: str) -> Any:
+    path = folder / layer.file
+    if not path.is_file():
+        raise DistrictError(f"{tomlfiles.shown(folder / LAYOUT)}: {key}.file: no such file {tomlfiles.shown(path)}")
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    import geopandas
+    import pyogrio
+
+    try:
+        return geopandas.read_file(path, layer=layer.layer, engine="pyogrio", ignore_geometry=True)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as err:
+        raise DistrictError(f"{tomlfiles.shown(path)}: cannot read: {err}") from None
+
+
+def _optional(
+    table: Any, column: str | None, ids: np.ndarray, path: Path, key: str, field: str, most: float
+) -> np.ndarray:
+    """An optional numeric column (NaN where empty), each value within 0..`most`; all NaN if not named."""
+    if column is None:
+        return np.full(len(table), np.nan)
+    _column(table, column, path, key, field)
+    text = table[column].astype(str).str.strip()
+    values = pd.to_numeric(text.replace("", np.nan), errors="coerce").to_numpy(float)
+    valid = np.isin(values, (0.0, 1.0)) if field == "fp_trained" else (values >= 0) & (values <= most)
+    bad = np.flatnonzero((text != "").to_numpy() & ~valid)
+    if bad.size:
+        allowed = "1 or 0" if field == "fp_trained" else f"0 to {most:g}" if math.isfinite(most) else "a count"
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: feature {ids[bad[0]]}: {column} must be {allowed} "
+            f"(got {tomlfiles.shown_value(table[column].iloc[bad[0]])})"
+        )
+    return values
 
 
 def _boundary(folder: Path, spec: BoundaryLayer) -> Any:
