@@ -338,3 +338,26 @@ def test_chw_posts_and_groups_come_from_their_files(tmp_path):
     ):
         folder = with_community(write_district(tmp_path / f"bad{len(message)}"), chws_bad, groups_bad)
         assert message in bad(folder, message)
+
+
+def test_district_init_writes_a_directory_from_the_files_a_user_has(tmp_path):
+    """`district init` copies the files and names their columns in a district.toml (guessed: code, nom, menages,
+    uid, label, type, lon, lat), then checks it; a count column it cannot guess is named with --column."""
+    source = write_district(tmp_path / "mine")
+    out = tmp_path / "new"
+    command = ["district", "init", str(out), "--settlements", str(source / "settlements.geojson")]
+    command += ["--facilities", str(source / "facilities.csv"), "--map", str(tmp_path / "map.png")]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "30 settlements" in " ".join(result.output.split())
+    config = load_scenario("baseline", {"population.district": str(out)})
+    assert config.population.households == int(settlements_frame().menages.sum())
+    people = settlements_frame().rename(columns={"menages": "pop_2024"})
+    people.to_file(tmp_path / "people.geojson", engine="pyogrio")
+    command[4] = str(tmp_path / "people.geojson")
+    refused = CliRunner().invoke(app, [*command[:2], str(tmp_path / "other"), *command[3:]])
+    assert refused.exit_code == 2 and "--column settlements.population=COLUMN" in " ".join(refused.output.split())
+    named = [*command[:2], str(tmp_path / "other"), *command[3:], "--column", "settlements.population=pop_2024"]
+    assert CliRunner().invoke(app, named).exit_code == 0
+    taken = CliRunner().invoke(app, command)
+    assert taken.exit_code == 2 and "not empty" in taken.output

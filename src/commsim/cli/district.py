@@ -88,3 +88,53 @@ def check(
         write_district_map(district, target)
     table.add_row("map", str(target))
     stdout().print(table)
+
+
+@district_app.command()
+def init(
+    out: Annotated[Path, typer.Argument(help="The district directory to write (new, or empty).")],
+    settlements: Annotated[Path, typer.Option(help="Settlements: GeoJSON, GeoPackage, Shapefile or CSV.")],
+    facilities: Annotated[Path, typer.Option(help="Facilities: a GIS file or a CSV with longitude and latitude.")],
+    boundary: Annotated[Path | None, typer.Option(help="The district's boundary (polygons).")] = None,
+    chws: Annotated[Path | None, typer.Option(help="Staffed CHW posts, with the settlement each serves.")] = None,
+    groups: Annotated[Path | None, typer.Option(help="Women's groups, with the settlement each meets in.")] = None,
+    name: Annotated[str | None, typer.Option(help="The district's name (default: the directory's).")] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(help="LAYER.KEY=COLUMN where a column's name is not guessed, e.g. settlements.population=pop."),
+    ] = None,
+    map_png: Annotated[
+        Path | None, typer.Option("--map", help="Where to draw its map (default: results/district-<OUT name>.png).")
+    ] = None,
+) -> None:
+    """Write a district directory from the files you have: copies them into OUT with a district.toml that names
+    their columns (guessed from common names, or as --column says), then checks it as `district check` does."""
+    import shutil
+
+    import tomli_w
+
+    from commsim.scenario.district import LAYOUT, DistrictError, guess_layout
+
+    with bad_input_exits():
+        given: dict[str, str] = {}
+        for item in column or []:
+            key, sep, value = item.partition("=")
+            if not sep or "." not in key or not value:
+                raise DistrictError(f"--column {item!r}: give LAYER.KEY=COLUMN, e.g. settlements.population=pop")
+            given[key.strip()] = value.strip()
+        files = {"settlements": settlements, "facilities": facilities, "boundary": boundary, "chws": chws}
+        files = {layer: path for layer, path in {**files, "groups": groups}.items() if path is not None}
+        for layer, path in files.items():
+            if not path.is_file():
+                raise DistrictError(f"--{layer} {path}: no such file")
+        if out.exists() and any(out.iterdir()):
+            raise DistrictError(f"{out}: exists and is not empty; give a new directory")
+        layout = guess_layout(name or out.resolve().name, files, given)
+        out.mkdir(parents=True, exist_ok=True)
+        for path in files.values():
+            siblings = [path.with_suffix(s) for s in (".shx", ".dbf", ".prj", ".cpg")] if path.suffix == ".shp" else []
+            for part in (path, *(p for p in siblings if p.is_file())):
+                shutil.copy2(part, out / part.name)
+        (out / LAYOUT).write_text(tomli_w.dumps(layout), encoding="utf-8")
+    stdout().print(f"wrote {out / LAYOUT}; checking it:")
+    check(out, map_png=map_png)

@@ -566,3 +566,86 @@ def _is_period(text: str) -> bool:
 def _facility_ids(folder: Path, spec: Layout) -> np.ndarray:
     frame = _read_layer(folder, spec.facilities, "facilities")
     return _ids(frame, spec.facilities, folder / spec.facilities.file, "facilities")
+
+
+GUESSES: dict[str, tuple[str, ...]] = {  # a layout key -> column names it is guessed from (lower case, in order)
+    "id": ("id", "uid", "code", "settlement_id", "facility_id", "post_id", "group_id", "orgunit", "fid"),
+    "name": ("name", "nom", "label", "settlement_name", "facility_name", "displayname"),
+    "households": ("households", "menages", "hh", "n_households"),
+    "population": ("population", "pop", "people", "pop_total"),
+    "level": ("level", "type", "niveau", "facility_type"),
+    "longitude": ("longitude", "lon", "lng", "long", "x"),
+    "latitude": ("latitude", "lat", "y"),
+    "settlement": ("settlement", "settlement_id", "village", "village_id"),
+    "members": ("members", "membres", "n_members"),
+    "fp_trained": ("fp_trained", "fp"),
+    "capacity": ("capacity", "capacite"),
+}
+INIT_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # layer -> (keys it needs, keys it may have)
+    "settlements": (("id",), ("name", "households", "population", "longitude", "latitude")),
+    "facilities": (("id", "level"), ("name", "longitude", "latitude")),
+    "chws": (("id", "settlement"), ("fp_trained",)),
+    "groups": (("id", "settlement"), ("members", "capacity")),
+}
+
+
+def _columns_of(path: Path) -> list[str]:
+    """A file's column names, from its header (CSV) or its first layer's fields."""
+    if path.suffix.lower() == ".csv":
+        return list(pd.read_csv(path, nrows=0).columns)
+    import pyogrio
+
+    try:
+        return list(pyogrio.read_info(path)["fields"])
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
+        raise DistrictError(f"{tomlfiles.shown(path)}: cannot read as a GIS file: {err}") from None
+
+
+def guess_layout(name: str, files: dict[str, Path], given: dict[str, str]) -> dict[str, Any]:
+    """A district.toml (as a dict) for `files` (layer -> file, copied beside it under its own name): each layer's
+    columns as `given` ("settlements.households" -> column) or guessed from common names; a needed column that
+    is neither is an error listing the file's columns."""
+    layout: dict[str, Any] = {"name": name}
+    for layer, path in files.items():
+        if layer == "boundary":
+            layout[layer] = {"file": path.name}
+            continue
+        columns = _columns_of(path)
+        lower = {c.lower(): c for c in columns}
+        table: dict[str, Any] = {"file": path.name}
+        needs, may = INIT_KEYS[layer]
+        for key in (*needs, *may):
+            column = given.get(f"{layer}.{key}") or next((lower[g] for g in GUESSES[key] if g in lower), None)
+            if column is None and key in needs:
+                raise DistrictError(
+                    f"{tomlfiles.shown(path)}: no column for {layer}.{key} among {', '.join(columns) or 'none'}; "
+                    f"name it with --column {layer}.{key}=COLUMN"
+                )
+            if column is not None:
+                table[key] = column
+        if layer == "settlements":
+            _one_count_of(table, given, path, columns)
+        if layer in ("settlements", "facilities") and path.suffix.lower() == ".csv":
+            for key in ("longitude", "latitude"):
+                if key not in table:
+                    raise DistrictError(
+                        f"{tomlfiles.shown(path)}: no column for {layer}.{key} among {', '.join(columns)}; "
+                        f"name it with --column {layer}.{key}=COLUMN"
+                    )
+        layout[layer] = table
+    return layout
+
+
+def _one_count_of(table: dict[str, Any], given: dict[str, str], path: Path, columns: list[str]) -> None:
+    """Settlements keep one count column: households where both are found, unless population was given."""
+    if "households" in table and "population" in table:
+        del table[
+            "households"
+            if "settlements.population" in given and "settlements.households" not in given
+            else "population"
+        ]
+    if "households" not in table and "population" not in table:
+        raise DistrictError(
+            f"{tomlfiles.shown(path)}: population missing: no column for settlements.households or "
+            f"settlements.population among {', '.join(columns)}; name one with --column settlements.population=COLUMN"
+        )
