@@ -29,6 +29,7 @@ from commsim.runs.executors import Executor, serial
 from commsim.runs.experiment import load_experiment
 from commsim.runs.run import run_scenario
 from commsim.runs.sweep import run_sweep
+from commsim.scenario.district import read_district
 from commsim.scenario.loader import load_scenario, shipped_scenarios
 from commsim.store import database as store
 from commsim.ui import charts, compare_page, levers, live, scenarios, stored, sweeps_page
@@ -298,6 +299,24 @@ def test_map_draws_households_by_state_and_changes_as_months_pass():
     assert run.map_png() != first
     assert isinstance(run.map, DistrictMap)
     assert [spec.key for spec in CHARTS] == ["mcpr", "flows", "community", "trust", "distance", "wealth"]
+
+
+def test_the_map_of_a_district_from_files_draws_its_boundary():
+    """On example_district the live map draws the district's boundary in place of the synthetic square: the
+    pixels just inside it are the map's fill, those outside are white."""
+    run = LiveRun(load_scenario("example_district"))
+    ring = read_district("districts/example", 7.8).boundary[0]
+    ax = run.map.ax
+    inside = ax.transData.transform(ring.mean(axis=0))
+    corner = ax.transData.transform((0.0, ring[:, 1].max() + 1.0))
+    image = np.asarray(run.map.background)
+    height = image.shape[0]
+
+    def pixel(point) -> tuple[int, ...]:
+        return tuple(image[height - int(point[1]), int(point[0]), :3])
+
+    assert pixel(corner) == (255, 255, 255) and pixel(inside) != (255, 255, 255)
+    assert run.map_png()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # --- the live page -------------------------------------------------------------------------------------------

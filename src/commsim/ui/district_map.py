@@ -74,7 +74,10 @@ def _ring(centre_x, centre_y, owner: np.ndarray, radius: float, *, alone_at_cent
 class DistrictMap:
     """A map of one district; `render()` returns the PNG of its current state."""
 
-    def __init__(self, district: District, side_km: float, points: int = MAP_POINTS) -> None:
+    def __init__(
+        self, district: District, side_km: float, points: int = MAP_POINTS, boundary: tuple[np.ndarray, ...] = ()
+    ) -> None:
+        """`boundary`: a district from files' boundary rings in km, drawn in place of the square."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -92,7 +95,11 @@ class DistrictMap:
         ax.set_xlabel("km east", fontsize=8)
         ax.set_ylabel("km north", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.add_patch(_square(side_km))
+        if boundary:
+            for ring in boundary:
+                ax.fill(ring[:, 0], ring[:, 1], facecolor="#fbfbf6", edgecolor="#777777", linewidth=1.0, zorder=0)
+        else:
+            ax.add_patch(_square(side_km))
         ax.scatter(
             vil.x,
             vil.y,

@@ -14,6 +14,7 @@ from typing import Any
 from commsim.model.community import CommunityHealthModel
 from commsim.model.metrics import BAND_LABELS
 from commsim.results.formats import output_label
+from commsim.scenario.district import read_district
 from commsim.scenario.schema import Scenario
 from commsim.ui import charts
 from commsim.ui.charts import Series
@@ -94,7 +95,13 @@ class LiveRun:
     def __post_init__(self) -> None:
         self.model = CommunityHealthModel(self.scenario, backend=self.backend)
         self.history: dict[str, list[float]] = {column: [self.model.latest[column]] for column in COLUMNS}
-        self.map = DistrictMap(self.model.district, self.scenario.population.district_side_km)
+        population = self.scenario.population
+        rings = (
+            ()
+            if population.district is None
+            else read_district(population.district, population.persons_per_household).boundary
+        )
+        self.map = DistrictMap(self.model.district, population.district_side_km, boundary=rings)
         self.lock = threading.Lock()
 
     @property
