@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from commsim.cli.app import app
 from commsim.model.community import CommunityHealthModel
+from commsim.runs.experiment import load_experiment
 from commsim.scenario.district import DistrictError, read_district, utm_crs
 from commsim.scenario.loader import load_scenario, to_toml
 from commsim.scenario.loader import resolve_path as loader_path
+from commsim.store import database as store
 
 WGS84 = "EPSG:4326"
 
@@ -361,3 +363,36 @@ def test_district_init_writes_a_directory_from_the_files_a_user_has(tmp_path):
     assert CliRunner().invoke(app, named).exit_code == 0
     taken = CliRunner().invoke(app, command)
     assert taken.exit_code == 2 and "not empty" in taken.output
+
+
+def test_compare_and_sweep_run_on_a_district_from_files(tmp_path):
+    """A district scenario and an intervention on it compare on common seeds and sweep like any scenario."""
+    folder = write_district(tmp_path / "d")
+    base = tmp_path / "on_d.toml"
+    base.write_text(
+        f'extends = "{loader_path("baseline")}"\nname = "on_d"\n[population]\ndistrict = "{folder}"\n',
+        encoding="utf-8",
+    )
+    arm = tmp_path / "groups_on_d.toml"
+    arm.write_text(
+        f'extends = "{base}"\nname = "groups_on_d"\n[interventions.training]\ntype = "capacity_building"\n'
+        "start_month = 0\ncoverage = 1.0\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    compare = ["compare", str(base), str(arm), "--reps", "2", "--months", "6", "--out", str(tmp_path / "c")]
+    result = CliRunner().invoke(app, [*compare, "--db", url])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "c" / "summary.csv")
+    assert set(summary["scenario"]) == {"on_d", "groups_on_d"}
+    experiment = tmp_path / "sweep.toml"
+    experiment.write_text(
+        f'name = "on_d_sweep"\nscenario = "{base}"\nmonths = 6\nreplicates = 1\nseed = 2\noutputs = ["mcpr"]\n'
+        '[design]\nkind = "grid"\n[parameters."groups.training_coverage"]\nvalues = [0.0, 1.0]\n',
+        encoding="utf-8",
+    )
+    swept = CliRunner().invoke(app, ["sweep", str(experiment), "--workers", "1", "--db", url])
+    assert swept.exit_code == 0, swept.output
+    results = store.open_store(url)
+    batch = store.find_batch(results, "sweep", load_experiment(experiment).key())
+    assert len(store.finished_runs(results, batch)) == 2
