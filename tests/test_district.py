@@ -273,6 +273,13 @@ def test_a_run_against_its_own_service_statistics_fits_exactly(tmp_path):
     assert len(fit) == own["data_element"].nunique() and (fit["observed"] == fit["model"]).all()
     assert (fit["mape_facility_months"].fillna(0) == 0).all() and (out / "routine_fit.png").stat().st_size > 10_000
     assert "model against the district's routine data" in run.output
+    places = geopandas.read_file(out / "settlements.geojson")
+    assert len(places) == 30 and places["households"].sum() == result.villages.households.sum()
+    assert places["users"].sum() == result.timeseries.users.iloc[-1]
+    np.testing.assert_allclose(places.geometry.x, settlements_frame().geometry.x)
+    clinics = geopandas.read_file(out / "facilities.geojson")
+    recorded = result.service_statistics.query("element == 'new_acceptors'")["value"].sum()
+    assert list(clinics["id"]) == ["F1", "F2", "F3"] and clinics["new_acceptors"].sum() == recorded
     check = CliRunner().invoke(app, ["district", "check", str(folder), "--map", str(tmp_path / "map.png")])
     text = " ".join(check.output.split())
     assert f"{len(own):,} values" in text and "3 of 3 facilities report" in text and "(6 months)" in text

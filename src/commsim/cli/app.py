@@ -55,6 +55,8 @@ RUN_FILES = (
     "summary.png",
     "routine_fit.csv",
     "routine_fit.png",
+    "settlements.geojson",
+    "facilities.geojson",
 )
 
 app = typer.Typer(
@@ -147,12 +149,16 @@ def run(
             ts.to_csv(csv, index=False)
         from commsim.model import services
 
-        org_units = None
+        geo = None
         if config.population.district is not None:
+            from commsim.results import geography
             from commsim.scenario.district import read_district
 
-            org_units = read_district(config.population.district, config.population.persons_per_household)
-            org_units = list(org_units.facility_ids)
+            geo = read_district(config.population.district, config.population.persons_per_household)
+            geography.write_geojson(geography.settlements(geo, result.villages), target / "settlements.geojson")
+            facilities = geography.facilities(geo, result.service_statistics)
+            geography.write_geojson(facilities, target / "facilities.geojson")
+        org_units = None if geo is None else list(geo.facility_ids)
         statistics = services.dhis2(result.service_statistics, result.scenario.start, org_units)
         with outfiles.replacing(target / "service_statistics.csv") as csv:
             statistics.to_csv(csv, index=False)

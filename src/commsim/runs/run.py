@@ -18,8 +18,8 @@ from commsim.scenario.schema import Scenario
 
 @dataclass
 class RunResult:
-    """One finished run: the resolved scenario, its seed and backend, one row of outputs per month, and what its
-    facilities recorded (`model.services.long_table`)."""
+    """One finished run: the resolved scenario, its seed and backend, one row of outputs per month, what its
+    facilities recorded (`model.services.long_table`), and each village's households and users at the end."""
 
     scenario: Scenario
     seed: int
@@ -27,6 +27,7 @@ class RunResult:
     timeseries: pd.DataFrame
     phase_seconds: dict[str, float]
     service_statistics: pd.DataFrame
+    villages: pd.DataFrame
 
 
 def run_scenario(
@@ -52,8 +53,10 @@ def run_scenario(
         model.step()
         if on_month is not None:
             on_month(done, config.months)
+    villages = model.district.villages
+    at_end = pd.DataFrame({"households": villages.n_households, "users": villages.n_users})
     return RunResult(
-        config, model.seed, backend, model.timeseries(), dict(model.phase_seconds), model.service_statistics()
+        config, model.seed, backend, model.timeseries(), dict(model.phase_seconds), model.service_statistics(), at_end
     )
 
 

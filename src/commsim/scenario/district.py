@@ -155,11 +155,13 @@ class District(NamedTuple):
     settlement_names: np.ndarray  # str
     sx: np.ndarray  # km
     sy: np.ndarray
+    s_lonlat: np.ndarray  # (n, 2) longitude and latitude
     households: np.ndarray  # index women of each settlement (int64)
     facility_ids: np.ndarray
     facility_names: np.ndarray
     fx: np.ndarray
     fy: np.ndarray
+    f_lonlat: np.ndarray
     level: np.ndarray  # uint8: 1 or 2
     width_km: float
     height_km: float
@@ -376,11 +378,13 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
         settlement_names=_names(settlements, spec.settlements, s_ids),
         sx=sx,
         sy=sy,
+        s_lonlat=np.column_stack([s_points.x.to_numpy(), s_points.y.to_numpy()]),
         households=households,
         facility_ids=f_ids,
         facility_names=_names(facilities, spec.facilities, f_ids),
         fx=fx,
         fy=fy,
+        f_lonlat=np.column_stack([f_points.x.to_numpy(), f_points.y.to_numpy()]),
         level=level,
         width_km=float(max(sx.max(), fx.max())),
         height_km=float(max(sy.max(), fy.max())),
