@@ -403,3 +403,18 @@ def test_compare_and_sweep_run_on_a_district_from_files(tmp_path):
     results = store.open_store(url)
     batch = store.find_batch(results, "sweep", load_experiment(experiment).key())
     assert len(store.finished_runs(results, batch)) == 2
+
+
+def test_a_facility_capacity_the_file_gives_is_its_capacity(tmp_path):
+    """facilities.capacity names a column of FP clients a month; an empty cell keeps the level's capacity
+    (facilities.capacity_per_month 250 for a first-level facility), and a negative one is refused."""
+    folder = write_district(tmp_path / "cap")
+    rows = (folder / "facilities.csv").read_text().splitlines()
+    values = ["clients", "40", "", "900"]
+    (folder / "facilities.csv").write_text("\n".join(f"{r},{v}" for r, v in zip(rows, values, strict=True)) + "\n")
+    text = (folder / "district.toml").read_text().replace('level = "type"', 'level = "type"\ncapacity = "clients"')
+    (folder / "district.toml").write_text(text)
+    model = CommunityHealthModel(load_scenario("baseline", {"population.district": str(folder)}), rng=1)
+    assert model.district.facilities.base_capacity.tolist() == [40.0, 250.0, 900.0]
+    (folder / "facilities.csv").write_text((folder / "facilities.csv").read_text().replace(",40\n", ",-4\n"))
+    assert "feature F1: clients must be a count (got '-4')" in bad(folder, "negative capacity")

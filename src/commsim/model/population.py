@@ -210,6 +210,8 @@ def build_district(sc: Scenario, seed: int) -> District:
     n_catch = np.bincount(fac1, minlength=fx.size)
     quality = np.clip(fp.quality + fp.quality_spread * (2 * _draws(seed, 15, fx.size) - 1), 0.0, 1.0)
     base_capacity = np.where(level == 2, fp.referral_capacity_per_month, fp.capacity_per_month).astype(float)
+    if geo is not None:  # a capacity the facilities file gives
+        base_capacity = np.where(np.isfinite(geo.capacity), geo.capacity, base_capacity)
     reliability = method_reliability(sc)
     facilities = allocate(
         Facilities,

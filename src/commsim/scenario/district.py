@@ -85,6 +85,11 @@ class FacilityLayer(Layer):
         default_factory=lambda: dict(DEFAULT_LEVELS),
         description="The file's level values (case and spaces ignored) -> commsim's level: 1 first-level, 2 referral.",
     )
+    capacity: str | None = Field(
+        None,
+        description="Column of the FP clients it can serve a month (empty: its level's, facilities.capacity_per_month "
+        "or referral_capacity_per_month).",
+    )
 
 
 class BoundaryLayer(_Table):
@@ -163,6 +168,7 @@ class District(NamedTuple):
     fy: np.ndarray
     f_lonlat: np.ndarray
     level: np.ndarray  # uint8: 1 or 2
+    capacity: np.ndarray  # FP clients a month each facility can serve, NaN: its level's
     width_km: float
     height_km: float
     boundary: tuple[np.ndarray, ...]  # outer rings of its boundary's polygons, (k, 2) arrays in km (none: ())
@@ -386,6 +392,7 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
         fy=fy,
         f_lonlat=np.column_stack([f_points.x.to_numpy(), f_points.y.to_numpy()]),
         level=level,
+        capacity=_optional(facilities, spec.facilities.capacity, f_ids, f_path, "facilities", "capacity", math.inf),
         width_km=float(max(sx.max(), fx.max())),
         height_km=float(max(sy.max(), fy.max())),
         boundary=rings,
