@@ -418,3 +418,28 @@ def test_a_facility_capacity_the_file_gives_is_its_capacity(tmp_path):
     assert model.district.facilities.base_capacity.tolist() == [40.0, 250.0, 900.0]
     (folder / "facilities.csv").write_text((folder / "facilities.csv").read_text().replace(",40\n", ",-4\n"))
     assert "feature F1: clients must be a count (got '-4')" in bad(folder, "negative capacity")
+
+
+def test_a_facility_gives_only_the_methods_its_file_says(tmp_path):
+    """facilities.methods: a facility that provides only pills and condoms records no other method in 24 months,
+    and a method it does not provide is no stockout in its statistics; the compiled kernels and the Python twin
+    agree on such a district; an unknown method is named."""
+    folder = write_district(tmp_path / "m")
+    rows = (folder / "facilities.csv").read_text().splitlines()
+    values = ["methods", '"pill; condom"', "", '"pill,injectable,implant,iud"']
+    (folder / "facilities.csv").write_text("\n".join(f"{r},{v}" for r, v in zip(rows, values, strict=True)) + "\n")
+    text = (folder / "district.toml").read_text().replace('level = "type"', 'level = "type"\nmethods = "methods"')
+    (folder / "district.toml").write_text(text)
+    config = load_scenario("baseline", {"population.district": str(folder), "months": 24})
+    fast = CommunityHealthModel(config, rng=3, debug_checks=True)
+    fast.run(24)
+    stats = fast.service_statistics()
+    f1 = stats[stats["facility"] == 0]
+    assert set(f1.query("element == 'new_acceptors'")["method"]) <= {"pill", "condom"}
+    assert f1.query("element == 'stockout_days' and method == 'implant'").empty
+    assert not stats[(stats["facility"] == 1) & (stats["element"] == "new_acceptors")].empty
+    twin = CommunityHealthModel(config, rng=3, backend="python")
+    twin.run(24)
+    assert fast.timeseries().equals(twin.timeseries())
+    (folder / "facilities.csv").write_text((folder / "facilities.csv").read_text().replace("condom", "pills"))
+    assert "feature F1: unknown method 'pills' in methods" in bad(folder, "unknown method")

@@ -213,6 +213,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     if geo is not None:  # a capacity the facilities file gives
         base_capacity = np.where(np.isfinite(geo.capacity), geo.capacity, base_capacity)
     reliability = method_reliability(sc)
+    offers = np.ones((fx.size, reliability.size)) if geo is None else geo.offers
     facilities = allocate(
         Facilities,
         fx.size,
@@ -225,9 +226,10 @@ def build_district(sc: Scenario, seed: int) -> District:
         capacity=base_capacity,
         quality=quality,
         quality_base=quality,
-        stock=np.full(fx.size, reliability.mean()),
-        stock_method=np.tile(reliability, (fx.size, 1)),
-        stock_method_base=np.tile(reliability, (fx.size, 1)),
+        offers=offers,
+        stock=(offers * reliability).sum(axis=1) / np.maximum(offers.sum(axis=1), 1),
+        stock_method=offers * reliability,
+        stock_method_base=offers * reliability,
         n_catchment=n_catch,
     )
     villages = allocate(

@@ -41,7 +41,7 @@ def month_record(district, by_chw: np.ndarray) -> np.ndarray:
         ("new_acceptors", fac.new_acceptors),
         ("continuing_users", fac.revisits),
         ("dispensed", fac.dispensed),
-        ("stockout_days", fac.out_days),
+        ("stockout_days", fac.out_days * fac.offers),
     ):
         record[:, ELEMENT[code]] = column
     chw_kernels.chws_by_facility(district.chws, by_chw, record, CHW_ELEMENTS)

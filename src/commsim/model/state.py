@@ -155,6 +155,7 @@ FACILITY_COLUMNS: Spec = (
     ("quality", np.float64, "service quality [0, 1]"),
     ("quality_base", np.float64, "quality it drifts back to"),
     ("stock", np.float64, "mean over methods of stock_method: what women weigh when they choose a facility"),
+    ("offers", by_method(np.uint8), "1 for each method it provides (all, unless a district's facilities file says)"),
     ("stock_method", by_method(np.float64), "monthly chance of no stockout, per method"),
     ("stock_method_base", by_method(np.float64), "per-method reliability it drifts back to"),
     ("supply_target", by_method(np.float64), "per-method reliability under supply support (0: none)"),

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from commsim.errors import CommsimError
 from commsim.scenario import files as tomlfiles
+from commsim.scenario.schema import METHODS
 
 LAYOUT = "district.toml"
 LEVELS = {1: "first-level facility (health post, CSCom)", 2: "referral facility (district hospital, CSRef)"}
@@ -84,6 +85,11 @@ class FacilityLayer(Layer):
     levels: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_LEVELS),
         description="The file's level values (case and spaces ignored) -> commsim's level: 1 first-level, 2 referral.",
+    )
+    methods: str | None = Field(
+        None,
+        description="Column of the FP methods it provides, separated by ';' or ',' (pill, injectable, "
+        "self_injection, implant, iud, condom; an empty cell: all). None: every facility provides every method.",
     )
     capacity: str | None = Field(
         None,
@@ -169,6 +175,7 @@ class District(NamedTuple):
     f_lonlat: np.ndarray
     level: np.ndarray  # uint8: 1 or 2
     capacity: np.ndarray  # FP clients a month each facility can serve, NaN: its level's
+    offers: np.ndarray  # (facilities, methods) 1.0 for each method it provides, in METHODS order
     width_km: float
     height_km: float
     boundary: tuple[np.ndarray, ...]  # outer rings of its boundary's polygons, (k, 2) arrays in km (none: ())
@@ -393,11 +400,32 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
         f_lonlat=np.column_stack([f_points.x.to_numpy(), f_points.y.to_numpy()]),
         level=level,
         capacity=_optional(facilities, spec.facilities.capacity, f_ids, f_path, "facilities", "capacity", math.inf),
+        offers=_offers(facilities, spec.facilities, f_ids, f_path),
         width_km=float(max(sx.max(), fx.max())),
         height_km=float(max(sy.max(), fy.max())),
         boundary=rings,
         **_linked(folder, spec, s_ids),
     )
+
+
+def _offers(frame: Any, spec: FacilityLayer, ids: np.ndarray, path: Path) -> np.ndarray:
+    """Each facility's methods as a (facilities, methods) array of 1.0 and 0.0; an unknown method is named."""
+    offers = np.ones((len(frame), len(METHODS)))
+    if spec.methods is None:
+        return offers
+    _column(frame, spec.methods, path, "facilities", "methods")
+    for row, text in enumerate(frame[spec.methods].astype(str)):
+        named = [part.strip().lower() for part in text.replace(";", ",").split(",") if part.strip()]
+        if not named:
+            continue
+        unknown = [name for name in named if name not in METHODS]
+        if unknown:
+            raise DistrictError(
+                f"{tomlfiles.shown(path)}: feature {ids[row]}: unknown method {unknown[0]!r} in {spec.methods} "
+                f"(allowed: {', '.join(METHODS)})"
+            )
+        offers[row] = [1.0 if method in named else 0.0 for method in METHODS]
+    return offers
 
 
 def _names(frame: Any, spec: Layer, ids: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
-"""Facility rules: stockouts of each method and the share of requests served under capacity; quality and each
-method's stock reliability moved by advocacy (when heard), by reported bad experiences (as far as an
-accountability mechanism makes the facility respond), by supply support (of all methods or some) and drift. The
-loops over all facilities.
+"""Facility rules: stockouts of each method it provides (one it does not is never there, and is no stockout) and
+the share of requests served under capacity; quality and each method's stock reliability moved by advocacy (when
+heard), by reported bad experiences (as far as an accountability mechanism makes the facility respond), by supply
+support (of all methods or some) and drift. The loops over all facilities.
 """
 
 from commsim.model import metrics as m
@@ -21,7 +21,9 @@ def facility_open(f, fac, keys, acc):
         fac.new_acceptors[f, k] = 0
         fac.revisits[f, k] = 0
         fac.dispensed[f, k] = 0.0
-        if uniform(keys[rng.STOCKOUT], f * n_methods + k) < fac.stock_method[f, k]:
+        if fac.offers[f, k] == 0:  # a method it does not provide is never there, and is no stockout
+            fac.out_days[f, k] = DAYS_PER_MONTH
+        elif uniform(keys[rng.STOCKOUT], f * n_methods + k) < fac.stock_method[f, k]:
             fac.out_days[f, k] = 0
         else:
             fac.out_days[f, k] = DAYS_PER_MONTH
@@ -53,7 +55,11 @@ def facility_update(f, fac, p, keys, acc):
     fac.quality[f] = min(max(q, 0.0), 1.0)
     n_methods = fac.stock_method.shape[1]
     mean = 0.0
+    offered = 0
     for k in range(n_methods):
+        if fac.offers[f, k] == 0:
+            continue
+        offered += 1
         s = fac.stock_method[f, k]
         target = fac.supply_target[f, k]
         if target > 0.0:
@@ -64,7 +70,7 @@ def facility_update(f, fac, p, keys, acc):
         s = min(max(s, 0.0), 1.0)
         fac.stock_method[f, k] = s
         mean += s
-    fac.stock[f] = mean / n_methods
+    fac.stock[f] = mean / offered if offered > 0 else 0.0
 
 
 @kernel()
