@@ -263,6 +263,16 @@ def test_a_live_run_is_repeated_by_its_command_line():
     pd.testing.assert_frame_equal(run.model.timeseries(), again)
 
 
+def test_a_district_from_files_keeps_its_households_and_says_so():
+    """On example_district the page builds the district's own households, and a typed count is refused with a
+    message naming the field and why, instead of being silently replaced by the files'."""
+    settings = live.initial_settings("example_district")
+    run = live.build(settings)
+    assert run.scenario.population.households == int(settings.households) > 10_000
+    with pytest.raises(levers.LeverError, match="households: set by the district's files"):
+        live.build(live.Settings("example_district", settings.values, "5000", settings.seed))
+
+
 # --- charts and map ------------------------------------------------------------------------------------------
 
 

@@ -53,6 +53,11 @@ def build(settings: Settings, previous: tuple[str, list[float]] | None = None) -
     seed = levers.parse_seed(settings.seed)
     keys: dict[str, Any] = levers.overrides(base, settings.values)
     if households != base.population.households:
+        if base.population.district is not None:
+            raise levers.LeverError(
+                f"households: set by the district's files ({base.population.households:,} households in "
+                f"{base.population.district}); it cannot be changed here"
+            )
         keys["population.households"] = households
     if seed != base.seed:
         keys["seed"] = seed
