@@ -405,15 +405,20 @@ def test_compare_and_sweep_run_on_a_district_from_files(tmp_path):
     assert len(store.finished_runs(results, batch)) == 2
 
 
+def with_facility_column(folder: Path, key: str, values: list[str]) -> Path:
+    """The district at `folder` with a column added to its facilities.csv (`values`: header, then F1-F3) and
+    named as facilities.`key` in its district.toml."""
+    rows = (folder / "facilities.csv").read_text().splitlines()
+    (folder / "facilities.csv").write_text("\n".join(f"{r},{v}" for r, v in zip(rows, values, strict=True)) + "\n")
+    text = (folder / "district.toml").read_text().replace('level = "type"', f'level = "type"\n{key} = "{values[0]}"')
+    (folder / "district.toml").write_text(text)
+    return folder
+
+
 def test_a_facility_capacity_the_file_gives_is_its_capacity(tmp_path):
     """facilities.capacity names a column of FP clients a month; an empty cell keeps the level's capacity
     (facilities.capacity_per_month 250 for a first-level facility), and a negative one is refused."""
-    folder = write_district(tmp_path / "cap")
-    rows = (folder / "facilities.csv").read_text().splitlines()
-    values = ["clients", "40", "", "900"]
-    (folder / "facilities.csv").write_text("\n".join(f"{r},{v}" for r, v in zip(rows, values, strict=True)) + "\n")
-    text = (folder / "district.toml").read_text().replace('level = "type"', 'level = "type"\ncapacity = "clients"')
-    (folder / "district.toml").write_text(text)
+    folder = with_facility_column(write_district(tmp_path / "cap"), "capacity", ["clients", "40", "", "900"])
     model = CommunityHealthModel(load_scenario("baseline", {"population.district": str(folder)}), rng=1)
     assert model.district.facilities.base_capacity.tolist() == [40.0, 250.0, 900.0]
     (folder / "facilities.csv").write_text((folder / "facilities.csv").read_text().replace(",40\n", ",-4\n"))
@@ -424,12 +429,8 @@ def test_a_facility_gives_only_the_methods_its_file_says(tmp_path):
     """facilities.methods: a facility that provides only pills and condoms records no other method in 24 months,
     and a method it does not provide is no stockout in its statistics; the compiled kernels and the Python twin
     agree on such a district; an unknown method is named."""
-    folder = write_district(tmp_path / "m")
-    rows = (folder / "facilities.csv").read_text().splitlines()
     values = ["methods", '"pill; condom"', "", '"pill,injectable,implant,iud"']
-    (folder / "facilities.csv").write_text("\n".join(f"{r},{v}" for r, v in zip(rows, values, strict=True)) + "\n")
-    text = (folder / "district.toml").read_text().replace('level = "type"', 'level = "type"\nmethods = "methods"')
-    (folder / "district.toml").write_text(text)
+    folder = with_facility_column(write_district(tmp_path / "m"), "methods", values)
     config = load_scenario("baseline", {"population.district": str(folder), "months": 24})
     fast = CommunityHealthModel(config, rng=3, debug_checks=True)
     fast.run(24)
