@@ -444,3 +444,19 @@ def test_a_facility_gives_only_the_methods_its_file_says(tmp_path):
     assert fast.timeseries().equals(twin.timeseries())
     (folder / "facilities.csv").write_text((folder / "facilities.csv").read_text().replace("condom", "pills"))
     assert "feature F1: unknown method 'pills' in methods" in bad(folder, "unknown method")
+
+
+def test_a_scenario_naming_a_bad_district_stops_before_the_run(tmp_path):
+    """`commsim run` with a district that is not there, or whose files are bad, says so in one message (exit 2)
+    and writes nothing."""
+    missing = ["run", "baseline", "--set", f"population.district={tmp_path / 'none'}", "--no-store"]
+    result = CliRunner().invoke(app, [*missing, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "not a district directory" in result.output and "Traceback" not in result.output
+    frame = settlements_frame()
+    frame.loc[3, "code"] = "S001"
+    folder = write_district(tmp_path / "dup", frame=frame)
+    result = CliRunner().invoke(
+        app, ["run", "baseline", "--set", f"population.district={folder}", "--no-store", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2 and "feature S001: duplicate code" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists() and not (tmp_path / "o").exists()
