@@ -460,3 +460,37 @@ def test_a_scenario_naming_a_bad_district_stops_before_the_run(tmp_path):
     )
     assert result.exit_code == 2 and "feature S001: duplicate code" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists() and not (tmp_path / "o").exists()
+
+
+def test_a_dhis2_organisation_unit_export_reads_as_it_is(tmp_path):
+    """A DHIS2 `organisationUnits.geojson` (feature ids outside the properties, the hierarchy level, and the
+    organisation unit groups as a list) gives the facilities: ids from the features, levels from their groups."""
+    import json
+
+    folder = write_district(tmp_path / "dhis2")
+    units = [
+        ("DiszpKrYNg8", "CSCom Nord", ["Public", "CSCom"], -7.45, 12.7),
+        ("ImspTQPwCqd", "CSCom Sud", ["CSCom"], -7.3, 12.5),
+        ("O6uvpzGd5pu", "CSRef", ["CSRef", "Public"], -7.375, 12.6),
+    ]
+    features = [
+        {
+            "type": "Feature",
+            "id": uid,
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+            "properties": {"code": f"OU_{k}", "name": name, "level": "4", "parent": "fdc6uOvgoji", "groups": groups},
+        }
+        for k, (uid, name, groups, x, y) in enumerate(units)
+    ]
+    (folder / "organisationUnits.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    text = (folder / "district.toml").read_text().split("[facilities]")[0]
+    text += '[facilities]\nfile = "organisationUnits.geojson"\nlevel = "groups"\n'
+    text += "[facilities.levels]\nCSCom = 1\nCSRef = 2\n"
+    (folder / "district.toml").write_text(text)
+    district = read_district(folder, 7.8)
+    assert list(district.facility_ids) == [uid for uid, *_ in units]
+    assert district.level.tolist() == [1, 1, 2] and list(district.facility_names) == [
+        "CSCom Nord",
+        "CSCom Sud",
+        "CSRef",
+    ]

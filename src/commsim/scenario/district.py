@@ -79,7 +79,9 @@ class SettlementLayer(Layer):
 
 
 class FacilityLayer(Layer):
-    """Facilities (a DHIS2 organisation-unit export, a master facility list) and their level."""
+    """Facilities (a DHIS2 organisation-unit export, a master facility list) and their level. A DHIS2
+    `organisationUnits.geojson` reads as it is: its features' ids are the `id` column, and `level = "groups"`
+    with [facilities.levels] mapping its organisation unit groups (CSCom, CSRef) gives each unit's level."""
 
     level: str = Field("level", description="Column of the facility's level.")
     levels: dict[str, int] = Field(
@@ -322,21 +324,29 @@ def _households(frame: Any, spec: SettlementLayer, ids: np.ndarray, path: Path, 
 
 
 def _levels(frame: Any, spec: FacilityLayer, ids: np.ndarray, path: Path) -> np.ndarray:
+    """Each facility's level from its level column; a cell holding a list (a DHIS2 export's organisation unit
+    groups) takes the first of its values that `levels` maps."""
     _column(frame, spec.level, path, "facilities", "level")
-    table = {" ".join(str(k).lower().split()): v for k, v in spec.levels.items()}
-    raw = frame[spec.level].astype(str).to_numpy()
-    level = np.zeros(raw.size, np.uint8)
-    for row, value in enumerate(raw):
-        text = " ".join(value.lower().split())
-        text = text[:-2] if text.endswith(".0") else text
-        if table.get(text) not in LEVELS:
+    table = {_level_key(k): v for k, v in spec.levels.items()}
+    level = np.zeros(len(frame), np.uint8)
+    for row, value in enumerate(frame[spec.level]):
+        values = [str(v) for v in value] if isinstance(value, list | tuple | np.ndarray) else [str(value)]
+        found = next((table[_level_key(v)] for v in values if table.get(_level_key(v)) in LEVELS), None)
+        if found is None:
             allowed = ", ".join(sorted(repr(k) for k, v in spec.levels.items() if v in LEVELS))
+            shown = values[0] if len(values) == 1 else values
             raise DistrictError(
-                f"{tomlfiles.shown(path)}: feature {ids[row]}: unknown level {value!r} in {spec.level} (allowed: "
+                f"{tomlfiles.shown(path)}: feature {ids[row]}: unknown level {shown!r} in {spec.level} (allowed: "
                 f"{allowed}; map others in facilities.levels of {LAYOUT})"
             )
-        level[row] = table[text]
+        level[row] = found
     return level
+
+
+def _level_key(value: str) -> str:
+    """A level value as looked up: lower case, single spaces, without a float's ".0"."""
+    text = " ".join(str(value).lower().split())
+    return text[:-2] if text.endswith(".0") else text
 
 
 def utm_crs(lon: np.ndarray, lat: np.ndarray) -> str:
