@@ -494,3 +494,32 @@ def test_a_dhis2_organisation_unit_export_reads_as_it_is(tmp_path):
         "CSCom Sud",
         "CSRef",
     ]
+
+
+def test_a_road_network_lengthens_the_way_of_a_badly_connected_settlement(tmp_path):
+    """With [roads], each settlement-facility pair's distance is its straight line x its road detour over the
+    district's median: every settlement but S029 has a straight road to each facility (detour 1), S029 only a
+    road by way of a point 20 km north, so its women's distances grow by that detour and the others' do not."""
+    from shapely.geometry import LineString
+
+    folder = write_district(tmp_path / "roads")
+    places = settlements_frame()
+    clinics = pd.read_csv(folder / "facilities.csv")
+    far = (places.geometry.x[29], places.geometry.y[29] + 0.18)
+    lines = []
+    for k, place in enumerate(places.geometry):
+        for x, y in zip(clinics.lon, clinics.lat, strict=True):
+            lines.append(LineString([(place.x, place.y), (x, y)] if k != 29 else [(place.x, place.y), far, (x, y)]))
+    geopandas.GeoDataFrame(geometry=lines, crs=WGS84).to_file(folder / "roads.gpkg", engine="pyogrio")
+    plain = CommunityHealthModel(load_scenario("baseline", {"population.district": str(folder)}), rng=1)
+    with (folder / "district.toml").open("a") as handle:
+        handle.write('[roads]\nfile = "roads.gpkg"\n')
+    district = read_district(folder, 7.8)
+    assert np.allclose(np.delete(district.detour, 29, axis=0), 1.0, rtol=1e-3) and (district.detour[29] > 2.0).all()
+    roads = CommunityHealthModel(load_scenario("baseline", {"population.district": str(folder)}), rng=1)
+    village = roads.district.households.village
+    ratio = roads.district.households.dist1 / plain.district.households.dist1
+    assert np.allclose(ratio[village != 29], 1.0, rtol=1e-3)  # road vertices are kept to the metre
+    assert ratio[village == 29].min() > 2.0
+    check = CliRunner().invoke(app, ["district", "check", str(folder), "--map", str(tmp_path / "map.png")])
+    assert "1 settlements more than 1.5x" in " ".join(check.output.split())

@@ -30,7 +30,7 @@ def check(
     """Read and check a district's files (one message naming the file, feature and field for each problem),
     and summarise it: settlements, households, facilities by level, and how far households live from a
     facility."""
-    from commsim.scenario.district import LEVELS, nearest_facility_km, read_district
+    from commsim.scenario.district import LEVELS, nearest_facility_km, read_district, straight_km
 
     with bad_input_exits():
         district = read_district(folder, persons_per_household)
@@ -57,6 +57,13 @@ def check(
             f"{district.group_settlements.size} in {np.unique(district.group_settlements).size} settlements; "
             f"members given for {int(np.isfinite(district.group_members).sum())}, capacity for "
             f"{int(np.isfinite(district.group_capacity).sum())}",
+        )
+    if district.detour is not None:
+        nearest = district.detour[np.arange(district.sx.size), np.argmin(straight_km(district), axis=1)]
+        table.add_row(
+            "roads",
+            f"way to the nearest facility vs the district's usual detour: median {np.median(nearest):.2f}x; "
+            f"{int(np.count_nonzero(nearest > 1.5))} settlements more than 1.5x",
         )
     table.add_row(
         "km to the nearest facility",

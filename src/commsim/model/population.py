@@ -105,8 +105,9 @@ def _facilities(sc: Scenario, seed: int, vx, vy, n_hh_v) -> tuple[np.ndarray, ..
     return fac_village.astype(np.int32), fx, fy, level
 
 
-def _nearest_two(hx, hy, village, vx, vy, fx, fy) -> tuple[np.ndarray, ...]:
-    """Each home's two nearest facilities among those nearest its village centre."""
+def _nearest_two(hx, hy, village, vx, vy, fx, fy, detour=None) -> tuple[np.ndarray, ...]:
+    """Each home's two nearest facilities among those nearest its village centre; with a road network's
+    `detour` (village x facility, `scenario.district`), distances are the straight lines x the pair's detour."""
     k = min(CANDIDATE_FACILITIES, fx.size)
     _, cand = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([vx, vy]), k=k)
     cand = cand.reshape(vx.size, k)
@@ -117,6 +118,8 @@ def _nearest_two(hx, hy, village, vx, vy, fx, fy) -> tuple[np.ndarray, ...]:
         hi = min(n, lo + 1_000_000)
         c = cand[village[lo:hi]]
         d = np.hypot(fx[c] - hx[lo:hi, None], fy[c] - hy[lo:hi, None])
+        if detour is not None:
+            d *= detour[village[lo:hi, None], c]
         order = np.argsort(d, axis=1, kind="stable")
         first, second = order[:, 0], order[:, min(1, k - 1)]
         rows = np.arange(hi - lo)
@@ -147,7 +150,7 @@ def build_district(sc: Scenario, seed: int) -> District:
     else:  # the district's facilities, each in the settlement nearest it
         fx, fy, level = geo.fx, geo.fy, geo.level
         fac_village = cKDTree(np.column_stack([vx, vy])).query(np.column_stack([fx, fy]), k=1)[1].astype(np.int32)
-    fac1, fac2, d1, d2 = _nearest_two(hx, hy, village, vx, vy, fx, fy)
+    fac1, fac2, d1, d2 = _nearest_two(hx, hy, village, vx, vy, fx, fy, None if geo is None else geo.detour)
     band = np.searchsorted(np.array(BAND_EDGES_KM), d1, side="right")
     v_remote = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([vx, vy]), k=1)[0]
 

@@ -105,6 +105,15 @@ class BoundaryLayer(_Table):
     layer: str | None = None
 
 
+class RoadLayer(_Table):
+    """A road and path network (lines): where given, how much longer than the straight line each settlement's
+    way to a facility is, against the district's usual detour, lengthens or shortens the distance its women
+    travel."""
+
+    file: str = Field(description="A line file (GeoPackage, GeoJSON, Shapefile) of roads and paths.")
+    layer: str | None = None
+
+
 class LinkedLayer(_Table):
     """A table whose rows each belong to a settlement (CHW posts, women's groups): a CSV, or a GIS file whose
     geometry is not needed."""
@@ -152,6 +161,7 @@ class Layout(_Table):
     settlements: SettlementLayer
     facilities: FacilityLayer
     boundary: BoundaryLayer | None = None
+    roads: RoadLayer | None = None
     chws: ChwLayer | None = None
     groups: GroupLayer | None = None
     routine: RoutineLayer | None = None
@@ -181,6 +191,7 @@ class District(NamedTuple):
     width_km: float
     height_km: float
     boundary: tuple[np.ndarray, ...]  # outer rings of its boundary's polygons, (k, 2) arrays in km (none: ())
+    detour: np.ndarray | None  # (settlements, facilities): road km / straight km over the district's median; None
     chw_settlements: np.ndarray | None  # the settlement (index) of each staffed CHW post; None: no CHW file
     chw_trained: np.ndarray | None  # float per post: 1 FP-trained, 0 not, NaN drawn
     group_settlements: np.ndarray | None  # the settlement (index) of each group; None: no group file
@@ -391,6 +402,7 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
     x0 = min(s_xy.x.min(), f_xy.x.min())
     y0 = min(s_xy.y.min(), f_xy.y.min())
     rings = () if shape is None else _rings(shape, crs, x0, y0)
+    detour = None if spec.roads is None else _detour(folder, spec.roads, crs, s_xy, f_xy)
     sx, sy = (s_xy.x.to_numpy() - x0) / 1000.0, (s_xy.y.to_numpy() - y0) / 1000.0
     fx, fy = (f_xy.x.to_numpy() - x0) / 1000.0, (f_xy.y.to_numpy() - y0) / 1000.0
     return District(
@@ -414,6 +426,7 @@ def _read(folder: Path, stamp: tuple[int, ...], persons_per_household: float) ->
         width_km=float(max(sx.max(), fx.max())),
         height_km=float(max(sy.max(), fy.max())),
         boundary=rings,
+        detour=detour,
         **_linked(folder, spec, s_ids),
     )
 
@@ -506,6 +519,48 @@ def _optional(
             f"(got {tomlfiles.shown_value(table[column].iloc[bad[0]])})"
         )
     return values
+
+
+SHORT_KM = 0.5  # pairs nearer than this keep the straight line: the way to the road dominates a short trip
+
+
+def _detour(folder: Path, spec: RoadLayer, crs: str, settlements: Any, facilities: Any) -> np.ndarray:
+    """Each settlement-facility pair's road distance over its straight line, relative to the median of the
+    district's pairs (1 where the pair is nearer than SHORT_KM or the roads do not join them). Road distance:
+    the walk to the nearest road vertex at each end plus the shortest path along the lines (SciPy's Dijkstra
+    from each facility); the distance decay stays per straight-line km, as its evidence measured it, so only how
+    much worse or better than usual a pair is connected moves its women's distance."""
+    import shapely
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
+    lines = _read_layer(folder, spec, "roads").to_crs(crs).geometry.explode(index_parts=False)
+    lines = lines[lines.geom_type == "LineString"]
+    if lines.empty:
+        raise DistrictError(f"{tomlfiles.shown(folder / spec.file)}: no lines (roads must be LineStrings)")
+    coords, part = shapely.get_coordinates(lines.to_numpy(), return_index=True)
+    nodes, node = np.unique(np.round(coords, 0), axis=0, return_inverse=True)
+    joined = part[1:] == part[:-1]
+    a, b = node[:-1][joined], node[1:][joined]
+    length = np.hypot(*(coords[1:][joined] - coords[:-1][joined]).T) / 1000.0
+    n = nodes.shape[0]
+    graph = coo_matrix((np.r_[length, length], (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
+    tree = cKDTree(nodes)
+    s_xy = np.column_stack([settlements.x.to_numpy(), settlements.y.to_numpy()])
+    f_xy = np.column_stack([facilities.x.to_numpy(), facilities.y.to_numpy()])
+    s_walk, s_node = tree.query(s_xy)
+    f_walk, f_node = tree.query(f_xy)
+    road = np.empty((s_xy.shape[0], f_xy.shape[0]))
+    for lo in range(0, f_node.size, 64):  # batches of facilities bound the memory of the distance rows
+        rows = dijkstra(graph, indices=f_node[lo : lo + 64])
+        road[:, lo : lo + 64] = rows[:, s_node].T
+    road += s_walk[:, None] / 1000.0 + f_walk[None, :] / 1000.0
+    straight = np.hypot(s_xy[:, None, 0] - f_xy[None, :, 0], s_xy[:, None, 1] - f_xy[None, :, 1]) / 1000.0
+    usable = np.isfinite(road) & (straight >= SHORT_KM)
+    ratio = np.where(usable, road / np.maximum(straight, SHORT_KM), np.nan)
+    median = float(np.nanmedian(ratio)) if usable.any() else 1.0
+    return np.where(usable, ratio / median, 1.0)
 
 
 def _boundary(folder: Path, spec: BoundaryLayer) -> Any:
@@ -698,3 +753,8 @@ def _one_count_of(table: dict[str, Any], given: dict[str, str], path: Path, colu
             f"{tomlfiles.shown(path)}: population missing: no column for settlements.households or "
             f"settlements.population among {', '.join(columns)}; name one with --column settlements.population=COLUMN"
         )
+
+
+def straight_km(district: District) -> np.ndarray:
+    """(settlements, facilities) straight-line km."""
+    return np.hypot(district.sx[:, None] - district.fx[None, :], district.sy[:, None] - district.fy[None, :])
