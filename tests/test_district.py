@@ -523,3 +523,10 @@ def test_a_road_network_lengthens_the_way_of_a_badly_connected_settlement(tmp_pa
     assert ratio[village == 29].min() > 2.0
     check = CliRunner().invoke(app, ["district", "check", str(folder), "--map", str(tmp_path / "map.png")])
     assert "1 settlements more than 1.5x" in " ".join(check.output.split())
+
+
+def test_an_unknown_crs_is_named(tmp_path):
+    folder = write_district(tmp_path / "crs", ".csv")
+    text = (folder / "district.toml").read_text().replace('latitude = "lat"', 'latitude = "lat"\ncrs = "EPSG:99999"', 1)
+    (folder / "district.toml").write_text(text)
+    assert "settlements.crs: unknown CRS 'EPSG:99999'" in bad(folder, "unknown crs")

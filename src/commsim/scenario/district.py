@@ -223,7 +223,7 @@ def layout(folder: Path) -> Layout:
         raise DistrictError(f"{tomlfiles.shown(path)}: {where}: {first['msg']}") from None
 
 
-def _read_layer(folder: Path, spec: Layer | BoundaryLayer, key: str) -> Any:
+def _read_layer(folder: Path, spec: Layer | BoundaryLayer | RoadLayer, key: str) -> Any:
     """The layer's features as a GeoDataFrame in its own crs."""
     import geopandas
     import pyogrio
@@ -233,14 +233,13 @@ def _read_layer(folder: Path, spec: Layer | BoundaryLayer, key: str) -> Any:
         raise DistrictError(f"{tomlfiles.shown(folder / LAYOUT)}: {key}.file: no such file {tomlfiles.shown(path)}")
     if path.suffix.lower() == ".csv":
         if not isinstance(spec, Layer):
-            raise DistrictError(
-                f"{tomlfiles.shown(path)}: {key} must be a polygon file (GeoJSON, GeoPackage, Shapefile)"
-            )
+            raise DistrictError(f"{tomlfiles.shown(path)}: {key} must be a GIS file (GeoJSON, GeoPackage, Shapefile)")
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
         for column in (spec.longitude, spec.latitude):
             _column(table, column, path, key, "longitude" if column == spec.longitude else "latitude")
         x, y = _numbers(table, spec.longitude, path, spec), _numbers(table, spec.latitude, path, spec)
-        return geopandas.GeoDataFrame(table, geometry=geopandas.points_from_xy(x, y), crs=spec.crs or GEOGRAPHIC)
+        crs = _crs(spec.crs, key, folder) if spec.crs is not None else GEOGRAPHIC
+        return geopandas.GeoDataFrame(table, geometry=geopandas.points_from_xy(x, y), crs=crs)
     try:
         frame = geopandas.read_file(path, layer=spec.layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as err:
@@ -252,8 +251,20 @@ def _read_layer(folder: Path, spec: Layer | BoundaryLayer, key: str) -> Any:
                 f"{tomlfiles.shown(path)}: CRS unknown (the file names none): give it as {key}.crs in {LAYOUT}, "
                 'e.g. crs = "EPSG:4326"'
             )
-        frame = frame.set_crs(given)
+        frame = frame.set_crs(_crs(given, key, folder))
     return frame
+
+
+def _crs(text: str, key: str, folder: Path) -> Any:
+    """The CRS `text` names; one PROJ does not know is one message naming the key."""
+    import pyproj
+
+    try:
+        return pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        raise DistrictError(
+            f'{tomlfiles.shown(folder / LAYOUT)}: {key}.crs: unknown CRS {text!r} (e.g. "EPSG:4326")'
+        ) from None
 
 
 def _column(table: pd.DataFrame, column: str, path: Path, key: str, field: str) -> None:
