@@ -392,6 +392,8 @@ def test_compare_and_sweep_run_on_a_district_from_files(tmp_path):
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(tmp_path / "c" / "summary.csv")
     assert set(summary["scenario"]) == {"on_d", "groups_on_d"}
+    report = (tmp_path / "c" / "report.html").read_text()
+    assert "Where the gains fall: the district by settlement" in report and "gain median" in report
     experiment = tmp_path / "sweep.toml"
     experiment.write_text(
         f'name = "on_d_sweep"\nscenario = "{base}"\nmonths = 6\nreplicates = 1\nseed = 2\noutputs = ["mcpr"]\n'

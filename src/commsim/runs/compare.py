@@ -31,6 +31,7 @@ class Comparison:
     batch_id: int | None
     frame: pd.DataFrame  # one row per scenario, replicate and month: scenario, replicate, seed, run_id, outputs
     run_ids: dict[tuple[str, int], int] = field(default_factory=dict)
+    villages: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict)  # each run's villages at the end
 
     def exits(self) -> dict[str, int | None]:
         """Month the donor leaves, per scenario (None without a donor exit)."""
@@ -114,6 +115,7 @@ def run_comparison(
                     )  # fmt: skip
                     comparison.run_ids[(label, rep)] = run_id
                 seed = output.scenario.seed
+                comparison.villages[(label, rep)] = output.villages
                 parts.append(output.timeseries.assign(scenario=label, replicate=rep, seed=seed, run_id=run_id))
                 if on_run is not None:
                     on_run(len(parts), total)

@@ -62,14 +62,15 @@ def run_scenario(
 
 @dataclass
 class RunOutput:
-    """A finished run as executors return it: the resolved scenario, its outputs, its service statistics and
-    when it ran."""
+    """A finished run as executors return it: the resolved scenario, its outputs, its service statistics, when
+    it ran, and each village's households and users at the end."""
 
     scenario: Scenario
     timeseries: pd.DataFrame
     started_at: datetime
     finished_at: datetime
     service_statistics: pd.DataFrame
+    villages: pd.DataFrame
 
 
 def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba") -> RunOutput:
@@ -79,7 +80,7 @@ def run_task(base: Scenario, overrides: Mapping[str, Any], backend: str = "numba
     started = datetime.now(UTC)
     result = run_scenario(base, backend=backend, overrides=overrides, check_memory=False)
     finished = datetime.now(UTC)
-    return RunOutput(result.scenario, result.timeseries, started, finished, result.service_statistics)
+    return RunOutput(result.scenario, result.timeseries, started, finished, result.service_statistics, result.villages)
 
 
 def warm_up() -> int:
