@@ -532,3 +532,20 @@ def test_an_unknown_crs_is_named(tmp_path):
     text = (folder / "district.toml").read_text().replace('latitude = "lat"', 'latitude = "lat"\ncrs = "EPSG:99999"', 1)
     (folder / "district.toml").write_text(text)
     assert "settlements.crs: unknown CRS 'EPSG:99999'" in bad(folder, "unknown crs")
+
+
+def test_stored_runs_on_a_district_export_under_its_facility_ids(tmp_path):
+    """`results export --service-statistics` gives a stored district run's statistics under the district's own
+    facility ids, as `commsim run` wrote them beside it."""
+    folder = write_district(tmp_path / "d")
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    out = tmp_path / "run"
+    command = ["run", "baseline", "-m", "4", "--set", f"population.district={folder}", "--out", str(out)]
+    assert CliRunner().invoke(app, [*command, "--db", url]).exit_code == 0
+    target = tmp_path / "dhis2.csv"
+    result = CliRunner().invoke(app, ["results", "export", "--service-statistics", "--db", url, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    exported = pd.read_csv(target, dtype={"period": str})
+    written = pd.read_csv(out / "service_statistics.csv", dtype={"period": str})
+    assert set(exported["org_unit"]) <= {"F1", "F2", "F3"}
+    pd.testing.assert_frame_equal(exported.drop(columns="run_id"), written, check_dtype=False)

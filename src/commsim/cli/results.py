@@ -392,6 +392,29 @@ def show_run(
     stdout().print(f"re-run: commsim results show {run_id} --toml > run.toml && commsim run run.toml", soft_wrap=True)
 
 
+def start_of(parameters: dict) -> str:
+    """A stored run's calendar start (absent from its parameters at the default)."""
+    from commsim.scenario.schema import DEFAULT_START
+
+    return parameters.get("start", DEFAULT_START)
+
+
+def org_units_of(parameters: dict) -> list[str] | None:
+    """A stored run's facility ids where it ran on a district from files that is still there (else None: the
+    synthetic codes)."""
+    population = parameters.get("population", {})
+    if not population.get("district"):
+        return None
+    from commsim.scenario.district import DistrictError, read_district
+    from commsim.scenario.schema import Population
+
+    per_household = population.get("persons_per_household", Population.model_fields["persons_per_household"].default)
+    try:
+        return list(read_district(population["district"], per_household).facility_ids)
+    except DistrictError:
+        return None
+
+
 def _service_statistics(results, scenario: str | None, batch: int | None) -> "pd.DataFrame":
     """The selected runs' service statistics as DHIS2 data values, a run_id column first."""
     import pandas as pd
@@ -399,9 +422,11 @@ def _service_statistics(results, scenario: str | None, batch: int | None) -> "pd
     from commsim.model import services
     from commsim.store import database as store
 
-    frame, starts = store.export_service_statistics(results, scenario=scenario, batch_id=batch)
+    frame, parameters = store.export_service_statistics(results, scenario=scenario, batch_id=batch)
     parts = [
-        services.dhis2(rows, starts[int(run_id)]).assign(run_id=int(run_id))
+        services.dhis2(rows, start_of(parameters[int(run_id)]), org_units_of(parameters[int(run_id)])).assign(
+            run_id=int(run_id)
+        )
         for run_id, rows in frame.groupby("run_id", sort=True)
     ]
     columns = ["run_id", *services.DHIS2_COLUMNS]

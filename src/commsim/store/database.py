@@ -28,7 +28,7 @@ from commsim import __version__
 from commsim.errors import CommsimError
 from commsim.model import metrics
 from commsim.scenario.loader import scenario_hash
-from commsim.scenario.schema import DEFAULT_START, Scenario
+from commsim.scenario.schema import Scenario
 
 ENV_VAR = "COMMSIM_DB"
 DEFAULT_PATH = Path("results") / "commsim.db"
@@ -536,9 +536,9 @@ def service_statistics(store: Store, run_id: int) -> pd.DataFrame:
 
 def export_service_statistics(
     store: Store, *, scenario: str | None = None, batch_id: int | None = None
-) -> tuple[pd.DataFrame, dict[int, str]]:
+) -> tuple[pd.DataFrame, dict[int, dict[str, Any]]]:
     """The stored service statistics of the selected runs (run_id, month, facility, element, method, value) and
-    each run's calendar start (its scenario's `start`)."""
+    each run's stored parameters (its resolved scenario: the calendar start, a district from files)."""
     query = (
         sa.select(services, runs.c.parameters)
         .join(runs, runs.c.id == services.c.run_id)
@@ -550,9 +550,9 @@ def export_service_statistics(
         query = query.where(runs.c.batch_id == batch_id)
     with errors_named(store), store.engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
-    starts = {int(row["run_id"]): row["parameters"].get("start", DEFAULT_START) for row in rows}
+    parameters = {int(row["run_id"]): row["parameters"] for row in rows}
     frame = pd.DataFrame(rows, columns=[c.name for c in services.columns])
-    return frame, starts
+    return frame, parameters
 
 
 def load_timeseries(store: Store, run_ids: Iterable[int]) -> pd.DataFrame:
