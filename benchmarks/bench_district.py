@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 from shapely import points
+from shapely.geometry import LineString
 
 from benchtable import Row, render, source_state
 from commsim.model.community import CommunityHealthModel
@@ -29,11 +30,13 @@ from commsim.scenario.schema import Population
 
 TARGET_BUILD_S = 15.0  # issue 14: 1M households from files
 TARGET_RATIO = 0.8  # the model's speed on the district from files / on the synthetic one
+ROAD_SPACING_KM = 5.0
 
 
-def write_district(folder: Path, households: int) -> None:
+def write_district(folder: Path, households: int, roads: bool = False) -> None:
     """Settlements and facilities placed uniformly in a square at the shipped densities, in UTM zone 29N around
-    12.5 N 7.5 W, written in longitude and latitude."""
+    12.5 N 7.5 W, written in longitude and latitude; with `roads`, a grid of roads every ROAD_SPACING_KM with a
+    vertex every km (so crossing roads share vertices)."""
     defaults = Population()
     villages = max(1, round(households / defaults.households_per_village))
     facilities = max(1, round(households / defaults.households_per_facility))
@@ -55,11 +58,18 @@ def write_district(folder: Path, households: int) -> None:
     pd.DataFrame(
         {"id": [f"F{i}" for i in range(facilities)], "name": "F", "level": level, "longitude": fx, "latitude": fy}
     ).to_csv(folder / "facilities.csv", index=False)
-    (folder / "district.toml").write_text(
-        'name = "benchmark"\n[settlements]\nfile = "settlements.gpkg"\nhouseholds = "households"\n'
-        '[facilities]\nfile = "facilities.csv"\n',
-        encoding="utf-8",
-    )
+    layout = 'name = "benchmark"\n[settlements]\nfile = "settlements.gpkg"\nhouseholds = "households"\n'
+    layout += '[facilities]\nfile = "facilities.csv"\n'
+    if roads:
+        ticks = np.arange(0.0, side + 1.0, 1000.0)
+        lines = []
+        for at in np.arange(0.0, side + 1.0, ROAD_SPACING_KM * 1000.0):
+            for xs, ys in ((ticks, np.full(ticks.size, at)), (np.full(ticks.size, at), ticks)):
+                lon, lat = to_lonlat.transform(x0 + xs, y0 + ys)
+                lines.append(LineString(np.column_stack([lon, lat])))
+        geopandas.GeoDataFrame(geometry=lines, crs="EPSG:4326").to_file(folder / "roads.gpkg", engine="pyogrio")
+        layout += '[roads]\nfile = "roads.gpkg"\n'
+    (folder / "district.toml").write_text(layout, encoding="utf-8")
 
 
 def rate(model: CommunityHealthModel, months: int) -> float:
@@ -85,13 +95,19 @@ def main() -> None:
         district = read_district(folder, Population().persons_per_household)
         read = time.perf_counter() - start
         config = load_scenario("baseline", {"population.district": str(folder)})
-        CommunityHealthModel("baseline", rng=1, population__households=1000).step()  # kernels loaded, not timed
+        for warm in (1_000, 40_000):  # the serial and the parallel kernels compiled or loaded, not timed
+            CommunityHealthModel("baseline", rng=1, population__households=warm).step()
         start = time.perf_counter()
         on_files = CommunityHealthModel(config, rng=1)
         build_files = time.perf_counter() - start
         start = time.perf_counter()
         synthetic = CommunityHealthModel("baseline", rng=1, population__households=config.population.households)
         build_synthetic = time.perf_counter() - start
+        with tempfile.TemporaryDirectory() as with_roads:
+            write_district(Path(with_roads), args.households, roads=True)
+            start = time.perf_counter()
+            road_district = read_district(Path(with_roads), Population().persons_per_household)
+            read_roads = time.perf_counter() - start
         on_files.step(), synthetic.step()  # compile or load, and warm
         files_rates, synthetic_rates = [], []
         for _ in range(args.rounds):
@@ -111,6 +127,15 @@ def main() -> None:
             f"read + build {read + build_files:.1f} s",
         ),
         Row("1", f"build the synthetic district, {n:,} households", f"{build_synthetic:.1f} s"),
+        Row(
+            "1",
+            f"read and check the files with a road grid every {ROAD_SPACING_KM:g} km",
+            f"{read_roads:.1f} s",
+            f"< {TARGET_BUILD_S:g} s with the build",
+            read_roads + build_files < TARGET_BUILD_S,
+            f"{road_district.sx.size:,} x {road_district.fx.size} settlement-facility detours; read + build "
+            f"{read_roads + build_files:.1f} s",
+        ),
         Row("2", "district from files, model.step()", f"{max(files_rates) / 1e6:.2f} M hh-months/s"),
         Row("2", "synthetic district, model.step()", f"{max(synthetic_rates) / 1e6:.2f} M hh-months/s"),
         Row(
