@@ -202,9 +202,11 @@ def routine_data(config: "Scenario") -> "pd.DataFrame | None":
     if config.population.district is None:
         return None
     from commsim.model.services import DATA_ELEMENTS
-    from commsim.scenario.district import read_routine
+    from commsim.scenario.district import read_district, read_routine
 
-    return read_routine(config.population.district, DATA_ELEMENTS)
+    population = config.population
+    ids = read_district(population.district, population.persons_per_household).facility_ids
+    return read_routine(population.district, DATA_ELEMENTS, ids)
 
 
 def write_routine_fit(observed: "pd.DataFrame", statistics: "pd.DataFrame", target: Path, name: str) -> "pd.DataFrame":

@@ -74,7 +74,7 @@ def check(
     from commsim.scenario.district import read_routine
 
     with bad_input_exits():
-        routine = read_routine(folder, DATA_ELEMENTS)
+        routine = read_routine(folder, DATA_ELEMENTS, district.facility_ids)
     if routine is not None:
         units, periods = routine["org_unit"].nunique(), sorted(routine["period"].unique())
         reported = len(routine[["org_unit", "period"]].drop_duplicates())

@@ -623,10 +623,11 @@ def nearest_facility_km(district: District) -> np.ndarray:
 ROUTINE_COLUMNS = ("org_unit", "period", "data_element", "value")
 
 
-def read_routine(name: str | Path, elements: Iterable[str]) -> pd.DataFrame | None:
+def read_routine(name: str | Path, elements: Iterable[str], facility_ids: Iterable[str]) -> pd.DataFrame | None:
     """The district's routine monthly data (None if its district.toml names none) as org_unit, period,
-    data_element (commsim's names) and value, checked: every org unit a facility of the district, every period
-    a YYYYMM month, every data element one of `elements`, every value a number of at least 0, no row twice."""
+    data_element (commsim's names) and value, checked: every org unit one of `facility_ids` (the read district's),
+    every period a YYYYMM month, every data element one of `elements`, every value a number of at least 0, no
+    row twice."""
     folder = directory(name).resolve()
     spec = layout(folder)
     if spec.routine is None:
@@ -643,7 +644,7 @@ def read_routine(name: str | Path, elements: Iterable[str]) -> pd.DataFrame | No
         _column(table, column, path, "routine", field)
     frame = pd.DataFrame({field: table[column].str.strip() for field, column in columns.items()})
     frame["data_element"] = frame["data_element"].map(lambda e: routine.elements.get(e, e))
-    facilities = set(_facility_ids(folder, spec))
+    facilities = set(facility_ids)
     known = set(elements)
     for row, record in enumerate(frame.itertuples(index=False), start=2):
         where = f"{tomlfiles.shown(path)}: row {row}"
@@ -676,11 +677,6 @@ def read_routine(name: str | Path, elements: Iterable[str]) -> pd.DataFrame | No
 
 def _is_period(text: str) -> bool:
     return len(text) == 6 and text.isdigit() and 1 <= int(text[4:]) <= 12
-
-
-def _facility_ids(folder: Path, spec: Layout) -> np.ndarray:
-    frame = _read_layer(folder, spec.facilities, "facilities")
-    return _ids(frame, spec.facilities, folder / spec.facilities.file, "facilities")
 
 
 GUESSES: dict[str, tuple[str, ...]] = {  # a layout key -> column names it is guessed from (lower case, in order)
